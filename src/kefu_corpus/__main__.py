@@ -1,0 +1,3 @@
+from kefu_corpus.cli import main
+
+main()

@@ -1,0 +1,217 @@
+"""The ``kefu`` command line. Each command parses options and calls one library function.
+
+Exit codes: 0 success; 1 an error the message explains (bad option, missing folder, bad config);
+2 a usage error; 3 the run finished but ``--strict`` was given and some inputs were rejected;
+130 interrupted.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator, List, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from kefu_corpus import __version__, pipeline, schemas
+from kefu_corpus.config import Config, config_reference_markdown, load_config, parse_override
+from kefu_corpus.errors import KefuError
+from kefu_corpus.info import describe
+
+EXIT_ERROR, EXIT_REJECTED, EXIT_INTERRUPTED = 1, 3, 130
+
+app = typer.Typer(
+    name="kefu",
+    help="kefu-corpus: turn raw Chinese customer-service commentary into an analysable Parquet corpus.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+out_console = Console(highlight=False, soft_wrap=True)
+err_console = Console(stderr=True, highlight=False)
+log = logging.getLogger("kefu_corpus")
+
+# ---- shared options ----------------------------------------------------------------------------------
+
+RawArg = typer.Argument(Path("data/raw"), help="Folder of article and corpus files, or one corpus file.")
+OutOpt = typer.Option(Path("data/processed"), "--out", "-o", help="Output folder for the Parquet tables.")
+ConfigOpt = typer.Option(None, "--config", "-c", help="TOML config file (default: ./kefu.toml if present).")
+SetOpt = typer.Option(None, "--set", "-s", metavar="SECTION.KEY=VALUE",
+                      help="Override one config key, e.g. --set ingest.max_passage_chars=800. Repeatable.")
+WorkersOpt = typer.Option(None, "--workers", "-w", min=0, help="Worker processes (0: one per CPU). Overrides run.workers.")
+VerboseOpt = typer.Option(False, "--verbose", "-v", help="Show progress details and every problem found.")
+QuietOpt = typer.Option(False, "--quiet", "-q", help="Print nothing but errors.")
+StrictOpt = typer.Option(False, "--strict", help="Exit with code 3 if any input was rejected.")
+
+
+def _setup_logging(verbose: bool, quiet: bool) -> None:
+    level = logging.ERROR if quiet else logging.DEBUG if verbose else logging.WARNING
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr, force=True)
+
+
+@contextmanager
+def _errors() -> Iterator[None]:
+    """Turn the library's domain error into a readable message and exit code 1."""
+    try:
+        yield
+    except KefuError as exc:
+        err_console.print(f"[bold red]error:[/] {exc.message}")
+        if exc.hint:
+            err_console.print(f"  hint: {exc.hint}")
+        raise typer.Exit(EXIT_ERROR) from None
+    except KeyboardInterrupt:
+        err_console.print("interrupted; outputs of earlier runs are untouched.")
+        raise typer.Exit(EXIT_INTERRUPTED) from None
+
+
+def _config(config_path: Optional[Path], sets: Optional[List[str]], **direct) -> Config:
+    config = load_config(config_path)
+    overrides = dict(parse_override(s) for s in (sets or []))
+    overrides.update({k: v for k, v in direct.items() if v is not None})
+    return config.with_overrides(overrides)
+
+
+class _BarProgress:
+    """Adapts a rich progress bar to :class:`kefu_corpus.pipeline.Progress`."""
+
+    def __init__(self) -> None:
+        self._bar = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+                             MofNCompleteColumn(), TimeElapsedColumn(), console=err_console, transient=True)
+        self._task = None
+
+    def start(self, stage: str, total: int | None) -> None:
+        self._bar.start()
+        self._task = self._bar.add_task(stage, total=total)
+
+    def advance(self, n: int) -> None:
+        self._bar.advance(self._task, n)
+
+    def finish(self) -> None:
+        self._bar.stop()
+
+
+def _print_summary(result: pipeline.RunResult, raw: Path, verbose: bool) -> None:
+    counts = result.status_counts
+    docs = result.tables.get("documents", 0)
+    read = sum(v for k, v in counts.items() if k not in ("sidecar", "ignored"))
+    out_console.print(f"[bold]kefu[/] {raw} -> {result.out}")
+    out_console.print(f"  read     {read} input(s), {result.bytes_in / 1e3:,.1f} kB"
+                      + (f"; ignored {counts['ignored']} file(s)" if counts.get("ignored") else ""))
+    out_console.print(f"  kept     {docs} document(s), {result.tables.get('passages', 0)} passage(s); "
+                      f"separated {result.tables.get('boilerplate', 0)} boilerplate/metadata span(s)")
+    out_console.print(f"  flagged  {counts.get('rejected', 0)} rejected, {counts.get('warning', 0)} warning(s), "
+                      f"{counts.get('duplicate', 0)} duplicate input(s)")
+    files = ", ".join(f"{name}.parquet ({rows})" for name, rows in result.tables.items())
+    out_console.print(f"  wrote    {files}, manifest.json")
+    out_console.print(f"  took     {result.seconds:.2f} s ({result.mb_per_s:.2f} MB/s)")
+    shown = result.problems if verbose else result.problems[:10]
+    for row in shown:
+        where = row["source_path"] + (f" {row['source_record']}" if row["source_record"] else "")
+        colour = "red" if row["status"] == "rejected" else "yellow"
+        out_console.print(f"  [{colour}]{row['status']}[/] {where}: {row['message']}")
+    if len(result.problems) > len(shown):
+        out_console.print(f"  ... and {len(result.problems) - len(shown)} more: see ingest_report.parquet "
+                          "or rerun with --verbose")
+
+
+def _run(command: str, stages: tuple[str, ...], raw: Path, out: Path, config_path, sets, workers,
+         verbose: bool, quiet: bool, strict: bool) -> None:
+    _setup_logging(verbose, quiet)
+    with _errors():
+        config = _config(config_path, sets, **{"run.workers": workers})
+        show_bar = not quiet and err_console.is_terminal
+        result = pipeline.run(raw, out, config, stages=stages, command=command,
+                              progress=_BarProgress() if show_bar else None)
+    if not quiet:
+        _print_summary(result, raw, verbose)
+    if strict and result.rejected:
+        raise typer.Exit(EXIT_REJECTED)
+
+
+# ---- commands ----------------------------------------------------------------------------------------
+
+
+@app.command()
+def run(raw: Path = RawArg, out: Path = OutOpt, config: Optional[Path] = ConfigOpt,
+        set_: Optional[List[str]] = SetOpt,
+        workers: Optional[int] = WorkersOpt, verbose: bool = VerboseOpt, quiet: bool = QuietOpt,
+        strict: bool = StrictOpt) -> None:
+    """Run the whole pipeline on RAW, writing every table into --out."""
+    _run("run", pipeline.STAGES, raw, out, config, set_, workers, verbose, quiet, strict)
+
+
+@app.command()
+def ingest(raw: Path = RawArg, out: Path = OutOpt, config: Optional[Path] = ConfigOpt,
+           set_: Optional[List[str]] = SetOpt,
+           workers: Optional[int] = WorkersOpt, verbose: bool = VerboseOpt, quiet: bool = QuietOpt,
+           strict: bool = StrictOpt) -> None:
+    """Ingest RAW: decode, read metadata, separate boilerplate, split passages."""
+    _run("ingest", ("ingest",), raw, out, config, set_, workers, verbose, quiet, strict)
+
+
+@app.command()
+def info(out: Path = typer.Argument(Path("data/processed"), help="Output folder of a run."),
+         as_json: bool = typer.Option(False, "--json", help="Print JSON instead of tables.")) -> None:
+    """Show what an output folder holds: tables, row counts, the run's config and versions."""
+    with _errors():
+        described = describe(out)
+    if as_json:
+        out_console.print_json(json.dumps(described, ensure_ascii=False, default=str))
+        return
+    table = Table(title=f"{out}", title_justify="left")
+    for col in ("table", "rows", "size", "schema"):
+        table.add_column(col, justify="right" if col != "table" else "left")
+    for t in described["tables"]:
+        schema = f"v{t['schema_version']}" + ("" if t["schema_version"] == t["current_version"]
+                                               else f" (current v{t['current_version']})")
+        table.add_row(t["table"], f"{t['rows']:,}", f"{t['bytes'] / 1e3:,.1f} kB", schema)
+    out_console.print(table)
+    run_info = described["run"]
+    out_console.print(f"run: kefu {run_info.get('kefu_corpus')} `{run_info.get('command')}` on {run_info.get('raw')} "
+                      f"at {run_info.get('started_at')}, {run_info.get('n_inputs')} input file(s), "
+                      f"{run_info.get('seconds')} s, seed {run_info.get('seed')}")
+    out_console.print("versions: " + ", ".join(f"{k} {v}" for k, v in run_info.get("versions", {}).items()))
+    out_console.print(f"config ({run_info.get('config_source')}):")
+    out_console.print(Config.from_mapping(run_info.get("config", {})).to_toml().rstrip(), markup=False)
+    for warning in described["warnings"]:
+        out_console.print(f"[yellow]warning:[/] {warning}")
+
+
+@app.command("config")
+def show_config(config: Optional[Path] = ConfigOpt,
+                set_: Optional[List[str]] = SetOpt,
+                reference: bool = typer.Option(False, "--reference", help="Print every key as a Markdown table.")) -> None:
+    """Print the effective configuration as TOML (a starting point for kefu.toml)."""
+    if reference:
+        out_console.print(config_reference_markdown(), markup=False)
+        return
+    with _errors():
+        out_console.print(_config(config, set_).to_toml().rstrip(), markup=False)
+
+
+@app.command()
+def schema(table: Optional[str] = typer.Argument(None, help="One table name; all tables when omitted.")) -> None:
+    """Print the documented schema of the output tables (Markdown)."""
+    with _errors():
+        if table is not None and table not in schemas.TABLES:
+            raise KefuError(f"No table named '{table}'.", hint=f"tables: {', '.join(schemas.TABLES)}")
+        names = [table] if table else list(schemas.TABLES)
+        out_console.print("\n\n".join(schemas.schema_markdown(schemas.TABLES[n]) for n in names), markup=False)
+
+
+@app.callback(invoke_without_command=True)
+def _main(version: bool = typer.Option(False, "--version", help="Print the version and exit.")) -> None:
+    if version:
+        out_console.print(f"kefu-corpus {__version__}")
+        raise typer.Exit()
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,226 @@
+"""Run configuration: a declared table of keys, defaults in code, TOML on top, CLI on top of that.
+
+Every key is optional. A ``kefu.toml`` holds any subset of them in sections; ``--set section.key=value``
+on the command line overrides a file value. Values are validated against the table below, and a bad one
+gets a message of the form "The 'run.workers' parameter must be an int >= 0. Got 'ten' instead."
+"""
+
+from __future__ import annotations
+
+import difflib
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.10 only
+    import tomli as tomllib
+
+import tomli_w
+
+from kefu_corpus.errors import KefuError
+
+DEFAULT_CONFIG_NAME = "kefu.toml"
+
+
+@dataclass(frozen=True)
+class Param:
+    """One configuration key: its default, how it is checked, and what it means."""
+
+    default: Any
+    kind: type
+    rule: str
+    check: Callable[[Any], bool]
+    doc: str
+
+
+def _non_negative(v: int) -> bool:
+    return v >= 0
+
+
+def _positive(v: int) -> bool:
+    return v >= 1
+
+
+def _unit(v: float) -> bool:
+    return 0.0 <= v <= 1.0
+
+
+def _one_of(*choices: str) -> Callable[[str], bool]:
+    return lambda v: v in choices
+
+
+def _any(_: Any) -> bool:
+    return True
+
+
+def _extensions(v: list) -> bool:
+    return all(isinstance(x, str) and x.startswith(".") for x in v)
+
+
+#: The declared configuration table: ``section -> key -> Param``. The README's config table and
+#: ``kefu config`` are generated from it, so it is the single source of truth.
+PARAMS: dict[str, dict[str, Param]] = {
+    "run": {
+        "workers": Param(0, int, "an int >= 0", _non_negative,
+                         "Worker processes for per-document work; 0 means one per CPU, 1 runs in-process."),
+        "batch_size": Param(64, int, "an int >= 1", _positive,
+                            "Documents per batch sent to a worker."),
+        "batch_bytes": Param(8_000_000, int, "an int >= 1", _positive,
+                             "A batch is closed early once it holds this many bytes of raw text."),
+        "seed": Param(20200101, int, "an int >= 0", _non_negative,
+                      "Random seed for every stochastic step; recorded in the manifest."),
+    },
+    "ingest": {
+        "text_extensions": Param([".txt", ".md"], list, "a list of extensions starting with '.'", _extensions,
+                                 "Files read as one article each."),
+        "sidecar": Param("metadata.csv", str, "a file name", _any,
+                         "Metadata sidecar in the raw folder, keyed by file; '' disables it."),
+        "text_column": Param("text", str, "a column name", _any,
+                             "Text field of JSON Lines, CSV and Parquet corpus files."),
+        "id_column": Param("id", str, "a column name", _any,
+                           "Record id field of corpus files (optional in the data)."),
+        "on_decode_error": Param("reject", str, "one of 'reject', 'replace'", _one_of("reject", "replace"),
+                                 "A file with invalid bytes in its detected encoding is rejected, or decoded "
+                                 "with U+FFFD replacements and a warning."),
+        "min_plausibility": Param(0.6, float, "a float in [0, 1]", _unit,
+                                  "Least share of frequent Chinese characters for a legacy-encoding guess "
+                                  "(GB18030, Big5) to be trusted over the detector's other candidates."),
+        "max_title_chars": Param(60, int, "an int >= 1", _positive,
+                                 "A first line longer than this is body text, not a title."),
+        "max_passage_chars": Param(1200, int, "an int >= 1", _positive,
+                                   "A paragraph longer than this is split at sentence ends into passages."),
+        "header_lines": Param(4, int, "an int >= 0", _non_negative,
+                              "Non-blank lines at the top searched for title, dateline and site furniture."),
+        "footer_lines": Param(8, int, "an int >= 0", _non_negative,
+                              "Non-blank lines at the bottom searched for bylines, notices and site furniture."),
+        "patterns": Param("", str, "a path to a TOML file, or ''", _any,
+                          "Extra boilerplate and metadata rules, added to the shipped ones."),
+    },
+    "output": {
+        "compression": Param("zstd", str, "one of 'zstd', 'snappy', 'gzip', 'none'",
+                             _one_of("zstd", "snappy", "gzip", "none"), "Parquet compression codec."),
+        "row_group_size": Param(65536, int, "an int >= 1", _positive, "Rows per Parquet row group."),
+    },
+}
+
+
+@dataclass(frozen=True)
+class Config:
+    """A validated configuration. Use :func:`load_config` or :meth:`Config.from_mapping` to build one."""
+
+    values: dict[str, dict[str, Any]] = field(default_factory=dict)
+    source: str = "defaults"
+
+    def __getitem__(self, dotted: str) -> Any:
+        section, key = _split_key(dotted)
+        return self.values.get(section, {}).get(key, PARAMS[section][key].default)
+
+    def section(self, name: str) -> dict[str, Any]:
+        return {key: self[f"{name}.{key}"] for key in PARAMS[name]}
+
+    def as_dict(self) -> dict[str, dict[str, Any]]:
+        """Every key with its effective value, defaults included (what the manifest records)."""
+        return {name: self.section(name) for name in PARAMS}
+
+    def to_toml(self) -> str:
+        return tomli_w.dumps(self.as_dict())
+
+    @classmethod
+    def from_mapping(cls, data: dict[str, Any], *, source: str = "mapping") -> Config:
+        values: dict[str, dict[str, Any]] = {}
+        for section, table in data.items():
+            if section not in PARAMS:
+                raise KefuError(f"Unknown config section '{section}' in {source}.",
+                                hint=_suggest(section, PARAMS, "section"))
+            if not isinstance(table, dict):
+                raise KefuError(f"Config section '{section}' in {source} must be a table.")
+            for key, value in table.items():
+                values.setdefault(section, {})[key] = _validate(f"{section}.{key}", value, source)
+        return cls(values=values, source=source)
+
+    def with_overrides(self, overrides: dict[str, Any]) -> Config:
+        """A copy with ``{"section.key": value}`` overrides applied and validated."""
+        values = {s: dict(t) for s, t in self.values.items()}
+        for dotted, value in overrides.items():
+            if value is None:
+                continue
+            section, key = _split_key(dotted)
+            values.setdefault(section, {})[key] = _validate(dotted, value, "the command line")
+        source = self.source if not overrides else f"{self.source} + command line"
+        return Config(values=values, source=source)
+
+
+def _split_key(dotted: str) -> tuple[str, str]:
+    section, _, key = dotted.partition(".")
+    if section not in PARAMS:
+        raise KefuError(f"Unknown config key '{dotted}'.", hint=_suggest(dotted, _all_keys(), "key"))
+    if key not in PARAMS[section]:
+        raise KefuError(f"Unknown config key '{dotted}'.", hint=_suggest(dotted, _all_keys(), "key"))
+    return section, key
+
+
+def _all_keys() -> list[str]:
+    return [f"{s}.{k}" for s, table in PARAMS.items() for k in table]
+
+
+def _suggest(name: str, choices: Any, what: str) -> str:
+    close = difflib.get_close_matches(name, list(choices), n=1)
+    listing = ", ".join(sorted(choices))
+    return f"did you mean '{close[0]}'? Valid {what}s: {listing}" if close else f"valid {what}s: {listing}"
+
+
+def _validate(dotted: str, value: Any, source: str) -> Any:
+    section, key = _split_key(dotted)
+    param = PARAMS[section][key]
+    ok_type = isinstance(value, param.kind) and not (param.kind is int and isinstance(value, bool))
+    if param.kind is float and isinstance(value, int) and not isinstance(value, bool):
+        value, ok_type = float(value), True
+    if not ok_type or not param.check(value):
+        raise KefuError(
+            f"The '{dotted}' parameter must be {param.rule}. Got {value!r} instead.",
+            hint=f"fix it in {source}" if source != "the command line" else None,
+        )
+    return value
+
+
+def parse_override(text: str) -> tuple[str, Any]:
+    """Parse ``section.key=value`` from the command line; the value is read as TOML, else as a string."""
+    dotted, sep, raw = text.partition("=")
+    if not sep:
+        raise KefuError(f"--set expects section.key=value. Got {text!r} instead.")
+    dotted = dotted.strip()
+    _split_key(dotted)
+    try:
+        value = tomllib.loads(f"v = {raw.strip()}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = raw.strip()
+    return dotted, value
+
+
+def load_config(path: Path | None = None, *, search_dir: Path | None = None) -> Config:
+    """Load ``path``, or ``kefu.toml`` in ``search_dir`` (the working directory) if it exists, else defaults."""
+    if path is None:
+        candidate = (search_dir or Path.cwd()) / DEFAULT_CONFIG_NAME
+        if not candidate.is_file():
+            return Config()
+        path = candidate
+    if not path.is_file():
+        raise KefuError(f"Config file {path} does not exist.", hint="pass an existing TOML file to --config")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise KefuError(f"Config file {path} is not valid TOML: {exc}.", hint="fix the syntax") from exc
+    return Config.from_mapping(data, source=str(path))
+
+
+def config_reference_markdown() -> str:
+    """The README's configuration table, generated from :data:`PARAMS`."""
+    rows = ["| key | default | allowed | meaning |", "|---|---|---|---|"]
+    for section, table in PARAMS.items():
+        for key, p in table.items():
+            default = tomli_w.dumps({"v": p.default}).strip()[4:]
+            rows.append(f"| `{section}.{key}` | `{default}` | {p.rule} | {p.doc} |")
+    return "\n".join(rows)

@@ -1,0 +1,44 @@
+"""Describe an output folder: its tables, their rows and schema versions, and the run that wrote them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as pq
+
+from kefu_corpus.schemas import TABLES
+from kefu_corpus.store import MANIFEST, read_manifest
+
+
+def describe(out: Path) -> dict[str, Any]:
+    """What ``out`` holds, read from Parquet footers and the manifest (no table is read in full).
+
+    Returns a dict with ``tables`` (name, file, rows, bytes, schema_version, status), ``run`` (the
+    manifest without its bulky parts) and ``warnings`` (files the manifest does not account for, or
+    row counts that disagree with it).
+    """
+    manifest = read_manifest(out)
+    listed = manifest.get("tables", {})
+    tables, warnings = [], []
+    for name, entry in sorted(listed.items()):
+        path = out / entry["file"]
+        if not path.is_file():
+            warnings.append(f"{entry['file']} is listed in {MANIFEST} but missing.")
+            continue
+        meta = pq.read_metadata(path)
+        kv = meta.metadata or {}
+        version = int(kv.get(b"kefu.schema_version", b"0"))
+        if meta.num_rows != entry["rows"]:
+            warnings.append(f"{entry['file']} has {meta.num_rows} rows; {MANIFEST} says {entry['rows']}. "
+                            "It was changed after the run: rerun `kefu run`.")
+        tables.append({"table": name, "file": entry["file"], "rows": meta.num_rows,
+                       "bytes": path.stat().st_size, "schema_version": version,
+                       "current_version": TABLES[name].version if name in TABLES else None})
+    known_files = {e["file"] for e in listed.values()}
+    for path in sorted(out.glob("*.parquet")):
+        if path.name not in known_files:
+            warnings.append(f"{path.name} is not from the last run (not in {MANIFEST}); it may be stale.")
+    run = {k: v for k, v in manifest.items() if k not in ("inputs", "tables")}
+    run["n_inputs"] = len(manifest.get("inputs", []))
+    return {"out": str(out), "tables": tables, "run": run, "warnings": warnings}

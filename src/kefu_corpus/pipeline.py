@@ -1,0 +1,247 @@
+"""Run stages over a raw folder into an output folder: the library function behind ``kefu run``.
+
+The pipeline owns I/O and ordering; stage functions are pure and run through an executor. Today the
+pipeline is the ingest stage; later stages append themselves to :data:`STAGES` and read the tables
+earlier stages wrote.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import platform
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from functools import partial
+from importlib import metadata
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from kefu_corpus import __version__, schemas
+from kefu_corpus.config import Config
+from kefu_corpus.executor import make_executor
+from kefu_corpus.sources import Inventory, Sidecar, batched, discover, iter_items, load_sidecar
+from kefu_corpus.stages.ingest import OUTPUTS as INGEST_OUTPUTS
+from kefu_corpus.stages.ingest import IngestParams, ingest_batch
+from kefu_corpus.store import RunWriter, read_table
+from kefu_corpus.text.rules import load_patterns
+
+STAGES = ("ingest",)
+#: Distributions whose versions every manifest records.
+RECORDED_LIBRARIES = ("pyarrow", "charset-normalizer", "typer", "rich", "tomli-w", "numpy")
+
+
+class Progress(Protocol):
+    """What the pipeline reports progress to (the CLI passes a progress bar; the default does nothing)."""
+
+    def start(self, stage: str, total: int | None) -> None: ...
+    def advance(self, n: int) -> None: ...
+    def finish(self) -> None: ...
+
+
+class _NoProgress:
+    def start(self, stage: str, total: int | None) -> None:
+        pass
+
+    def advance(self, n: int) -> None:
+        pass
+
+    def finish(self) -> None:
+        pass
+
+
+@dataclass
+class RunResult:
+    """What a run did: rows written per table, input outcomes, the problems found, and timings."""
+
+    out: Path
+    tables: dict[str, int]
+    status_counts: dict[str, int]
+    problems: list[dict[str, Any]] = field(default_factory=list)
+    seconds: float = 0.0
+    bytes_in: int = 0
+    manifest: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def rejected(self) -> int:
+        return self.status_counts.get("rejected", 0)
+
+    @property
+    def mb_per_s(self) -> float:
+        return self.bytes_in / 1e6 / self.seconds if self.seconds else 0.0
+
+
+def library_versions() -> dict[str, str]:
+    versions = {"python": platform.python_version(), "kefu-corpus": __version__}
+    for dist in RECORDED_LIBRARIES:
+        try:
+            versions[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            versions[dist] = "not installed"
+    return versions
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _preamble_rows(inventory: Inventory, sidecar: Sidecar) -> list[dict]:
+    """Report rows for what is not ingested as documents: ignored files, the sidecar and its problems."""
+    rows = []
+    blank = {"doc_id": None, "encoding": None}
+    for path, reason, message in inventory.ignored:
+        rows.append({**blank, "source_path": inventory.rel(path), "source_record": None, "status": "ignored",
+                     "reason": reason, "message": message, "n_bytes": path.stat().st_size})
+    if inventory.sidecar is not None:
+        rel = inventory.rel(inventory.sidecar)
+        rows.append({**blank, "source_path": rel, "source_record": None, "status": "sidecar", "reason": None,
+                     "message": f"metadata for {len(sidecar.by_path)} input(s)",
+                     "n_bytes": inventory.sidecar.stat().st_size})
+        for record, status, reason, message in sidecar.problems:
+            rows.append({**blank, "source_path": rel, "source_record": record, "status": status,
+                         "reason": reason, "message": message, "n_bytes": None})
+    return rows
+
+
+def _drop_repeated_inputs(tables: dict[str, pa.Table], seen: dict[str, str]) -> dict[str, pa.Table]:
+    """Inputs with the same bytes as an earlier input keep one document; the report says 'duplicate'.
+
+    Rows of the passages and boilerplate tables are in document order, so each document's rows are the
+    next ``n_passages`` / ``n_boilerplate`` rows: masks are built by repetition, with no per-row search.
+    """
+    docs = tables["documents"]
+    ids = docs.column("doc_id").to_pylist()
+    paths = docs.column("source_path").to_pylist()
+    records = docs.column("source_record").to_pylist()
+    keep = np.ones(len(ids), dtype=bool)
+    first_of: dict[int, str] = {}
+    for i, (doc_id, path, record) in enumerate(zip(ids, paths, records)):
+        where = path if record is None else f"{path} record {record}"
+        if doc_id in seen:
+            keep[i] = False
+            first_of[i] = seen[doc_id]
+        else:
+            seen[doc_id] = where
+    if keep.all():
+        return tables
+    out = dict(tables)
+    out["documents"] = docs.filter(pa.array(keep))
+    for name, counts in (("passages", "n_passages"), ("boilerplate", "n_boilerplate")):
+        mask = np.repeat(keep, docs.column(counts).to_numpy())
+        out[name] = tables[name].filter(pa.array(mask))
+    report = tables["ingest_report"].to_pylist()
+    doc_rows = [i for i, row in enumerate(report) if row["doc_id"] is not None]
+    for doc_index, row_index in enumerate(doc_rows):
+        if not keep[doc_index]:
+            report[row_index].update(status="duplicate", reason="duplicate_input",
+                                     message=f"{report[row_index]['source_path']} has the same content as "
+                                             f"{first_of[doc_index]}; one document was kept.")
+    out["ingest_report"] = schemas.table_from_rows(schemas.INGEST_REPORT, report)
+    return out
+
+
+def run_ingest(raw: Path, writer: RunWriter, config: Config, progress: Progress) -> dict[str, Any]:
+    """The ingest stage over ``raw``, written through ``writer``. Returns the stage's manifest entry."""
+    ingest = config.section("ingest")
+    load_patterns(ingest["patterns"])  # fail early, in this process, on a bad patterns file
+    inventory = discover(raw, text_extensions=tuple(ingest["text_extensions"]), sidecar_name=ingest["sidecar"])
+    rels = [inventory.rel(p) for p in inventory.inputs]
+    sidecar = (load_sidecar(inventory.sidecar, inventory.rel(inventory.sidecar), rels)
+               if inventory.sidecar is not None else Sidecar())
+    for name in INGEST_OUTPUTS:
+        writer.open(name)
+    writer.write("ingest_report", schemas.table_from_rows(schemas.INGEST_REPORT, _preamble_rows(inventory, sidecar)))
+
+    inputs = [{"path": rel, "sha256": _file_sha256(p), "bytes": p.stat().st_size}
+              for rel, p in zip(rels, inventory.inputs)]
+    items = iter_items(inventory, sidecar, text_column=ingest["text_column"], id_column=ingest["id_column"])
+    batches = batched(items, size=config["run.batch_size"], max_bytes=config["run.batch_bytes"])
+    executor = make_executor(config["run.workers"])
+    fn = partial(ingest_batch, params=IngestParams.from_config(config))
+
+    progress.start("ingest", None if inventory.corpora else len(inventory.articles))
+    seen: dict[str, str] = {}
+    text_bytes = 0
+    started = time.perf_counter()
+    for tables in executor.map(fn, batches):
+        tables = _drop_repeated_inputs(tables, seen)
+        text_bytes += pc.sum(tables["ingest_report"].column("n_bytes")).as_py() or 0
+        for name, table in tables.items():
+            writer.write(name, table)
+        progress.advance(tables["ingest_report"].num_rows)
+    seconds = time.perf_counter() - started
+    progress.finish()
+    return {"seconds": round(seconds, 3), "bytes": text_bytes, "workers": executor.workers,
+            "mb_per_s": round(text_bytes / 1e6 / seconds, 3) if seconds else None, "inputs": inputs}
+
+
+def run(raw: Path, out: Path, config: Config, *, stages: tuple[str, ...] = STAGES,
+        progress: Progress | None = None, command: str = "run") -> RunResult:
+    """Run ``stages`` on the raw folder (or corpus file) ``raw``, writing every table into ``out``.
+
+    Parameters
+    ----------
+    raw
+        A folder of article and corpus files, or a single file.
+    out
+        The output folder; created if needed. Tables are replaced atomically at the end of the run.
+    config
+        A validated :class:`~kefu_corpus.config.Config`.
+    stages
+        Stages to run, in order.
+    progress
+        Receives progress events; nothing is shown by default.
+
+    Returns
+    -------
+    RunResult
+    """
+    progress = progress or _NoProgress()
+    started_at = dt.datetime.now(dt.timezone.utc)
+    started = time.perf_counter()
+    writer = RunWriter(out, compression=config["output.compression"], row_group_size=config["output.row_group_size"])
+    stage_info: dict[str, Any] = {}
+    try:
+        for stage in stages:
+            if stage == "ingest":
+                stage_info["ingest"] = run_ingest(raw, writer, config, progress)
+        inputs = stage_info.get("ingest", {}).pop("inputs", [])
+        manifest = {
+            "kefu_corpus": __version__,
+            "command": command,
+            "raw": str(raw),
+            "stages": stage_info,
+            "config": config.as_dict(),
+            "config_source": config.source,
+            "seed": config["run.seed"],
+            "versions": library_versions(),
+            "inputs": inputs,
+            "schema_versions": {name: spec.version for name, spec in schemas.TABLES.items()},
+            "started_at": started_at.isoformat(timespec="seconds"),
+        }
+        seconds = time.perf_counter() - started
+        manifest["seconds"] = round(seconds, 3)
+        counts = writer.commit(manifest)
+    except BaseException:
+        writer.abort()
+        raise
+    report = _read_report(out) if counts.get("ingest_report") else None
+    status_counts = dict(Counter(report.column("status").to_pylist())) if report is not None else {}
+    problems = (report.filter(pc.is_in(report.column("status"), pa.array(["rejected", "warning"]))).to_pylist()
+                if report is not None else [])
+    bytes_in = stage_info.get("ingest", {}).get("bytes", 0)
+    return RunResult(out=out, tables=counts, status_counts=status_counts, problems=problems,
+                     seconds=seconds, bytes_in=bytes_in, manifest=manifest)
+
+
+def _read_report(out: Path) -> pa.Table:
+    return read_table(out, "ingest_report", columns=["source_path", "source_record", "status", "reason", "message"])

@@ -1,0 +1,132 @@
+"""Every output table's Arrow schema, version and column descriptions, in one place.
+
+This module is the contract for downstream jobs. Writers always pass these schemas; nothing is inferred.
+Offsets (``start``/``end``) are always Unicode code-point indices into the *decoded raw text* of the
+document (``documents.text``), half-open: ``text[start:end]`` in Python, ``substr(text, start + 1,
+end - start)`` in DuckDB.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pyarrow as pa
+
+
+def _f(name: str, type_: pa.DataType, doc: str, *, nullable: bool = True) -> pa.Field:
+    return pa.field(name, type_, nullable=nullable, metadata={"description": doc})
+
+
+PROVENANCE_VALUES = ("text", "sidecar", "record", "none")
+_PROVENANCE = "Where the value came from: " + ", ".join(f"'{v}'" for v in PROVENANCE_VALUES) + "."
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """A named output table: file name, schema version, what one row is, and the Arrow schema."""
+
+    name: str
+    version: int
+    row: str
+    schema: pa.Schema
+
+    @property
+    def filename(self) -> str:
+        return f"{self.name}.parquet"
+
+    def with_metadata(self) -> pa.Schema:
+        """The schema with table name and version stamped into the Parquet key-value metadata."""
+        return self.schema.with_metadata({
+            b"kefu.table": self.name.encode(),
+            b"kefu.schema_version": str(self.version).encode(),
+        })
+
+
+DOCUMENTS = TableSpec("documents", 1, "one document (an article file, or one record of a corpus file)", pa.schema([
+    _f("doc_id", pa.string(), "Stable id: the first 16 hex digits of `sha256`.", nullable=False),
+    _f("source_path", pa.string(), "Input file, relative to the raw folder, with '/' separators.", nullable=False),
+    _f("source_record", pa.string(), "Record id within a corpus file (its id field, else '#<row>'); null for article files."),
+    _f("sha256", pa.string(), "SHA-256 of the raw bytes (for a corpus record: of its text as UTF-8).", nullable=False),
+    _f("n_bytes", pa.int64(), "Size of the raw bytes.", nullable=False),
+    _f("encoding", pa.string(), "Codec the raw bytes were decoded with (Python codec name).", nullable=False),
+    _f("encoding_method", pa.string(),
+       "How the encoding was decided: 'bom', 'utf-8', 'detector', 'sidecar' or 'container' (corpus files).",
+       nullable=False),
+    _f("encoding_confidence", pa.float32(),
+       "Share of frequent Chinese characters in the decoded text, for detector decisions; else null."),
+    _f("title", pa.string(), "Article title."),
+    _f("title_source", pa.string(), _PROVENANCE, nullable=False),
+    _f("date", pa.date32(), "Publication date; the first day of the month or year when less precise."),
+    _f("date_end", pa.date32(), "Last day of a date range such as 2023年5月18日-19日; else null."),
+    _f("date_precision", pa.string(), "'day', 'month' or 'year'; null when there is no date."),
+    _f("date_text", pa.string(), "The text the date was read from, as it stands in the source."),
+    _f("date_source", pa.string(), _PROVENANCE, nullable=False),
+    _f("year", pa.int16(), "Year of `date`; null when there is no date."),
+    _f("author", pa.string(), "Author as named in a byline."),
+    _f("author_source", pa.string(), _PROVENANCE, nullable=False),
+    _f("publication", pa.string(), "Publication or source, e.g. the magazine the article appeared in."),
+    _f("publication_source", pa.string(), _PROVENANCE, nullable=False),
+    _f("n_chars", pa.int32(), "Length of `text` in code points.", nullable=False),
+    _f("n_passages", pa.int32(), "Body passages in passages.parquet.", nullable=False),
+    _f("n_boilerplate", pa.int32(), "Spans separated from the body in boilerplate.parquet.", nullable=False),
+    _f("text", pa.string(), "The decoded raw text, unchanged (BOM removed). All offsets point into it.",
+       nullable=False),
+]))
+
+PASSAGES = TableSpec("passages", 1, "one body paragraph, or a sentence-aligned piece of a long one", pa.schema([
+    _f("doc_id", pa.string(), "Document the passage belongs to.", nullable=False),
+    _f("passage_id", pa.string(), "'<doc_id>-<index>', unique in the corpus.", nullable=False),
+    _f("passage_index", pa.int32(), "0-based position of the passage in its document.", nullable=False),
+    _f("start", pa.int32(), "Start offset in the document's raw text (inclusive).", nullable=False),
+    _f("end", pa.int32(), "End offset in the document's raw text (exclusive).", nullable=False),
+    _f("text", pa.string(), "`documents.text[start:end]`: stripped of surrounding whitespace, otherwise raw.",
+       nullable=False),
+]))
+
+BOILERPLATE = TableSpec("boilerplate", 1, "one span separated from the article body", pa.schema([
+    _f("doc_id", pa.string(), "Document the span belongs to.", nullable=False),
+    _f("start", pa.int32(), "Start offset in the document's raw text (inclusive).", nullable=False),
+    _f("end", pa.int32(), "End offset in the document's raw text (exclusive).", nullable=False),
+    _f("text", pa.string(), "`documents.text[start:end]`.", nullable=False),
+    _f("category", pa.string(),
+       "'metadata' (title, dateline, byline, source and publication notes: read into documents.parquet) "
+       "or 'furniture' (site boilerplate).", nullable=False),
+    _f("kind", pa.string(), "What the span is, e.g. 'title', 'byline', 'reading_time', 'photo_caption'.",
+       nullable=False),
+    _f("rule", pa.string(), "Name of the rule that matched (see the patterns file).", nullable=False),
+]))
+
+INGEST_REPORT = TableSpec("ingest_report", 1, "one input: a file, a corpus record, or a sidecar row", pa.schema([
+    _f("source_path", pa.string(), "Input file, relative to the raw folder.", nullable=False),
+    _f("source_record", pa.string(), "Record id or '#<row>' within a corpus file or sidecar; else null."),
+    _f("doc_id", pa.string(), "Document made from the input; null when none was."),
+    _f("status", pa.string(),
+       "'ok', 'warning' (ingested, with a note), 'rejected' (not ingested), 'duplicate' (same bytes as an "
+       "earlier input: see doc_id), 'sidecar' (the metadata sidecar itself) or 'ignored' (not a corpus file).",
+       nullable=False),
+    _f("reason", pa.string(), "Machine-readable reason code, e.g. 'empty_file', 'binary_file', 'undecodable'."),
+    _f("message", pa.string(), "What is wrong and what to do about it, naming the file."),
+    _f("encoding", pa.string(), "Encoding decision for the input, when one was made."),
+    _f("n_bytes", pa.int64(), "Size of the input's raw bytes, when read."),
+]))
+
+TABLES: dict[str, TableSpec] = {t.name: t for t in (DOCUMENTS, PASSAGES, BOILERPLATE, INGEST_REPORT)}
+
+
+def empty_table(spec: TableSpec) -> pa.Table:
+    return spec.schema.empty_table()
+
+
+def table_from_rows(spec: TableSpec, rows: list[dict]) -> pa.Table:
+    """Build a table from row dicts, strictly against the declared schema."""
+    return pa.Table.from_pylist(rows, schema=spec.schema)
+
+
+def schema_markdown(spec: TableSpec) -> str:
+    """A Markdown table documenting one schema (the README's tables are generated from this)."""
+    lines = [f"`{spec.filename}` (schema v{spec.version}): {spec.row}.", "",
+             "| column | type | null | meaning |", "|---|---|---|---|"]
+    for fld in spec.schema:
+        doc = (fld.metadata or {}).get(b"description", b"").decode()
+        lines.append(f"| `{fld.name}` | {fld.type} | {'yes' if fld.nullable else 'no'} | {doc} |")
+    return "\n".join(lines)

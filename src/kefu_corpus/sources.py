@@ -1,0 +1,320 @@
+"""Input discovery and readers: the one place raw inputs are read from disk.
+
+A raw folder holds article files (``.txt``/``.md``: one article each), corpus files (JSON Lines, optionally
+gzip-compressed; CSV; Parquet: one article per record) and optionally a metadata sidecar (``metadata.csv``).
+Readers turn them into :class:`SourceItem` s in a deterministic order (sorted relative paths, then record
+order). A record that cannot be read becomes an item carrying a ``problem`` instead of failing the run.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import json
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from kefu_corpus.errors import KefuError
+from kefu_corpus.text import dates
+from kefu_corpus.text.decode import DecodeError, decode_bytes
+
+METADATA_FIELDS = ("title", "date", "author", "publication")
+SIDECAR_COLUMNS = ("file", *METADATA_FIELDS, "encoding")
+JSONL_SUFFIXES = (".jsonl", ".ndjson", ".jsonl.gz", ".ndjson.gz")
+CSV_SUFFIXES = (".csv", ".csv.gz")
+PARQUET_SUFFIXES = (".parquet",)
+
+
+@dataclass(frozen=True)
+class SourceItem:
+    """One unit of ingest work: an article file's bytes, or one record of a corpus file."""
+
+    source_path: str
+    source_record: str | None = None
+    data: bytes | None = None
+    text: str | None = None
+    fields: dict[str, str] = field(default_factory=dict)
+    sidecar: dict[str, str] = field(default_factory=dict)
+    problem: tuple[str, str] | None = None  # (reason, message) when the item could not be read
+
+    @property
+    def size_hint(self) -> int:
+        """Bytes of raw text, for batching: exact for files, an upper bound (3 per char) for records."""
+        if self.data is not None:
+            return len(self.data)
+        return 3 * len(self.text) if self.text is not None else 0
+
+
+@dataclass(frozen=True)
+class Inventory:
+    """What a raw folder holds."""
+
+    root: Path
+    articles: list[Path]
+    corpora: list[Path]
+    sidecar: Path | None
+    ignored: list[tuple[Path, str, str]]  # (path, reason, message)
+
+    def rel(self, path: Path) -> str:
+        return path.relative_to(self.root).as_posix() if self.root != path else path.name
+
+    @property
+    def inputs(self) -> list[Path]:
+        return sorted(self.articles + self.corpora, key=self.rel)
+
+
+def _kind(path: Path, text_extensions: tuple[str, ...]) -> str | None:
+    name = path.name.lower()
+    if name.endswith(JSONL_SUFFIXES):
+        return "jsonl"
+    if name.endswith(CSV_SUFFIXES):
+        return "csv"
+    if name.endswith(PARQUET_SUFFIXES):
+        return "parquet"
+    if path.suffix.lower() in text_extensions:
+        return "article"
+    return None
+
+
+def discover(raw: Path, *, text_extensions: tuple[str, ...], sidecar_name: str) -> Inventory:
+    """List the inputs under ``raw`` (a folder, or a single file)."""
+    if not raw.exists():
+        raise KefuError(f"The raw input {raw} does not exist.", hint="pass a folder of articles or a corpus file")
+    if raw.is_file():
+        root, paths = raw.parent, [raw]
+    else:
+        root, paths = raw, sorted((p for p in raw.rglob("*") if p.is_file()), key=lambda p: p.relative_to(raw).as_posix())
+    articles, corpora, ignored, sidecar = [], [], [], None
+    for path in paths:
+        rel_parts = path.relative_to(root).parts
+        if sidecar_name and path.parent == root and path.name == sidecar_name:
+            sidecar = path
+        elif any(part.startswith(".") for part in rel_parts):
+            ignored.append((path, "hidden_file", f"{path.name} is hidden (its name starts with '.'); not read."))
+        elif (kind := _kind(path, text_extensions)) == "article":
+            articles.append(path)
+        elif kind is not None:
+            corpora.append(path)
+        else:
+            ignored.append((path, "unsupported_type",
+                            f"{path.name} is not an article ({', '.join(text_extensions)}) or corpus file "
+                            "(.jsonl[.gz], .csv, .parquet); not read. Rename it if it is one."))
+    return Inventory(root, articles, corpora, sidecar, ignored)
+
+
+# ---- sidecar -------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Sidecar:
+    """Sidecar metadata by input path, plus one report row per problem found in the sidecar."""
+
+    by_path: dict[str, dict[str, str]] = field(default_factory=dict)
+    problems: list[tuple[str | None, str, str, str]] = field(default_factory=list)  # (record, status, reason, msg)
+
+
+def load_sidecar(path: Path, rel_name: str, known: list[str]) -> Sidecar:
+    """Read a CSV sidecar keyed by ``file``: a path relative to the raw folder, or a bare file name.
+
+    Every problem becomes a report entry naming the row and the fix; bad rows are skipped whole, and
+    an unreadable sidecar is skipped with one entry, so the run goes on.
+    """
+    out = Sidecar()
+    try:
+        decoded = decode_bytes(path.read_bytes(), name=rel_name)
+    except (OSError, DecodeError) as exc:
+        msg = getattr(exc, "message", str(exc))
+        out.problems.append((None, "rejected", "sidecar_unreadable",
+                             f"Metadata sidecar {rel_name} cannot be read: {msg} It was not used; fix it and rerun."))
+        return out
+    try:
+        rows = list(csv.DictReader(io.StringIO(decoded.text, newline="")))
+    except csv.Error as exc:
+        out.problems.append((None, "rejected", "sidecar_unreadable",
+                             f"Metadata sidecar {rel_name} is not valid CSV ({exc}). It was not used; fix it."))
+        return out
+    header = [h.strip() for h in (rows[0].keys() if rows else [])]
+    if rows and "file" not in header:
+        out.problems.append((None, "rejected", "sidecar_unreadable",
+                             f"Metadata sidecar {rel_name} has no 'file' column (it has: {', '.join(header)}). "
+                             f"It was not used; add a 'file' column naming each input."))
+        return out
+    for extra in sorted(set(header) - set(SIDECAR_COLUMNS)):
+        out.problems.append((None, "warning", "sidecar_unknown_column",
+                             f"Metadata sidecar {rel_name} has an unknown column '{extra}', ignored. "
+                             f"Known columns: {', '.join(SIDECAR_COLUMNS)}."))
+    by_name: dict[str, list[str]] = {}
+    for rel in known:
+        by_name.setdefault(rel.rsplit("/", 1)[-1], []).append(rel)
+    for lineno, row in enumerate(rows, start=2):
+        record = f"#{lineno}"
+        row = {(k or "").strip(): (v or "").strip() for k, v in row.items() if k is not None}
+        key = row.get("file", "")
+        problem = None
+        if None in row or any(v is None for v in row.values()):
+            problem = "has more cells than the header"
+        elif not key:
+            problem = "has an empty 'file' cell"
+        elif key not in known and len(by_name.get(key, [])) != 1:
+            problem = (f"names '{key}', which matches no input" if key not in by_name
+                       else f"names '{key}', which matches several inputs; give the path relative to the raw folder")
+        elif row.get("date") and dates.parse_iso(row["date"]) is None:
+            problem = f"has the date '{row['date']}', which is not YYYY, YYYY-MM or YYYY-MM-DD"
+        target = key if key in known else (by_name.get(key) or [key])[0]
+        if problem is None and target in out.by_path:
+            problem = f"repeats '{key}', already given on an earlier row"
+        if problem:
+            out.problems.append((record, "rejected", "sidecar_bad_row",
+                                 f"Metadata sidecar {rel_name} line {lineno} {problem}. The row was not used; fix it."))
+            continue
+        out.by_path[target] = {k: v for k, v in row.items() if k in SIDECAR_COLUMNS and k != "file" and v}
+    return out
+
+
+# ---- readers -------------------------------------------------------------------------------------------
+
+
+def read_article(path: Path, rel: str, sidecar: dict[str, str]) -> SourceItem:
+    try:
+        return SourceItem(rel, data=path.read_bytes(), sidecar=sidecar)
+    except OSError as exc:
+        return SourceItem(rel, problem=("unreadable_file", f"{rel} cannot be read ({exc.strerror}). "
+                                                           "Check its permissions."))
+
+
+def _record_item(rel: str, record: str, values: dict, text_column: str, id_column: str,
+                 sidecar: dict[str, str]) -> SourceItem:
+    rid = values.get(id_column)
+    if rid not in (None, ""):
+        record = str(rid)
+    text = values.get(text_column)
+    if text is None:
+        return SourceItem(rel, record, problem=("missing_text", f"{rel} record {record} has no '{text_column}' "
+                                                               "field. Add it, or set ingest.text_column."))
+    if not isinstance(text, str):
+        return SourceItem(rel, record, problem=("bad_record", f"{rel} record {record}: '{text_column}' is a "
+                                                             f"{type(text).__name__}, not a string. Fix the record."))
+    fields = {k: str(values[k]).strip() for k in METADATA_FIELDS
+              if values.get(k) not in (None, "") and k != text_column}
+    return SourceItem(rel, record, text=text, fields=fields, sidecar=sidecar)
+
+
+def iter_jsonl(path: Path, rel: str, *, text_column: str, id_column: str,
+               sidecar: dict[str, str]) -> Iterator[SourceItem]:
+    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    lineno = 0
+    try:
+        with opener(path, "rb") as fh:
+            for lineno, line in enumerate(fh, start=1):
+                if not line.strip():
+                    continue
+                record = f"#{lineno}"
+                try:
+                    values = json.loads(line)
+                except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+                    yield SourceItem(rel, record, problem=("broken_record",
+                        f"{rel} line {lineno} is not valid JSON ({exc}). Fix or remove the line."))
+                    continue
+                if not isinstance(values, dict):
+                    yield SourceItem(rel, record, problem=("broken_record",
+                        f"{rel} line {lineno} is a JSON {type(values).__name__}, not an object. "
+                        "Each line must be an object with a text field."))
+                    continue
+                yield _record_item(rel, record, values, text_column, id_column, sidecar)
+    except (OSError, EOFError, zlib.error) as exc:
+        yield SourceItem(rel, f"#{lineno + 1}", problem=("broken_file",
+            f"{rel} could not be read past line {lineno} ({exc}): the file is damaged or truncated. "
+            "The records before it were ingested; replace the file to ingest the rest."))
+
+
+def iter_csv(path: Path, rel: str, *, text_column: str, id_column: str,
+             sidecar: dict[str, str]) -> Iterator[SourceItem]:
+    bad_rows: list[SourceItem] = []
+
+    def on_invalid(row: pacsv.InvalidRow) -> str:
+        where = f"#{row.number}" if row.number is not None else "#?"
+        bad_rows.append(SourceItem(rel, where, problem=("broken_record",
+            f"{rel} row {row.number}: expected {row.expected_columns} columns, found {row.actual_columns}. "
+            "Fix the quoting of that row.")))
+        return "skip"
+
+    try:
+        stream = pa.input_stream(str(path), compression="detect")
+        header = next(csv.reader(io.TextIOWrapper(pa.input_stream(str(path), compression="detect"),
+                                                  encoding="utf-8-sig")), [])
+        reader = pacsv.open_csv(
+            stream,
+            read_options=pacsv.ReadOptions(encoding="utf-8"),
+            parse_options=pacsv.ParseOptions(newlines_in_values=True, invalid_row_handler=on_invalid),
+            convert_options=pacsv.ConvertOptions(column_types={h: pa.string() for h in header}),
+        )
+        if text_column not in reader.schema.names:
+            yield SourceItem(rel, problem=("missing_text", f"{rel} has no '{text_column}' column (it has: "
+                                                           f"{', '.join(reader.schema.names)}). Set ingest.text_column."))
+            return
+        row = 0
+        for batch in reader:
+            yield from bad_rows
+            bad_rows.clear()
+            for values in batch.to_pylist():
+                row += 1
+                yield _record_item(rel, f"#{row}", values, text_column, id_column, sidecar)
+        yield from bad_rows
+    except (OSError, pa.ArrowInvalid, UnicodeDecodeError, StopIteration) as exc:
+        yield from bad_rows
+        yield SourceItem(rel, problem=("broken_file", f"{rel} cannot be read as UTF-8 CSV ({exc}). "
+                                                      "Re-save it as UTF-8 CSV with a header row."))
+
+
+def iter_parquet(path: Path, rel: str, *, text_column: str, id_column: str,
+                 sidecar: dict[str, str]) -> Iterator[SourceItem]:
+    try:
+        pf = pq.ParquetFile(path)
+        names = pf.schema_arrow.names
+        if text_column not in names:
+            yield SourceItem(rel, problem=("missing_text", f"{rel} has no '{text_column}' column (it has: "
+                                                           f"{', '.join(names)}). Set ingest.text_column."))
+            return
+        wanted = [c for c in (id_column, text_column, *METADATA_FIELDS) if c in names]
+        row = 0
+        for batch in pf.iter_batches(batch_size=1024, columns=list(dict.fromkeys(wanted))):
+            for values in batch.to_pylist():
+                row += 1
+                yield _record_item(rel, f"#{row}", values, text_column, id_column, sidecar)
+    except (OSError, pa.ArrowInvalid) as exc:
+        yield SourceItem(rel, problem=("broken_file", f"{rel} cannot be read as Parquet ({exc}). Replace the file."))
+
+
+def iter_items(inventory: Inventory, sidecar: Sidecar, *, text_column: str, id_column: str) -> Iterator[SourceItem]:
+    """Every input as items, in a deterministic order."""
+    articles = set(inventory.articles)
+    for path in inventory.inputs:
+        rel = inventory.rel(path)
+        meta = sidecar.by_path.get(rel, {})
+        if path in articles:
+            yield read_article(path, rel, meta)
+            continue
+        name = path.name.lower()
+        reader = iter_jsonl if name.endswith(JSONL_SUFFIXES) else iter_csv if name.endswith(CSV_SUFFIXES) else iter_parquet
+        yield from reader(path, rel, text_column=text_column, id_column=id_column, sidecar=meta)
+
+
+def batched(items: Iterator[SourceItem], *, size: int, max_bytes: int) -> Iterator[list[SourceItem]]:
+    """Group items into batches of at most ``size`` items or about ``max_bytes`` bytes."""
+    batch: list[SourceItem] = []
+    nbytes = 0
+    for item in items:
+        batch.append(item)
+        nbytes += item.size_hint
+        if len(batch) >= size or nbytes >= max_bytes:
+            yield batch
+            batch, nbytes = [], 0
+    if batch:
+        yield batch

@@ -1,0 +1,158 @@
+"""The ingest stage: raw items in, rows of documents, passages, boilerplate and the ingest report out.
+
+Pure: :func:`ingest_batch` reads nothing from disk and writes nothing; it maps a batch of
+:class:`~kefu_corpus.sources.SourceItem` to one Arrow table per output, with the declared schemas.
+
+Requires: raw items (``sources.iter_items``). Assigns: ``documents``, ``passages``, ``boilerplate``,
+``ingest_report``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+import pyarrow as pa
+
+from kefu_corpus import schemas
+from kefu_corpus.sources import METADATA_FIELDS, SourceItem
+from kefu_corpus.text import dates
+from kefu_corpus.text.decode import DecodeError, Decoded, decode_bytes
+from kefu_corpus.text.layout import analyse_layout, split_passages
+from kefu_corpus.text.rules import load_patterns
+
+OUTPUTS = ("documents", "passages", "boilerplate", "ingest_report")
+
+
+@dataclass(frozen=True)
+class IngestParams:
+    """The ``ingest.*`` configuration a worker needs (picklable)."""
+
+    on_decode_error: str = "reject"
+    min_plausibility: float = 0.6
+    max_title_chars: int = 60
+    max_passage_chars: int = 1200
+    header_lines: int = 4
+    footer_lines: int = 8
+    patterns: str = ""
+
+    @classmethod
+    def from_config(cls, config) -> IngestParams:
+        section = config.section("ingest")
+        return cls(**{k: section[k] for k in cls.__dataclass_fields__})
+
+
+@dataclass
+class IngestRows:
+    """Row dicts for each output table."""
+
+    documents: list[dict] = field(default_factory=list)
+    passages: list[dict] = field(default_factory=list)
+    boilerplate: list[dict] = field(default_factory=list)
+    ingest_report: list[dict] = field(default_factory=list)
+
+    def tables(self) -> dict[str, pa.Table]:
+        return {name: schemas.table_from_rows(schemas.TABLES[name], getattr(self, name)) for name in OUTPUTS}
+
+
+def _report(item: SourceItem, status: str, *, doc_id=None, reason=None, message=None, encoding=None, n_bytes=None):
+    return {"source_path": item.source_path, "source_record": item.source_record, "doc_id": doc_id,
+            "status": status, "reason": reason, "message": message, "encoding": encoding, "n_bytes": n_bytes}
+
+
+def _decode(item: SourceItem, params: IngestParams) -> tuple[bytes, Decoded]:
+    if item.text is not None:
+        return item.text.encode("utf-8"), Decoded(item.text, "utf-8", "container")
+    name = item.source_path
+    return item.data, decode_bytes(item.data, name=name, encoding=item.sidecar.get("encoding"),
+                                   on_error=params.on_decode_error, min_plausibility=params.min_plausibility)
+
+
+def _resolve(name: str, item: SourceItem, found: dict) -> tuple[object, str, object]:
+    """(value, provenance, evidence) for one metadata field: sidecar > record > text > none."""
+    if name in item.sidecar:
+        return item.sidecar[name], "sidecar", None
+    if name in item.fields:
+        return item.fields[name], "record", None
+    if name in found:
+        return found[name].value, "text", found[name]
+    return None, "none", None
+
+
+def ingest_item(item: SourceItem, params: IngestParams, rows: IngestRows) -> None:
+    """Ingest one item, appending its rows to ``rows``."""
+    if item.problem is not None:
+        reason, message = item.problem
+        rows.ingest_report.append(_report(item, "rejected", reason=reason, message=message))
+        return
+    try:
+        raw, decoded = _decode(item, params)
+    except DecodeError as exc:
+        rows.ingest_report.append(_report(item, "rejected", reason=exc.reason, message=exc.message,
+                                          n_bytes=len(item.data or b"")))
+        return
+    text = decoded.text
+    if not text.strip():
+        what = "record" if item.source_record else "file"
+        rows.ingest_report.append(_report(item, "rejected", reason="empty_text",
+            message=f"{item.source_path}{' record ' + item.source_record if item.source_record else ''} has no "
+                    f"text: nothing to ingest. Remove the {what} or fill it.",
+            encoding=decoded.encoding, n_bytes=len(raw)))
+        return
+
+    sha = hashlib.sha256(raw).hexdigest()
+    doc_id = sha[:16]
+    patterns = load_patterns(params.patterns)
+    known_title = item.sidecar.get("title") or item.fields.get("title")
+    layout = analyse_layout(text, patterns, header_lines=params.header_lines, footer_lines=params.footer_lines,
+                            max_title_chars=params.max_title_chars, known_title=known_title)
+
+    meta = {name: _resolve(name, item, layout.found) for name in METADATA_FIELDS}
+    date_value, date_source, date_evidence = meta["date"]
+    if isinstance(date_value, str):  # sidecar or record: validated ISO-like text
+        date_text, date_value = date_value, dates.parse_iso(date_value)
+        if date_value is None:
+            date_source = "none"
+    else:
+        date_text = date_evidence.text if date_evidence else None
+
+    passage_spans = split_passages(text, layout.body(), patterns, max_chars=params.max_passage_chars)
+    for index, (start, end) in enumerate(passage_spans):
+        rows.passages.append({"doc_id": doc_id, "passage_id": f"{doc_id}-{index:05d}", "passage_index": index,
+                              "start": start, "end": end, "text": text[start:end]})
+    separated = layout.separated()
+    for block in separated:
+        rows.boilerplate.append({"doc_id": doc_id, "start": block.start, "end": block.end,
+                                 "text": text[block.start:block.end], "category": block.category,
+                                 "kind": block.kind, "rule": block.rule})
+
+    rows.documents.append({
+        "doc_id": doc_id, "source_path": item.source_path, "source_record": item.source_record,
+        "sha256": sha, "n_bytes": len(raw), "encoding": decoded.encoding,
+        "encoding_method": decoded.method, "encoding_confidence": decoded.confidence,
+        "title": meta["title"][0], "title_source": meta["title"][1],
+        "date": date_value.value if date_value else None,
+        "date_end": date_value.end if date_value else None,
+        "date_precision": date_value.precision if date_value else None,
+        "date_text": date_text if date_value else None,
+        "date_source": date_source,
+        "year": date_value.year if date_value else None,
+        "author": meta["author"][0], "author_source": meta["author"][1],
+        "publication": meta["publication"][0], "publication_source": meta["publication"][1],
+        "n_chars": len(text), "n_passages": len(passage_spans), "n_boilerplate": len(separated),
+        "text": text,
+    })
+    if decoded.warnings:
+        reason, message = decoded.warnings[0]
+        rows.ingest_report.append(_report(item, "warning", doc_id=doc_id, reason=reason, message=message,
+                                          encoding=decoded.encoding, n_bytes=len(raw)))
+    else:
+        rows.ingest_report.append(_report(item, "ok", doc_id=doc_id, encoding=decoded.encoding, n_bytes=len(raw)))
+
+
+def ingest_batch(items: list[SourceItem], params: IngestParams) -> dict[str, pa.Table]:
+    """Ingest a batch of items into one Arrow table per output (the unit of work sent to a worker)."""
+    rows = IngestRows()
+    for item in items:
+        ingest_item(item, params, rows)
+    return rows.tables()

@@ -1,0 +1,140 @@
+"""Atomic Parquet output: the one place tables are written.
+
+A run writes every table into a staging folder inside the output folder, streaming batches into
+row groups, and only when every table is complete moves them into place (``os.replace``, atomic on one
+file system), then writes ``manifest.json`` last, also through a temporary file. A crash leaves the
+previous outputs untouched and at most a ``.kefu-staging-*`` folder, which the next run removes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from kefu_corpus.errors import KefuError
+from kefu_corpus.schemas import TABLES, TableSpec
+
+MANIFEST = "manifest.json"
+_STAGING_PREFIX = ".kefu-staging-"
+_BUFFER_BYTES = 64 * 1024 * 1024
+
+
+def write_json_atomic(path: Path, data: Any) -> None:
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp.write_text(json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True, default=str) + "\n",
+                   encoding="utf-8")
+    os.replace(tmp, path)
+
+
+class _TableSink:
+    def __init__(self, spec: TableSpec, path: Path, compression: str, row_group_size: int) -> None:
+        self.spec = spec
+        self.path = path
+        self.row_group_size = row_group_size
+        self.rows = 0
+        self._buffer: list[pa.Table] = []
+        self._buffered_rows = 0
+        self._buffered_bytes = 0
+        self._writer = pq.ParquetWriter(path, spec.with_metadata(),
+                                        compression=None if compression == "none" else compression)
+
+    def write(self, table: pa.Table) -> None:
+        if table.num_rows == 0:
+            return
+        if not table.schema.equals(self.spec.schema):
+            raise TypeError(f"{self.spec.name}: batch schema does not match the declared schema")
+        self._buffer.append(table)
+        self._buffered_rows += table.num_rows
+        self._buffered_bytes += table.nbytes
+        self.rows += table.num_rows
+        if self._buffered_rows >= self.row_group_size or self._buffered_bytes >= _BUFFER_BYTES:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self._buffer:
+            combined = pa.concat_tables(self._buffer).cast(self.spec.with_metadata())
+            self._writer.write_table(combined, row_group_size=self.row_group_size)
+            self._buffer, self._buffered_rows, self._buffered_bytes = [], 0, 0
+
+    def close(self) -> None:
+        self._flush()
+        self._writer.close()
+
+
+class RunWriter:
+    """Stream the tables of one run into a staging folder; :meth:`commit` moves them into ``out``."""
+
+    def __init__(self, out: Path, *, compression: str = "zstd", row_group_size: int = 65536) -> None:
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise KefuError(f"Cannot create the output folder {out}: {exc.strerror}.",
+                            hint="choose another --out") from exc
+        for stale in out.glob(f"{_STAGING_PREFIX}*"):
+            shutil.rmtree(stale, ignore_errors=True)
+        self.out = out
+        self.staging = out / f"{_STAGING_PREFIX}{os.getpid()}"
+        self.staging.mkdir()
+        self._compression = compression
+        self._row_group_size = row_group_size
+        self._sinks: dict[str, _TableSink] = {}
+
+    def open(self, name: str) -> None:
+        """Declare a table of this run; it is written (possibly empty) even if no batch arrives."""
+        if name not in self._sinks:
+            spec = TABLES[name]
+            self._sinks[name] = _TableSink(spec, self.staging / spec.filename, self._compression,
+                                           self._row_group_size)
+
+    def write(self, name: str, table: pa.Table) -> None:
+        self.open(name)
+        self._sinks[name].write(table)
+
+    def commit(self, manifest: dict[str, Any]) -> dict[str, int]:
+        """Close every table, move it into place, then write the manifest. Returns rows per table."""
+        counts = {}
+        for name, sink in self._sinks.items():
+            sink.close()
+            counts[name] = sink.rows
+        for name, sink in self._sinks.items():
+            os.replace(sink.path, self.out / sink.spec.filename)
+        manifest = {**manifest, "tables": {
+            name: {"file": self._sinks[name].spec.filename, "rows": counts[name],
+                   "schema_version": self._sinks[name].spec.version} for name in sorted(counts)}}
+        write_json_atomic(self.out / MANIFEST, manifest)
+        shutil.rmtree(self.staging, ignore_errors=True)
+        return counts
+
+    def abort(self) -> None:
+        for sink in self._sinks.values():
+            try:
+                sink._writer.close()
+            except Exception:  # noqa: BLE001 - best effort while failing
+                pass
+        shutil.rmtree(self.staging, ignore_errors=True)
+
+
+def read_manifest(out: Path) -> dict[str, Any]:
+    path = out / MANIFEST
+    if not path.is_file():
+        raise KefuError(f"{out} holds no {MANIFEST}: it is not the output folder of a kefu run.",
+                        hint="run `kefu run` first, or point at the folder given to --out")
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise KefuError(f"{path} is not valid JSON ({exc}).", hint="rerun `kefu run` to rewrite it") from exc
+
+
+def read_table(out: Path, name: str, columns: list[str] | None = None) -> pa.Table:
+    """Read one output table with its declared schema."""
+    spec = TABLES[name]
+    path = out / spec.filename
+    if not path.is_file():
+        raise KefuError(f"{path} does not exist.", hint="run the stage that writes it, or `kefu run`")
+    return pq.read_table(path, columns=columns, schema=spec.schema if columns is None else None)
