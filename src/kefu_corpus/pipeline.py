@@ -18,7 +18,6 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, Protocol
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -33,7 +32,7 @@ from kefu_corpus.text.rules import load_patterns
 
 STAGES = ("ingest",)
 #: Distributions whose versions every manifest records.
-RECORDED_LIBRARIES = ("pyarrow", "charset-normalizer", "typer", "rich", "tomli-w", "numpy")
+RECORDED_LIBRARIES = ("pyarrow", "charset-normalizer", "typer", "rich", "tomli-w")
 
 
 class Progress(Protocol):
@@ -112,39 +111,29 @@ def _preamble_rows(inventory: Inventory, sidecar: Sidecar) -> list[dict]:
     return rows
 
 
-def _drop_repeated_inputs(tables: dict[str, pa.Table], seen: dict[str, str]) -> dict[str, pa.Table]:
-    """Inputs with the same bytes as an earlier input keep one document; the report says 'duplicate'.
+def _flag_repeated_content(tables: dict[str, pa.Table], seen: dict[str, tuple[str, str]]) -> dict[str, pa.Table]:
+    """Point documents whose bytes repeat an earlier input's at it (``duplicate_of``); drop nothing.
 
-    Rows of the passages and boilerplate tables are in document order, so each document's rows are the
-    next ``n_passages`` / ``n_boilerplate`` rows: masks are built by repetition, with no per-row search.
+    ``seen`` maps sha256 to (doc_id, where) of the first input with that content, across batches.
     """
     docs = tables["documents"]
-    ids = docs.column("doc_id").to_pylist()
-    paths = docs.column("source_path").to_pylist()
-    records = docs.column("source_record").to_pylist()
-    keep = np.ones(len(ids), dtype=bool)
-    first_of: dict[int, str] = {}
-    for i, (doc_id, path, record) in enumerate(zip(ids, paths, records)):
-        where = path if record is None else f"{path} record {record}"
-        if doc_id in seen:
-            keep[i] = False
-            first_of[i] = seen[doc_id]
-        else:
-            seen[doc_id] = where
-    if keep.all():
+    duplicate_of: list[str | None] = []
+    notes: dict[str, str] = {}
+    for doc_id, sha, path, record in zip(*(docs.column(c).to_pylist()
+                                            for c in ("doc_id", "sha256", "source_path", "source_record"))):
+        first = seen.setdefault(sha, (doc_id, path if record is None else f"{path} record {record}"))
+        duplicate_of.append(None if first[0] == doc_id else first[0])
+        if first[0] != doc_id:
+            notes[doc_id] = f"same content as {first[1]} (doc_id {first[0]}); kept, and flagged in documents.duplicate_of."
+    if not notes:
         return tables
     out = dict(tables)
-    out["documents"] = docs.filter(pa.array(keep))
-    for name, counts in (("passages", "n_passages"), ("boilerplate", "n_boilerplate")):
-        mask = np.repeat(keep, docs.column(counts).to_numpy())
-        out[name] = tables[name].filter(pa.array(mask))
+    index = docs.schema.get_field_index("duplicate_of")
+    out["documents"] = docs.set_column(index, docs.schema.field(index), pa.array(duplicate_of, pa.string()))
     report = tables["ingest_report"].to_pylist()
-    doc_rows = [i for i, row in enumerate(report) if row["doc_id"] is not None]
-    for doc_index, row_index in enumerate(doc_rows):
-        if not keep[doc_index]:
-            report[row_index].update(status="duplicate", reason="duplicate_input",
-                                     message=f"{report[row_index]['source_path']} has the same content as "
-                                             f"{first_of[doc_index]}; one document was kept.")
+    for row in report:
+        if row["doc_id"] in notes:
+            row.update(status="duplicate", reason="duplicate_content", message=notes[row["doc_id"]])
     out["ingest_report"] = schemas.table_from_rows(schemas.INGEST_REPORT, report)
     return out
 
@@ -169,11 +158,11 @@ def run_ingest(raw: Path, writer: RunWriter, config: Config, progress: Progress)
     fn = partial(ingest_batch, params=IngestParams.from_config(config))
 
     progress.start("ingest", None if inventory.corpora else len(inventory.articles))
-    seen: dict[str, str] = {}
+    seen: dict[str, tuple[str, str]] = {}
     text_bytes = 0
     started = time.perf_counter()
     for tables in executor.map(fn, batches):
-        tables = _drop_repeated_inputs(tables, seen)
+        tables = _flag_repeated_content(tables, seen)
         text_bytes += pc.sum(tables["ingest_report"].column("n_bytes")).as_py() or 0
         for name, table in tables.items():
             writer.write(name, table)

@@ -43,7 +43,8 @@ class TableSpec:
 
 
 DOCUMENTS = TableSpec("documents", 1, "one document (an article file, or one record of a corpus file)", pa.schema([
-    _f("doc_id", pa.string(), "Stable id: the first 16 hex digits of `sha256`.", nullable=False),
+    _f("doc_id", pa.string(), "Stable id: the first 16 hex digits of SHA-256 over the source path, the record "
+       "id and the raw bytes, so it changes only when the content or its provenance does.", nullable=False),
     _f("source_path", pa.string(), "Input file, relative to the raw folder, with '/' separators.", nullable=False),
     _f("source_record", pa.string(), "Record id within a corpus file (its id field, else '#<row>'); null for article files."),
     _f("sha256", pa.string(), "SHA-256 of the raw bytes (for a corpus record: of its text as UTF-8).", nullable=False),
@@ -66,6 +67,8 @@ DOCUMENTS = TableSpec("documents", 1, "one document (an article file, or one rec
     _f("author_source", pa.string(), _PROVENANCE, nullable=False),
     _f("publication", pa.string(), "Publication or source, e.g. the magazine the article appeared in."),
     _f("publication_source", pa.string(), _PROVENANCE, nullable=False),
+    _f("duplicate_of", pa.string(), "doc_id of the first document (in input order) with the same `sha256`, "
+       "when this one repeats its content exactly; else null. Nothing is dropped at ingest."),
     _f("n_chars", pa.int32(), "Length of `text` in code points.", nullable=False),
     _f("n_passages", pa.int32(), "Body passages in passages.parquet.", nullable=False),
     _f("n_boilerplate", pa.int32(), "Spans separated from the body in boilerplate.parquet.", nullable=False),
@@ -101,8 +104,9 @@ INGEST_REPORT = TableSpec("ingest_report", 1, "one input: a file, a corpus recor
     _f("source_record", pa.string(), "Record id or '#<row>' within a corpus file or sidecar; else null."),
     _f("doc_id", pa.string(), "Document made from the input; null when none was."),
     _f("status", pa.string(),
-       "'ok', 'warning' (ingested, with a note), 'rejected' (not ingested), 'duplicate' (same bytes as an "
-       "earlier input: see doc_id), 'sidecar' (the metadata sidecar itself) or 'ignored' (not a corpus file).",
+       "'ok', 'warning' (ingested, with a note), 'duplicate' (ingested; its content repeats an earlier input, "
+       "see documents.duplicate_of), 'rejected' (not ingested), 'sidecar' (the metadata sidecar itself) or "
+       "'ignored' (not a corpus file).",
        nullable=False),
     _f("reason", pa.string(), "Machine-readable reason code, e.g. 'empty_file', 'binary_file', 'undecodable'."),
     _f("message", pa.string(), "What is wrong and what to do about it, naming the file."),

@@ -55,6 +55,13 @@ class IngestRows:
         return {name: schemas.table_from_rows(schemas.TABLES[name], getattr(self, name)) for name in OUTPUTS}
 
 
+def make_doc_id(source_path: str, source_record: str | None, raw: bytes) -> str:
+    """16 hex digits of SHA-256 over provenance and content: stable while neither changes."""
+    digest = hashlib.sha256(f"{source_path}\0{source_record or ''}\0".encode("utf-8"))
+    digest.update(raw)
+    return digest.hexdigest()[:16]
+
+
 def _report(item: SourceItem, status: str, *, doc_id=None, reason=None, message=None, encoding=None, n_bytes=None):
     return {"source_path": item.source_path, "source_record": item.source_record, "doc_id": doc_id,
             "status": status, "reason": reason, "message": message, "encoding": encoding, "n_bytes": n_bytes}
@@ -101,7 +108,7 @@ def ingest_item(item: SourceItem, params: IngestParams, rows: IngestRows) -> Non
         return
 
     sha = hashlib.sha256(raw).hexdigest()
-    doc_id = sha[:16]
+    doc_id = make_doc_id(item.source_path, item.source_record, raw)
     patterns = load_patterns(params.patterns)
     known_title = item.sidecar.get("title") or item.fields.get("title")
     layout = analyse_layout(text, patterns, header_lines=params.header_lines, footer_lines=params.footer_lines,
@@ -139,7 +146,7 @@ def ingest_item(item: SourceItem, params: IngestParams, rows: IngestRows) -> Non
         "year": date_value.year if date_value else None,
         "author": meta["author"][0], "author_source": meta["author"][1],
         "publication": meta["publication"][0], "publication_source": meta["publication"][1],
-        "n_chars": len(text), "n_passages": len(passage_spans), "n_boilerplate": len(separated),
+        "duplicate_of": None, "n_chars": len(text), "n_passages": len(passage_spans), "n_boilerplate": len(separated),
         "text": text,
     })
     if decoded.warnings:

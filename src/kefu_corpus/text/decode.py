@@ -103,22 +103,48 @@ def _strip_bom(data: bytes) -> tuple[bytes, str] | None:
     return None
 
 
-def _invalid_utf8_spans(data: bytes, limit: int = 20) -> tuple[int, list[int]]:
-    """Count invalid UTF-8 bytes and list the first ``limit`` byte offsets where they start."""
-    bad, offsets, pos = 0, [], 0
-    decoder = codecs.getincrementaldecoder("utf-8")("strict")
-    while pos < len(data):
-        try:
-            decoder.decode(data[pos:], final=True)
-            break
-        except UnicodeDecodeError as exc:
-            start = pos + exc.start
-            if len(offsets) < limit:
-                offsets.append(start)
-            bad += exc.end - exc.start
-            pos = pos + exc.end
-            decoder.reset()
-    return bad, offsets
+class _TooManyErrors(Exception):
+    pass
+
+
+class _ErrorRuns:
+    """A codec error handler that records runs of invalid bytes, and gives up past ``max_bad`` bytes."""
+
+    def __init__(self, max_bad: int) -> None:
+        self.max_bad = max_bad
+        self.bad = 0
+        self.runs: list[list[int]] = []
+
+    def __call__(self, exc: UnicodeDecodeError) -> tuple[str, int]:
+        self.bad += exc.end - exc.start
+        if self.bad > self.max_bad:
+            raise _TooManyErrors
+        if self.runs and self.runs[-1][1] == exc.start:
+            self.runs[-1][1] = exc.end
+        else:
+            self.runs.append([exc.start, exc.end])
+        return "\ufffd", exc.end
+
+
+_active_handler: list[_ErrorRuns] = []
+codecs.register_error("kefu-error-runs", lambda exc: _active_handler[-1](exc))
+
+
+def _invalid_utf8_runs(data: bytes, max_bad: int, limit: int = 10) -> tuple[int, list[str]] | None:
+    """Invalid UTF-8 bytes in ``data`` and their first ``limit`` runs as byte ranges, in one decoding pass.
+
+    Returns ``None`` as soon as more than ``max_bad`` bytes are invalid (the data is not UTF-8 at all).
+    """
+    handler = _ErrorRuns(max_bad)
+    _active_handler.append(handler)
+    try:
+        data.decode("utf-8", errors="kefu-error-runs")
+    except _TooManyErrors:
+        return None
+    finally:
+        _active_handler.pop()
+    shown = [f"{a}" if b - a == 1 else f"{a}-{b - 1}" for a, b in handler.runs[:limit]]
+    return handler.bad, shown + (["..."] if len(handler.runs) > limit else [])
 
 
 def decode_bytes(
@@ -183,9 +209,10 @@ def decode_bytes(
                                          "binary, not text. Remove it from the raw folder, or re-save it as "
                                          "UTF-8 text if it is text.")
 
-    bad, offsets = _invalid_utf8_spans(data)
-    if bad / len(data) <= _MOSTLY_UTF8:
-        where = ", ".join(str(o) for o in offsets)
+    damage = _invalid_utf8_runs(data, max_bad=int(len(data) * _MOSTLY_UTF8))
+    if damage is not None:
+        bad, runs = damage
+        where = ", ".join(runs)
         if on_error == "replace":
             return Decoded(data.decode("utf-8", errors="replace"), "utf-8", "utf-8", warnings=(("damaged_utf8",
                 f"{name} is UTF-8 with {bad} invalid byte(s) (at byte offsets {where}); they were replaced "

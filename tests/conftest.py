@@ -1,0 +1,48 @@
+"""Shared fixtures: the real seed corpus, a pipeline run over it, and helpers to build raw folders."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from kefu_corpus import pipeline
+from kefu_corpus.config import Config
+
+ROOT = Path(__file__).resolve().parents[1]
+RAW = ROOT / "data" / "raw"
+SHARED = ROOT.parent / "shared"
+SEEDS = sorted(RAW.glob("*.txt"))
+
+
+def seed_text(prefix: str) -> str:
+    """The decoded text of the seed whose file name starts with ``prefix`` (e.g. '003')."""
+    return next(p for p in SEEDS if p.name.startswith(prefix)).read_text(encoding="utf-8")
+
+
+def run_pipeline(raw: Path, out: Path, **overrides) -> pipeline.RunResult:
+    config = Config().with_overrides({"run.workers": 1, **overrides})
+    return pipeline.run(raw, out, config)
+
+
+def read(out: Path, name: str) -> list[dict]:
+    return pq.read_table(out / f"{name}.parquet").to_pylist()
+
+
+@pytest.fixture(scope="session")
+def seed_run(tmp_path_factory) -> tuple[Path, pipeline.RunResult]:
+    """One pipeline run over a copy of data/raw (the raw folder is never written to)."""
+    raw = tmp_path_factory.mktemp("raw")
+    for path in SEEDS:
+        shutil.copy2(path, raw / path.name)
+    out = tmp_path_factory.mktemp("out")
+    return out, run_pipeline(raw, out)
+
+
+@pytest.fixture(scope="session")
+def seed_docs(seed_run) -> dict[str, dict]:
+    """documents.parquet rows by seed number ('000'..'004')."""
+    out, _ = seed_run
+    return {row["source_path"][:3]: row for row in read(out, "documents")}

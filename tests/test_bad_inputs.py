@@ -1,0 +1,204 @@
+"""Every kind of bad input gets a clear recorded outcome, and the run goes on with the rest."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+from conftest import read, run_pipeline, seed_text
+
+GOOD = "004_c7ffe32ab0825615.txt"
+
+
+def make_raw(tmp_path: Path, files: dict[str, bytes]) -> Path:
+    raw = tmp_path / "raw"
+    raw.mkdir(parents=True)
+    (raw / GOOD).write_text(seed_text("004"), encoding="utf-8")
+    for name, data in files.items():
+        (raw / name).write_bytes(data)
+    return raw
+
+
+def outcome(tmp_path: Path, files: dict[str, bytes], **overrides) -> tuple[dict[str, dict], list[dict]]:
+    """Run the pipeline; return report rows by (path, record) and the documents."""
+    out = tmp_path / "out"
+    run_pipeline(make_raw(tmp_path, files), out, **overrides)
+    report = {(r["source_path"], r["source_record"]): r for r in read(out, "ingest_report")}
+    docs = read(out, "documents")
+    assert report[(GOOD, None)]["status"] == "ok", "the good file must survive its bad neighbours"
+    assert any(d["source_path"] == GOOD for d in docs)
+    return report, docs
+
+
+def doc_of(docs: list[dict], name: str) -> dict:
+    return next(d for d in docs if d["source_path"] == name)
+
+
+def test_empty_file(tmp_path):
+    report, docs = outcome(tmp_path, {"empty.txt": b"", "blank.txt": b" \n\t\n"})
+    for name in ("empty.txt", "blank.txt"):
+        row = report[(name, None)]
+        assert (row["status"], row["reason"]) == ("rejected", "empty_file")
+        assert name in row["message"] and "Remove the file" in row["message"]
+    assert len(docs) == 1
+
+
+def test_binary_file(tmp_path):
+    png_like = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 4
+    report, docs = outcome(tmp_path, {"photo.txt": png_like})
+    row = report[("photo.txt", None)]
+    assert (row["status"], row["reason"]) == ("rejected", "binary_file")
+    assert "photo.txt" in row["message"] and "binary" in row["message"]
+    assert len(docs) == 1
+
+
+def test_gbk_file_is_detected_and_decoded(tmp_path):
+    text = seed_text("002")
+    report, docs = outcome(tmp_path, {"gbk.txt": text.encode("gbk")})
+    doc = doc_of(docs, "gbk.txt")
+    assert doc["text"] == text
+    assert (doc["encoding"], doc["encoding_method"]) == ("gb18030", "detector")
+    assert doc["encoding_confidence"] > 0.95
+    assert doc["date"].isoformat() == "2023-03-02"
+    assert report[("gbk.txt", None)]["encoding"] == "gb18030"
+
+
+def test_short_gbk_file_is_not_mistaken_for_korean(tmp_path):
+    # A byte-level detector alone calls these bytes cp949; the CJK plausibility check must not.
+    text = "客户服务节在北京举行。\n客服人的身份正在转变。\n"
+    _, docs = outcome(tmp_path, {"short.txt": text.encode("gbk")})
+    assert doc_of(docs, "short.txt")["text"] == text
+
+
+def test_big5_file_is_detected_and_decoded(tmp_path):
+    lines = [line for line in seed_text("003").splitlines() if "?" not in line and len(line) > 50][:4]
+    text = "\n".join(lines) + "\n"
+    report, docs = outcome(tmp_path, {"big5.txt": text.encode("big5")})
+    doc = doc_of(docs, "big5.txt")
+    assert doc["text"] == text
+    assert (doc["encoding"], doc["encoding_method"]) == ("big5", "detector")
+
+
+def test_utf16_file_with_bom(tmp_path):
+    text = seed_text("003")
+    for codec, name in (("utf-16", "le.txt"), ("utf-16-be", "be.txt")):
+        data = text.encode(codec) if codec == "utf-16" else b"\xfe\xff" + text.encode(codec)
+        _, docs = outcome(tmp_path / name, {name: data})
+        doc = doc_of(docs, name)
+        assert doc["text"] == text and doc["encoding_method"] == "bom"
+        assert doc["encoding"].startswith("utf-16")
+        assert doc["date"].isoformat() == "2023-05-18"
+
+
+def test_utf8_with_bom_has_the_bom_removed(tmp_path):
+    text = seed_text("000")
+    _, docs = outcome(tmp_path, {"bom.txt": b"\xef\xbb\xbf" + text.encode("utf-8")})
+    doc = doc_of(docs, "bom.txt")
+    assert doc["text"] == text and doc["encoding_method"] == "bom"
+    assert doc["title"] == "新世代客户服务岗位的价值发展与转型"
+
+
+def test_truncated_utf8_is_ingested_with_a_warning(tmp_path):
+    data = seed_text("004").encode("utf-8")
+    cut = data[: data.index("中年危机".encode()) + 2]  # ends inside 年
+    report, docs = outcome(tmp_path, {"cut.txt": cut})
+    row = report[("cut.txt", None)]
+    assert (row["status"], row["reason"]) == ("warning", "truncated_utf8")
+    assert "truncated" in row["message"] and "cut.txt" in row["message"]
+    assert doc_of(docs, "cut.txt")["text"] == cut[:-2].decode("utf-8")
+
+
+def test_damaged_utf8_is_rejected_or_replaced_by_choice(tmp_path):
+    data = seed_text("004").encode("utf-8")
+    at = len(seed_text("004")[:100].encode("utf-8"))  # a character boundary
+    damaged = data[:at] + b"\xff\xfe" + data[at:]
+    report, docs = outcome(tmp_path / "reject", {"bad.txt": damaged})
+    row = report[("bad.txt", None)]
+    assert (row["status"], row["reason"]) == ("rejected", "undecodable")
+    assert f"byte offsets {at}-{at + 1}." in row["message"] and "on_decode_error" in row["message"]
+    report, docs = outcome(tmp_path / "replace", {"bad.txt": damaged}, **{"ingest.on_decode_error": "replace"})
+    assert report[("bad.txt", None)]["status"] == "warning"
+    assert "\ufffd" in doc_of(docs, "bad.txt")["text"]
+
+
+def test_broken_jsonl_line(tmp_path):
+    lines = [json.dumps({"id": "a1", "text": "客服中心正在转型。", "title": "转型"}, ensure_ascii=False),
+             '{"id": "a2", "text": "没有结束的引号}',
+             "[1, 2, 3]",
+             json.dumps({"id": "a4", "body": "没有 text 字段"}, ensure_ascii=False),
+             json.dumps({"id": "a5", "text": "呼叫中心的座席。", "date": "2022-07"}, ensure_ascii=False)]
+    data = ("\n".join(lines) + "\n").encode("utf-8")
+    report, docs = outcome(tmp_path, {"corpus.jsonl": data})
+    assert report[("corpus.jsonl", "#2")]["reason"] == "broken_record"
+    assert "line 2" in report[("corpus.jsonl", "#2")]["message"]
+    assert report[("corpus.jsonl", "#3")]["reason"] == "broken_record"
+    assert report[("corpus.jsonl", "a4")]["reason"] == "missing_text"
+    kept = {d["source_record"]: d for d in docs if d["source_path"] == "corpus.jsonl"}
+    assert set(kept) == {"a1", "a5"}
+    assert (kept["a1"]["title"], kept["a1"]["title_source"]) == ("转型", "record")
+    assert (kept["a5"]["year"], kept["a5"]["date_precision"], kept["a5"]["date_source"]) == (2022, "month", "record")
+
+
+def test_truncated_gzip_corpus_keeps_the_records_before_the_damage(tmp_path):
+    lines = "".join(json.dumps({"id": f"r{i}", "text": f"第{i}篇客服评论。" * 50}, ensure_ascii=False) + "\n"
+                    for i in range(200))
+    packed = gzip.compress(lines.encode("utf-8"))
+    report, docs = outcome(tmp_path, {"cut.jsonl.gz": packed[: len(packed) // 2]})
+    broken = [r for r in report.values() if r["reason"] == "broken_file"]
+    assert len(broken) == 1 and "truncated" in broken[0]["message"]
+    assert 0 < sum(d["source_path"] == "cut.jsonl.gz" for d in docs) < 200
+
+
+def test_bad_sidecar_row(tmp_path):
+    sidecar = ("file,title,date,publication\n"
+               f"{GOOD},,2021-05-18,客户世界\n"
+               "missing.txt,无此文件,,\n"
+               f"gbk.txt,,2021-13-40,\n").encode("utf-8")
+    report, docs = outcome(tmp_path, {"metadata.csv": sidecar, "gbk.txt": seed_text("001").encode("utf-8")})
+    rows = {r["source_record"]: r for (path, _), r in report.items() if path == "metadata.csv"}
+    assert rows[None]["status"] == "sidecar"
+    assert rows["#3"]["reason"] == "sidecar_bad_row" and "missing.txt" in rows["#3"]["message"]
+    assert rows["#4"]["reason"] == "sidecar_bad_row" and "2021-13-40" in rows["#4"]["message"]
+    good = doc_of(docs, GOOD)
+    assert (good["date"].isoformat(), good["date_precision"], good["date_source"]) == ("2021-05-18", "day", "sidecar")
+    assert good["author_source"] == "text"  # sidecar cells left empty do not override
+    untouched = doc_of(docs, "gbk.txt")
+    assert untouched["date"] is None and untouched["date_source"] == "none"
+
+
+def test_unreadable_sidecar_is_reported_and_skipped(tmp_path):
+    report, docs = outcome(tmp_path, {"metadata.csv": b"name,title\nx.txt,t\n"})
+    row = report[("metadata.csv", None)]
+    assert (row["status"], row["reason"]) == ("rejected", "sidecar_unreadable")
+    assert "'file' column" in row["message"]
+
+
+def test_sidecar_encoding_column_fixes_a_misdetected_file(tmp_path):
+    text = "客服\n"  # too short for any detector to be sure
+    sidecar = "file,encoding\nshort.txt,big5\n".encode("utf-8")
+    _, docs = outcome(tmp_path, {"metadata.csv": sidecar, "short.txt": text.encode("big5")})
+    doc = doc_of(docs, "short.txt")
+    assert doc["text"] == text and doc["encoding_method"] == "sidecar"
+
+
+def test_unsupported_and_hidden_files_are_listed_as_ignored(tmp_path):
+    report, _ = outcome(tmp_path, {"notes.docx": b"PK\x03\x04", ".DS_Store": b"\x00\x01"})
+    assert report[("notes.docx", None)]["status"] == "ignored"
+    assert report[(".DS_Store", None)]["reason"] == "hidden_file"
+
+
+def test_csv_row_with_wrong_cell_count_is_rejected_alone(tmp_path):
+    data = "id,text,title\nc1,客服中心的价值。,价值\nc2,多,了,一格\nc3,座席的转型。,转型\n".encode("utf-8")
+    report, docs = outcome(tmp_path, {"corpus.csv": data})
+    rows = {r["source_record"]: r for (path, _), r in report.items() if path == "corpus.csv"}
+    assert {rows["c1"]["status"], rows["c3"]["status"]} == {"ok"}
+    bad = [r for r in rows.values() if r["status"] == "rejected"]
+    assert len(bad) == 1 and bad[0]["reason"] == "broken_record" and "expected 3 columns" in bad[0]["message"]
+    assert {d["title"] for d in docs if d["source_path"] == "corpus.csv"} == {"价值", "转型"}
+
+
+def test_csv_that_is_not_utf8_is_reported(tmp_path):
+    report, _ = outcome(tmp_path, {"corpus.csv": "id,text\n1,客服\n".encode("utf-16")})
+    rows = [r for (path, _), r in report.items() if path == "corpus.csv"]
+    assert [(r["status"], r["reason"]) for r in rows] == [("rejected", "broken_file")]

@@ -1,0 +1,62 @@
+"""Configuration: defaults in code, TOML on top, command-line overrides on top, clear errors."""
+
+from __future__ import annotations
+
+import pytest
+
+from kefu_corpus.config import PARAMS, Config, config_reference_markdown, load_config, parse_override
+from kefu_corpus.errors import KefuError
+
+
+def test_every_key_has_a_default_and_the_defaults_validate():
+    config = Config.from_mapping({s: {k: p.default for k, p in t.items()} for s, t in PARAMS.items()})
+    assert config.as_dict() == Config().as_dict()
+
+
+def test_toml_then_overrides(tmp_path):
+    path = tmp_path / "kefu.toml"
+    path.write_text('[run]\nworkers = 3\n[ingest]\nmax_passage_chars = 500\n', encoding="utf-8")
+    config = load_config(path)
+    assert config["run.workers"] == 3 and config["ingest.max_passage_chars"] == 500
+    assert config["ingest.header_lines"] == PARAMS["ingest"]["header_lines"].default
+    config = config.with_overrides(dict([parse_override("run.workers=1")]))
+    assert config["run.workers"] == 1 and config["ingest.max_passage_chars"] == 500
+
+
+def test_kefu_toml_in_the_working_directory_is_found(tmp_path):
+    (tmp_path / "kefu.toml").write_text('[output]\ncompression = "snappy"\n', encoding="utf-8")
+    assert load_config(search_dir=tmp_path)["output.compression"] == "snappy"
+    assert load_config(search_dir=tmp_path / "nowhere")["output.compression"] == "zstd"
+
+
+@pytest.mark.parametrize("data,expected", [
+    ({"run": {"workers": "ten"}}, "The 'run.workers' parameter must be an int >= 0. Got 'ten' instead."),
+    ({"run": {"workers": -1}}, "must be an int >= 0. Got -1"),
+    ({"ingest": {"on_decode_error": "ignore"}}, "must be one of 'reject', 'replace'"),
+    ({"run": {"wokers": 2}}, "Unknown config key 'run.wokers'"),
+    ({"ingets": {}}, "Unknown config section 'ingets'"),
+])
+def test_bad_values_are_named_with_the_fix(data, expected):
+    with pytest.raises(KefuError) as err:
+        Config.from_mapping(data, source="kefu.toml")
+    assert expected in str(err.value)
+
+
+def test_unknown_key_suggests_the_close_one():
+    with pytest.raises(KefuError) as err:
+        parse_override("run.wokers=2")
+    assert "did you mean 'run.workers'" in err.value.hint
+
+
+def test_broken_toml_names_the_file(tmp_path):
+    path = tmp_path / "kefu.toml"
+    path.write_text("[run\nworkers = 1\n", encoding="utf-8")
+    with pytest.raises(KefuError, match="kefu.toml is not valid TOML"):
+        load_config(path)
+
+
+def test_reference_table_lists_every_key():
+    table = config_reference_markdown()
+    for section, params in PARAMS.items():
+        for key in params:
+            assert f"`{section}.{key}`" in table
