@@ -31,12 +31,24 @@ def read(out: Path, name: str) -> list[dict]:
     return pq.read_table(out / f"{name}.parquet").to_pylist()
 
 
+def copy_seeds(folder: Path) -> Path:
+    """A copy of the seed articles in ``folder`` (tests never write to data/raw)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for path in SEEDS:
+        shutil.copy2(path, folder / path.name)
+    return folder
+
+
+@pytest.fixture()
+def raw(tmp_path) -> Path:
+    """A fresh, writable copy of the seed folder."""
+    return copy_seeds(tmp_path / "raw")
+
+
 @pytest.fixture(scope="session")
 def seed_run(tmp_path_factory) -> tuple[Path, pipeline.RunResult]:
     """One pipeline run over a copy of data/raw (the raw folder is never written to)."""
-    raw = tmp_path_factory.mktemp("raw")
-    for path in SEEDS:
-        shutil.copy2(path, raw / path.name)
+    raw = copy_seeds(tmp_path_factory.mktemp("raw"))
     out = tmp_path_factory.mktemp("out")
     return out, run_pipeline(raw, out)
 

@@ -202,3 +202,12 @@ def test_csv_that_is_not_utf8_is_reported(tmp_path):
     report, _ = outcome(tmp_path, {"corpus.csv": "id,text\n1,客服\n".encode("utf-16")})
     rows = [r for (path, _), r in report.items() if path == "corpus.csv"]
     assert [(r["status"], r["reason"]) for r in rows] == [("rejected", "broken_file")]
+
+
+def test_unparseable_record_date_falls_back_to_the_text_with_a_warning(tmp_path):
+    line = json.dumps({"id": "x", "text": seed_text("000"), "date": "Dec 2020"}, ensure_ascii=False) + "\n"
+    report, docs = outcome(tmp_path, {"c.jsonl": line.encode("utf-8")})
+    row = report[("c.jsonl", "x")]
+    assert (row["status"], row["reason"]) == ("warning", "bad_record_date") and "'Dec 2020'" in row["message"]
+    doc = doc_of(docs, "c.jsonl")
+    assert (doc["date"].isoformat(), doc["date_source"], doc["date_precision"]) == ("2020-12-07", "text", "day")

@@ -3,27 +3,16 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 
 import pytest
 from typer.testing import CliRunner
 
-from conftest import SEEDS
 from kefu_corpus.cli import app
 from kefu_corpus.schemas import TABLES
 
 runner = CliRunner()
-
-
-@pytest.fixture()
-def raw(tmp_path):
-    folder = tmp_path / "raw"
-    folder.mkdir()
-    for p in SEEDS:
-        shutil.copy2(p, folder / p.name)
-    return folder
 
 
 def test_run_prints_a_summary_and_writes_every_table(raw, tmp_path):

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import shutil
 
-from conftest import RAW, SEEDS, read, run_pipeline
+from conftest import RAW, SEEDS, copy_seeds, read, run_pipeline
 
 
 def test_five_documents_one_per_seed(seed_run, seed_docs):
@@ -118,10 +117,7 @@ def test_passages_are_ordered_and_identified(seed_run, seed_docs):
 
 
 def test_raw_folder_is_left_exactly_as_it_was(tmp_path):
-    raw = tmp_path / "raw"
-    raw.mkdir()
-    for p in SEEDS:
-        shutil.copy2(p, raw / p.name)
+    raw = copy_seeds(tmp_path / "raw")
     before = {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in raw.iterdir()}
     run_pipeline(raw, tmp_path / "out")
     after = {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in raw.iterdir()}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 
 import pytest
 
@@ -10,15 +9,6 @@ from conftest import SEEDS, run_pipeline
 from kefu_corpus import pipeline
 from kefu_corpus.schemas import TABLES
 from kefu_corpus.store import read_manifest
-
-
-@pytest.fixture()
-def raw(tmp_path):
-    folder = tmp_path / "raw"
-    folder.mkdir()
-    for p in SEEDS:
-        shutil.copy2(p, folder / p.name)
-    return folder
 
 
 def table_bytes(out):

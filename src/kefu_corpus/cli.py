@@ -52,7 +52,7 @@ StrictOpt = typer.Option(False, "--strict", help="Exit with code 3 if any input 
 
 
 def _setup_logging(verbose: bool, quiet: bool) -> None:
-    level = logging.ERROR if quiet else logging.DEBUG if verbose else logging.WARNING
+    level = logging.ERROR if quiet else logging.INFO if verbose else logging.WARNING
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr, force=True)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import platform
 import time
 from collections import Counter
@@ -29,6 +30,8 @@ from kefu_corpus.stages.ingest import OUTPUTS as INGEST_OUTPUTS
 from kefu_corpus.stages.ingest import IngestParams, ingest_batch
 from kefu_corpus.store import RunWriter, read_table
 from kefu_corpus.text.rules import load_patterns
+
+log = logging.getLogger(__name__)
 
 STAGES = ("ingest",)
 #: Distributions whose versions every manifest records.
@@ -132,8 +135,13 @@ def _flag_repeated_content(tables: dict[str, pa.Table], seen: dict[str, tuple[st
     out["documents"] = docs.set_column(index, docs.schema.field(index), pa.array(duplicate_of, pa.string()))
     report = tables["ingest_report"].to_pylist()
     for row in report:
-        if row["doc_id"] in notes:
-            row.update(status="duplicate", reason="duplicate_content", message=notes[row["doc_id"]])
+        note = notes.get(row["doc_id"])
+        if note is None:
+            continue
+        if row["status"] == "ok":
+            row.update(status="duplicate", reason="duplicate_content", message=note)
+        else:  # keep the warning visible; the duplicate is also in documents.duplicate_of
+            row.update(reason=f"{row['reason']};duplicate_content", message=f"{row['message']} Also: {note}")
     out["ingest_report"] = schemas.table_from_rows(schemas.INGEST_REPORT, report)
     return out
 
@@ -156,6 +164,10 @@ def run_ingest(raw: Path, writer: RunWriter, config: Config, progress: Progress)
     batches = batched(items, size=config["run.batch_size"], max_bytes=config["run.batch_bytes"])
     executor = make_executor(config["run.workers"])
     fn = partial(ingest_batch, params=IngestParams.from_config(config))
+    log.info("ingest: %d article file(s), %d corpus file(s), sidecar %s, %d ignored; %d worker(s)",
+             len(inventory.articles), len(inventory.corpora),
+             inventory.rel(inventory.sidecar) if inventory.sidecar else "none", len(inventory.ignored),
+             executor.workers)
 
     progress.start("ingest", None if inventory.corpora else len(inventory.articles))
     seen: dict[str, tuple[str, str]] = {}
@@ -169,6 +181,7 @@ def run_ingest(raw: Path, writer: RunWriter, config: Config, progress: Progress)
         progress.advance(tables["ingest_report"].num_rows)
     seconds = time.perf_counter() - started
     progress.finish()
+    log.info("ingest: %.1f MB of text in %.2f s", text_bytes / 1e6, seconds)
     return {"seconds": round(seconds, 3), "bytes": text_bytes, "workers": executor.workers,
             "mb_per_s": round(text_bytes / 1e6 / seconds, 3) if seconds else None, "inputs": inputs}
 

@@ -117,10 +117,6 @@ INGEST_REPORT = TableSpec("ingest_report", 1, "one input: a file, a corpus recor
 TABLES: dict[str, TableSpec] = {t.name: t for t in (DOCUMENTS, PASSAGES, BOILERPLATE, INGEST_REPORT)}
 
 
-def empty_table(spec: TableSpec) -> pa.Table:
-    return spec.schema.empty_table()
-
-
 def table_from_rows(spec: TableSpec, rows: list[dict]) -> pa.Table:
     """Build a table from row dicts, strictly against the declared schema."""
     return pa.Table.from_pylist(rows, schema=spec.schema)

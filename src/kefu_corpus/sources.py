@@ -63,7 +63,8 @@ class Inventory:
     ignored: list[tuple[Path, str, str]]  # (path, reason, message)
 
     def rel(self, path: Path) -> str:
-        return path.relative_to(self.root).as_posix() if self.root != path else path.name
+        """The path relative to the raw folder (for a single-file input: its name), with '/'."""
+        return path.relative_to(self.root).as_posix()
 
     @property
     def inputs(self) -> list[Path]:

@@ -115,11 +115,16 @@ def ingest_item(item: SourceItem, params: IngestParams, rows: IngestRows) -> Non
                             max_title_chars=params.max_title_chars, known_title=known_title)
 
     meta = {name: _resolve(name, item, layout.found) for name in METADATA_FIELDS}
+    notes: list[tuple[str, str]] = list(decoded.warnings)
     date_value, date_source, date_evidence = meta["date"]
-    if isinstance(date_value, str):  # sidecar or record: validated ISO-like text
+    if isinstance(date_value, str):  # sidecar (validated on load) or record field
         date_text, date_value = date_value, dates.parse_iso(date_value)
         if date_value is None:
-            date_source = "none"
+            notes.append(("bad_record_date", f"{item.source_path} record {item.source_record}: the date field "
+                          f"{date_text!r} is not YYYY, YYYY-MM or YYYY-MM-DD; the text's own date was used instead."))
+            found = layout.found.get("date")
+            date_value, date_source = (found.value, "text") if found else (None, "none")
+            date_text = found.text if found else None
     else:
         date_text = date_evidence.text if date_evidence else None
 
@@ -149,9 +154,9 @@ def ingest_item(item: SourceItem, params: IngestParams, rows: IngestRows) -> Non
         "duplicate_of": None, "n_chars": len(text), "n_passages": len(passage_spans), "n_boilerplate": len(separated),
         "text": text,
     })
-    if decoded.warnings:
-        reason, message = decoded.warnings[0]
-        rows.ingest_report.append(_report(item, "warning", doc_id=doc_id, reason=reason, message=message,
+    if notes:
+        rows.ingest_report.append(_report(item, "warning", doc_id=doc_id, reason=";".join(r for r, _ in notes),
+                                          message=" ".join(m for _, m in notes),
                                           encoding=decoded.encoding, n_bytes=len(raw)))
     else:
         rows.ingest_report.append(_report(item, "ok", doc_id=doc_id, encoding=decoded.encoding, n_bytes=len(raw)))

@@ -24,8 +24,7 @@ from dataclasses import dataclass, field
 from kefu_corpus.text import dates
 from kefu_corpus.text.rules import Patterns
 
-#: Characters stripped from the ends of lines and passages: Unicode whitespace plus zero-width marks.
-STRIP_CHARS = None  # str.strip() default: all Unicode whitespace, NBSP and U+3000 included
+#: Stripped from the ends of lines besides Unicode whitespace (which includes NBSP and U+3000).
 _ZERO_WIDTH = "\u200b\u200c\u200d\u2060\ufeff"
 _LINE = re.compile(r"[^\r\n\u2028\u2029]+")
 _WORDLIKE = re.compile(r"\w")
