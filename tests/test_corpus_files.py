@@ -56,6 +56,8 @@ def test_identical_content_is_kept_and_flagged_not_dropped(tmp_path):
     assert len(docs) == 2 and docs[0]["sha256"] == docs[1]["sha256"] and docs[0]["doc_id"] != docs[1]["doc_id"]
     assert docs[0]["duplicate_of"] is None and docs[1]["duplicate_of"] == docs[0]["doc_id"]
     assert result.status_counts == {"ok": 1, "duplicate": 1}
+    passages = read(tmp_path / "out", "passages")
+    assert {p["doc_id"] for p in passages} == {d["doc_id"] for d in docs}
     truncated = seed_text("000").encode("utf-8") + b"\xe3"
     (raw / "c.txt").write_bytes(truncated)
     (raw / "d.txt").write_bytes(truncated)
@@ -64,8 +66,6 @@ def test_identical_content_is_kept_and_flagged_not_dropped(tmp_path):
     assert (report["c.txt"]["status"], report["c.txt"]["reason"]) == ("warning", "truncated_utf8")
     # A repeat never hides a warning: the row stays a warning and names both facts.
     assert (report["d.txt"]["status"], report["d.txt"]["reason"]) == ("warning", "truncated_utf8;duplicate_content")
-    passages = read(tmp_path / "out", "passages")
-    assert {p["doc_id"] for p in passages} == {d["doc_id"] for d in docs}
 
 
 BENCH = SHARED / "bench" / "tw_laws.jsonl.gz"
