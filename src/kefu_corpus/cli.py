@@ -184,6 +184,33 @@ def info(out: Path = typer.Argument(Path("data/processed"), help="Output folder 
         out_console.print(f"[yellow]warning:[/] {warning}")
 
 
+@app.command()
+def convert(file: Optional[Path] = typer.Argument(None, help="Text file in any common encoding; stdin when omitted."),
+            opencc_config: str = typer.Option("t2s", "--config", "-c",
+                                              help="OpenCC config: t2s, s2t, s2twp, tw2sp, s2hk, t2jp, ..."),
+            list_configs: bool = typer.Option(False, "--list", help="List the OpenCC configs and exit.")) -> None:
+    """Convert Chinese text between scripts with OpenCC, like OpenCC's own CLI."""
+    from kefu_corpus.text.convert import available_configs, converter
+    from kefu_corpus.text.decode import DecodeError, decode_bytes
+
+    if list_configs:
+        out_console.print("\n".join(available_configs()), markup=False)
+        return
+    with _errors():
+        conv = converter(opencc_config)
+        if file is None:
+            for line in sys.stdin:  # OpenCC phrases never span a newline: stream line by line
+                sys.stdout.write(conv.convert(line))
+            return
+        try:
+            text = decode_bytes(file.read_bytes(), name=str(file)).text
+        except OSError as exc:
+            raise KefuError(f"Cannot read {file}: {exc.strerror}.") from exc
+        except DecodeError as exc:
+            raise KefuError(exc.message) from exc
+        sys.stdout.write(conv.convert(text))
+
+
 @app.command("config")
 def show_config(config: Optional[Path] = ConfigOpt,
                 set_: Optional[List[str]] = SetOpt,

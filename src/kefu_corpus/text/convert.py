@@ -1,0 +1,106 @@
+"""Script conversion with OpenCC (the official ``opencc`` package), with an offset map back to the input.
+
+The output is exactly OpenCC's conversion of the whole text. The map is built by aligning output to
+input at separators (whitespace and punctuation), which OpenCC's dictionaries do not convert and its
+phrases do not span. Within each piece between separators:
+
+* equal lengths (every character-level config, and most phrase conversions) map one to one;
+* different lengths (phrase configs such as ``s2twp``: U盘 -> 隨身碟): the characters that agree at both
+  ends of the piece map one to one, and the changed middle maps as one block to its source.
+
+Should a config ever change a separator, the whole text is aligned as one piece instead.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+import opencc
+
+from kefu_corpus.errors import KefuError
+from kefu_corpus.text.offsets import OffsetMap, OffsetMapBuilder
+
+#: Whitespace and punctuation: ASCII, general punctuation, CJK symbols and punctuation, full-width forms.
+_SEPARATOR = re.compile(
+    r"[\s!-/:-@\[-`{-~\u2010-\u2027\u2030-\u205e\u3000-\u303f\ufe10-\ufe1f\ufe30-\ufe4f"
+    r"\uff01-\uff0f\uff1a-\uff20\uff3b-\uff40\uff5b-\uff65]"
+)
+
+
+def available_configs() -> list[str]:
+    """OpenCC config names, without the ``.json`` suffix (e.g. ``t2s``, ``s2twp``)."""
+    return sorted(name.removesuffix(".json") for name in opencc.CONFIGS)
+
+
+@lru_cache(maxsize=None)
+def converter(config: str) -> opencc.OpenCC:
+    """The OpenCC converter for ``config`` (loaded once per process)."""
+    name = config.removesuffix(".json")
+    if name not in available_configs():
+        raise KefuError(f"Unknown OpenCC config '{config}'.", hint=f"choose one of {', '.join(available_configs())}")
+    return opencc.OpenCC(f"{name}.json")
+
+
+@dataclass(frozen=True)
+class Converted:
+    text: str
+    offsets: OffsetMap
+
+
+def _common_prefix(a: str, b: str) -> int:
+    n = min(len(a), len(b))
+    i = 0
+    while i < n and a[i] == b[i]:
+        i += 1
+    return i
+
+
+def _align_piece(builder: OffsetMapBuilder, conv: opencc.OpenCC, src: str, out: str, src_start: int) -> None:
+    """Map one piece between separators. Equal lengths map one to one; otherwise the characters that
+    agree at both ends map one to one (compared with a character-by-character conversion of the source)
+    and the changed middle maps as one block: coarse, but never a span that misses its source."""
+    if len(src) == len(out):
+        builder.same(src_start, len(src))
+        return
+    ref = "".join(conv.convert(ch) for ch in src)
+    if len(ref) != len(src):
+        ref = src
+    head = _common_prefix(ref, out)
+    tail = _common_prefix(ref[head:][::-1], out[head:][::-1])
+    builder.same(src_start, head)
+    if len(out) - head - tail > 0:
+        builder.block(src_start + head, src_start + len(src) - tail, len(out) - head - tail)
+    builder.same(src_start + len(src) - tail, tail)
+
+
+def _separators(text: str) -> list[tuple[int, str]]:
+    return [(m.start(), m.group()) for m in _SEPARATOR.finditer(text)]
+
+
+def convert(text: str, config: str = "t2s") -> Converted:
+    """Convert ``text`` with the OpenCC ``config``; return the output and its map back to ``text``.
+
+    Examples
+    --------
+    >>> c = convert("客戶服務節", "t2s")
+    >>> c.text, c.offsets.source_span(2, 4)
+    ('客户服务节', (2, 4))
+    """
+    conv = converter(config)
+    out = conv.convert(text)
+    seps_in, seps_out = _separators(text), _separators(out)
+    if len(out) == len(text) and seps_in == seps_out:  # every piece kept its length
+        return Converted(out, OffsetMap.identity(len(text)))
+    builder = OffsetMapBuilder()
+    if [s for _, s in seps_in] != [s for _, s in seps_out]:
+        _align_piece(builder, conv, text, out, 0)
+        return Converted(out, builder.build(len(text)))
+    prev_in = prev_out = 0
+    for (pos_in, sep), (pos_out, _) in zip(seps_in + [(len(text), "")], seps_out + [(len(out), "")]):
+        _align_piece(builder, conv, text[prev_in:pos_in], out[prev_out:pos_out], prev_in)
+        if sep:
+            builder.same(pos_in, len(sep))
+        prev_in, prev_out = pos_in + len(sep), pos_out + len(sep)
+    return Converted(out, builder.build(len(text)))

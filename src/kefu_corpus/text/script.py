@@ -1,0 +1,64 @@
+"""Which script a text is written in: simplified, traditional, mixed, undetermined, or none (no Chinese).
+
+A character is *traditional-specific* when OpenCC's ``t2s`` changes it and *simplified-specific* when
+``s2t`` changes it; characters both scripts share (客, 中, 心...) say nothing. The share of
+traditional-specific characters among the specific ones decides; both conversions are compared to
+the text as arrays of code points, with no per-character Python.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from kefu_corpus.text.convert import converter
+
+SCRIPTS = ("simplified", "traditional", "mixed", "undetermined", "none")
+#: A text is one script when at least this share of its script-specific characters belongs to it.
+DOMINANCE = 0.9
+
+
+@dataclass(frozen=True)
+class ScriptProfile:
+    n_han: int
+    n_traditional: int
+    n_simplified: int
+
+    @property
+    def script(self) -> str:
+        if self.n_han == 0:
+            return "none"
+        specific = self.n_traditional + self.n_simplified
+        if specific == 0:
+            return "undetermined"
+        share = self.n_traditional / specific
+        return "traditional" if share >= DOMINANCE else "simplified" if share <= 1 - DOMINANCE else "mixed"
+
+
+def _codes(text: str) -> np.ndarray:
+    return np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+
+
+def _changed(codes: np.ndarray, converted: str) -> int:
+    other = _codes(converted)
+    if len(other) != len(codes):  # a phrase changed length: compare what still lines up
+        n = min(len(other), len(codes))
+        return int((codes[:n] != other[:n]).sum())
+    return int((codes != other).sum())
+
+
+def script_profile(text: str) -> ScriptProfile:
+    """Count Han characters and the script-specific ones in ``text``."""
+    codes = _codes(text)
+    han = ((codes >= 0x4E00) & (codes <= 0x9FFF)) | ((codes >= 0x3400) & (codes <= 0x4DBF)) | \
+          ((codes >= 0x20000) & (codes <= 0x3134F)) | ((codes >= 0xF900) & (codes <= 0xFAFF))
+    if not han.any():
+        return ScriptProfile(0, 0, 0)
+    return ScriptProfile(int(han.sum()), _changed(codes, converter("t2s").convert(text)),
+                         _changed(codes, converter("s2t").convert(text)))
+
+
+def detect_script(text: str) -> str:
+    """One of :data:`SCRIPTS` for ``text``."""
+    return script_profile(text).script
