@@ -44,7 +44,7 @@ class TableSpec:
 
 DOCUMENTS = TableSpec("documents", 1, "one document (an article file, or one record of a corpus file)", pa.schema([
     _f("doc_id", pa.string(), "Stable id: the first 16 hex digits of SHA-256 over the source path, the record "
-       "id and the raw bytes, so it changes only when the content or its provenance does.", nullable=False),
+       "id and `sha256`, so it changes only when the content or its provenance does.", nullable=False),
     _f("source_path", pa.string(), "Input file, relative to the raw folder, with '/' separators.", nullable=False),
     _f("source_record", pa.string(), "Record id within a corpus file (its id field, else '#<row>'); null for article files."),
     _f("sha256", pa.string(), "SHA-256 of the raw bytes (for a corpus record: of its text as UTF-8).", nullable=False),

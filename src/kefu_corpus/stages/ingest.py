@@ -55,11 +55,10 @@ class IngestRows:
         return {name: schemas.table_from_rows(schemas.TABLES[name], getattr(self, name)) for name in OUTPUTS}
 
 
-def make_doc_id(source_path: str, source_record: str | None, raw: bytes) -> str:
-    """16 hex digits of SHA-256 over provenance and content: stable while neither changes."""
-    digest = hashlib.sha256(f"{source_path}\0{source_record or ''}\0".encode("utf-8"))
-    digest.update(raw)
-    return digest.hexdigest()[:16]
+def make_doc_id(source_path: str, source_record: str | None, sha256: str) -> str:
+    """16 hex digits of SHA-256 over provenance and the content's SHA-256: stable while neither changes."""
+    key = f"{source_path}\0{source_record or ''}\0{sha256}".encode("utf-8")
+    return hashlib.sha256(key).hexdigest()[:16]
 
 
 def _report(item: SourceItem, status: str, *, doc_id=None, reason=None, message=None, encoding=None, n_bytes=None):
@@ -108,7 +107,7 @@ def ingest_item(item: SourceItem, params: IngestParams, rows: IngestRows) -> Non
         return
 
     sha = hashlib.sha256(raw).hexdigest()
-    doc_id = make_doc_id(item.source_path, item.source_record, raw)
+    doc_id = make_doc_id(item.source_path, item.source_record, sha)
     patterns = load_patterns(params.patterns)
     known_title = item.sidecar.get("title") or item.fields.get("title")
     layout = analyse_layout(text, patterns, header_lines=params.header_lines, footer_lines=params.footer_lines,

@@ -120,7 +120,6 @@ def normalize(text: str, *, invisible: bool = True, width: bool = True, punctuat
         if not enabled:
             continue
         result = step(current)
-        if result.text != current or not result.offsets.is_identity():
-            offsets = offsets.then(result.offsets)
-            current = result.text
+        offsets = offsets.then(result.offsets)  # O(1) when the step mapped one to one
+        current = result.text
     return Normalized(current, offsets)

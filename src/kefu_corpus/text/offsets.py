@@ -24,6 +24,7 @@ class OffsetMap:
     starts: np.ndarray
     ends: np.ndarray
     source_len: int
+    one_to_one: bool = False  # set by :meth:`identity`, so the common case is known in O(1)
 
     def __len__(self) -> int:
         return len(self.starts)
@@ -31,7 +32,7 @@ class OffsetMap:
     @classmethod
     def identity(cls, n: int) -> OffsetMap:
         idx = np.arange(n, dtype=np.int64)
-        return cls(idx, idx + 1, n)
+        return cls(idx, idx + 1, n, one_to_one=True)
 
     def source_span(self, start: int, end: int) -> tuple[int, int]:
         """The source span of output span ``[start, end)`` (an empty span maps to an empty span)."""
@@ -43,6 +44,8 @@ class OffsetMap:
         return int(self.starts[start:end].min()), int(self.ends[start:end].max())
 
     def is_identity(self) -> bool:
+        if self.one_to_one:
+            return True
         n = len(self)
         return n == self.source_len and bool((self.starts == np.arange(n)).all() and (self.ends == self.starts + 1).all())
 
@@ -54,6 +57,10 @@ class OffsetMap:
         """
         if outer.source_len != len(self):
             raise ValueError("maps do not chain: outer's source is not this map's output")
+        if outer.one_to_one:
+            return self
+        if self.one_to_one:
+            return OffsetMap(outer.starts, outer.ends, self.source_len)
         pad_starts = np.append(self.starts, self.source_len)
         pad_ends = np.append(self.ends, self.source_len)
         starts = pad_starts[outer.starts]
