@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
+import numpy as np
 import opencc
 
 from kefu_corpus.errors import KefuError
@@ -104,3 +105,26 @@ def convert(text: str, config: str = "t2s") -> Converted:
             builder.same(pos_in, len(sep))
         prev_in, prev_out = pos_in + len(sep), pos_out + len(sep)
     return Converted(out, builder.build(len(text)))
+
+
+#: Code-point ranges that :func:`char_mapping` converts: CJK punctuation, Han (BMP), compatibility Han.
+_CHAR_RANGES = ((0x3000, 0x303F), (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF))
+
+
+@lru_cache(maxsize=None)
+def char_mapping(config: str = "t2s") -> np.ndarray:
+    """A code-point lookup array: ``mapping[ord(ch)]`` is the code point of ``ch`` converted on its own.
+
+    Character-level conversion without phrases, for vectorised work over code-point arrays (for
+    example, scoring characters in the canonical script). Characters outside the Han and CJK
+    punctuation ranges, and the few that a config turns into several characters, map to themselves.
+    """
+    mapping = np.arange(0x110000, dtype=np.uint32)
+    codes = np.concatenate([np.arange(lo, hi + 1, dtype=np.uint32) for lo, hi in _CHAR_RANGES])
+    chars = [chr(c) for c in codes]
+    out = converter(config).convert("\n".join(chars)).split("\n")
+    if len(out) == len(chars):
+        for code, ch in zip(codes.tolist(), out):
+            if len(ch) == 1:
+                mapping[code] = ord(ch)
+    return mapping

@@ -1,0 +1,397 @@
+"""Find and repair misaligned-GBK mojibake: pure ``str -> Repaired`` with an offset map and an audit trail.
+
+A damaged run starts where a character ending in byte ``A3`` lost its first byte (shown as ``?``)
+and the straddling pair showed as a mark (``? ! ; ,``); from there the text was decoded one byte out
+of step until a byte below 0x80 put the decoder back in step (see :mod:`kefu_corpus.text.cp936`).
+
+The repair is analysis by synthesis. A beam search proposes the original characters one at a time,
+and each proposal must reproduce, byte for byte, what the damage model would have printed: the
+garbage character made of its trail byte and the next character's lead byte, or nothing for a pair
+CP936 leaves unassigned, or ``?`` for a lost byte. Characters whose bytes are visible are fixed by
+that constraint; only lost bytes are open, and a character language model
+(:class:`~kefu_corpus.text.charlm.CharNgramModel`) and the document's script choose among them. The
+search ends where the decoder got back in step, a few characters of the clean text that follows are
+scored too, and a reading is accepted only when it is far more probable than the text as it stands.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from kefu_corpus.text import cp936
+from kefu_corpus.text.charlm import CharNgramModel, dictionary_unigram, token_costs, word_model
+from kefu_corpus.text.convert import char_mapping
+from kefu_corpus.text.offsets import OffsetMap, OffsetMapBuilder
+
+METHOD = "cp936-realign"
+#: Where a damaged run may start: the lost byte, then the mark the straddling pair shows as.
+SITE = re.compile(r"\?[?!;,]")
+#: Characters of clean text after the run that are scored with each reading.
+RIGHT_CONTEXT = 4
+#: Characters before a run that the word model sees with each reading.
+WORD_CONTEXT = 6
+#: Characters around a site left out of training and script statistics.
+SITE_WINDOW = 60
+
+
+@dataclass(frozen=True)
+class Repair:
+    """One repaired run: ``text[start:end]`` of the input was ``damaged`` and is now ``repaired``."""
+
+    start: int
+    end: int
+    damaged: str
+    repaired: str
+    confidence: float
+    gain: float  # log-likelihood ratio (nats) of the repaired reading over the text as it stands
+    method: str = METHOD
+
+
+@dataclass(frozen=True)
+class Repaired:
+    text: str
+    offsets: OffsetMap  # repaired text -> input text
+    repairs: tuple[Repair, ...]
+
+
+@dataclass(frozen=True)
+class RepairParams:
+    """Search and acceptance settings (``normalise.repair_*`` in the config)."""
+
+    beam: int = 64
+    per_state: int = 32  # children each state may pass on to the beam
+    max_dropped: int = 3  # consecutive unassigned pairs the search assumes at one place
+    min_gain: float = 10.0  # nats a reading must beat the unrepaired text by
+    word_weight: float = 0.6  # weight of the word model when readings are compared
+    max_run: int = 2000  # characters of damage one run may span
+
+
+def find_sites(text: str) -> list[int]:
+    """Offsets of every possible run start (``?`` followed by ``? ! ; ,``)."""
+    return [m.start() for m in SITE.finditer(text)]
+
+
+def clean_text(text: str) -> str:
+    """``text`` without the windows around possible damage: what a model may learn from."""
+    sites = find_sites(text)
+    if not sites:
+        return text
+    parts, prev = [], 0
+    for s in sites:
+        lo = max(prev, s - 2)
+        parts.append(text[prev:lo])
+        prev = max(prev, s + SITE_WINDOW)
+    parts.append(text[prev:])
+    return "\n".join(p for p in parts if p)
+
+
+def build_model(clean_texts: Iterable[str], order: int = 4) -> CharNgramModel:
+    """A repair model: a character model of running text (for example the corpus's clean passages)
+    that backs off to character frequencies from jieba's dictionary.
+
+    The running text teaches punctuation and how sentences join; words and idioms the text never
+    shows are left to the word model (:class:`~kefu_corpus.text.charlm.WordModel`).
+    """
+    return CharNgramModel(order=order).fit(((t, 1.0) for t in clean_texts if t), base=dictionary_unigram())
+
+
+@dataclass(order=True)
+class _State:
+    score: float
+    i: int = field(compare=False)  # next observed character to explain
+    pending: int = field(compare=False)  # trail byte the decoder holds as a lead; -1 if none
+    fixed: int = field(compare=False)  # lead byte already consumed with a mark; -1 if none
+    hist: tuple = field(compare=False)  # last ids, for the model
+    chars: tuple = field(compare=False)  # original characters, as a cons list (char, rest)
+    dropped: int = field(compare=False)  # consecutive unassigned pairs so far
+    done: bool = field(compare=False, default=False)
+
+    def key(self):
+        return (self.i, self.pending, self.fixed, self.hist, self.dropped)
+
+    def text(self) -> str:
+        out, node = [], self.chars
+        while node:
+            out.append(node[0])
+            node = node[1]
+        return "".join(reversed(out))
+
+
+class _Search:
+    """Beam search over original characters, vectorised per state over candidate byte pairs."""
+
+    def __init__(self, model, prior: dict[str, float], params: RepairParams) -> None:
+        self.model, self.params, self.table = model, params, cp936.table()
+        self.order = model.order
+        self.words = word_model()
+        self.token_costs = token_costs(model)
+        tbl = self.table
+        self.assigned = np.zeros((256, 256), bool)
+        self.cid = np.zeros((256, 256), np.uint64)
+        self.prior = np.zeros((256, 256), np.float64)
+        chars = list(tbl.encode)
+        pairs = np.array([tbl.encode[ch] for ch in chars], np.int64)
+        codes = np.array([ord(ch) for ch in chars], np.uint32)
+        t2s, s2t = char_mapping("t2s"), char_mapping("s2t")
+        lead, trail = pairs[:, 0], pairs[:, 1]
+        self.assigned[lead, trail] = True
+        self.cid[lead, trail] = model.ids("".join(chars))
+        self.prior[lead, trail] = np.where(t2s[codes] != codes, prior["traditional"],
+                                           np.where(s2t[codes] != codes, prior["simplified"], 0.0))
+        self.dropped = [np.array(d, np.int64) for d in tbl.dropped]
+        self.lost_leads = np.array([lead for lead, _ch in tbl.by_trail[cp936.TRIGGER_BYTE]], np.int64)
+
+    # -- constraints -------------------------------------------------------------------------
+    def masks(self, obs: str) -> np.ndarray:
+        """For each observed position j, the trail bytes a character may end with (a bool row)."""
+        out = np.zeros((len(obs) + 1, 256), bool)
+        drop = np.array(sorted(self.table.drop_leads), np.int64)
+        out[:, drop] = True
+        for j in range(len(obs) + 1):
+            if j == len(obs) or obs[j] == "?":
+                out[j, 0x80:0xFF] = True  # end of text, an invalid trail, or a lost lead byte next
+                continue
+            o = obs[j]
+            enc = self.table.encode.get(o)
+            if enc is not None:
+                out[j, enc[0]] = True
+            if 0x21 <= ord(o) <= 0x7E:
+                out[j, cp936.TRIGGER_BYTE] = True  # a folded full-width pair A3 xx
+                if 0x40 <= ord(o) <= 0x7E:
+                    out[j, ord(o)] = True  # a trail byte read as ASCII: back in step
+        return out
+
+    # -- expansion ---------------------------------------------------------------------------
+    def _pairs(self, leads: np.ndarray, trail_mask: np.ndarray):
+        li, trails = np.nonzero(self.assigned[leads] & trail_mask)
+        return leads[li], trails
+
+    def children(self, st: _State, obs: str, masks: np.ndarray):
+        """Scored children of ``st``, best first, at most ``beam`` of them."""
+        i, n = st.i, len(obs)
+        groups = []  # (leads, trails, next i, pending, fixed, dropped, done)
+        singles = []  # (char, next i, fixed, done): characters not made of a free byte pair
+
+        def add(leads: np.ndarray, j: int, dropped: int) -> None:
+            jj = min(j, n)
+            lead, trail = self._pairs(leads, masks[jj])
+            if not len(lead):
+                return
+            resync = trail <= 0x80  # back in step: the trail shows as ASCII, or 0x80 shows as "?"
+            nxt = np.where(resync, min(j + 1, n), j)
+            groups.append((lead, trail, nxt, np.where(resync, -1, trail), -1, dropped, resync))
+
+        if st.fixed >= 0:
+            add(np.array([st.fixed]), i, 0)
+        else:
+            p = st.pending
+            if i < n:
+                o = obs[i]
+                for lead in self.table.emits[p].get(o, ()):
+                    if lead < 0x80:  # the next original character is this ASCII byte
+                        singles.append((chr(lead), i + 1, -1, True))
+                    else:
+                        add(np.array([lead]), i + 1, 0)
+                if o == "?" and i + 1 < n:
+                    nxt = obs[i + 1]
+                    if nxt == "?" and i + 2 < n and obs[i + 2] in cp936.TRIGGER_LEAD:  # another lost lead byte
+                        leads = self.lost_leads
+                        groups.append((leads, np.full(len(leads), cp936.TRIGGER_BYTE), np.full(len(leads), i + 3),
+                                       np.full(len(leads), -1), cp936.TRIGGER_LEAD[obs[i + 2]], 0,
+                                       np.zeros(len(leads), bool)))
+                    if ord(nxt) < 0x40 or nxt == "\x7f":  # an ASCII character the pair could not take
+                        singles.append((nxt, i + 2, -1, True))
+            if st.dropped < self.params.max_dropped and len(self.dropped[p]):
+                add(self.dropped[p], i, st.dropped + 1)
+        return self._score(st, groups, singles)
+
+    def _score(self, st: _State, groups, singles) -> list[_State]:
+        if not groups and not singles:
+            return []
+        hist = st.hist[len(st.hist) - (self.order - 1):] if len(st.hist) >= self.order - 1 else st.hist
+        parts_lead = [g[0] for g in groups]
+        parts_trail = [g[1] for g in groups]
+        lead = np.concatenate(parts_lead) if groups else np.zeros(0, np.int64)
+        trail = np.concatenate(parts_trail) if groups else np.zeros(0, np.int64)
+        ids = np.concatenate([self.cid[lead, trail],
+                              np.array([self.model.id_of(c) for c, *_ in singles], np.uint64)])
+        score = st.score + self.model.logprob(hist, ids)
+        score[: len(lead)] += self.prior[lead, trail]
+        k = min(self.params.per_state, len(score))
+        top = np.argpartition(-score, k - 1)[:k] if k < len(score) else np.arange(len(score))
+        bounds = np.cumsum([len(g[0]) for g in groups])
+        out = []
+        keep = self.order - 1
+        for t in top.tolist():
+            if t < len(lead):
+                g = int(np.searchsorted(bounds, t, side="right"))
+                off = t - (bounds[g - 1] if g else 0)
+                _l, _t, nxt, pending, fixed, dropped, done = groups[g]
+                ch = self.table.pair[int(lead[t])][int(trail[t])]
+                state = _State(float(score[t]), int(nxt[off]), int(pending[off]), fixed, (st.hist + (int(ids[t]),))[-keep:],
+                               (ch, st.chars), dropped if not done[off] else 0, bool(done[off]))
+            else:
+                ch, nxt, fixed, done = singles[t - len(lead)]
+                state = _State(float(score[t]), nxt, -1, fixed, (st.hist + (int(ids[t]),))[-keep:], (ch, st.chars), 0, done)
+            out.append(state)
+        return out
+
+    # -- search ------------------------------------------------------------------------------
+    def run(self, left: str, obs: str, first_mark: str) -> tuple[list[tuple[float, str, int, float]], int]:
+        """Readings of a run, best first, as (score, original characters, observed characters used,
+        character-model score), and how much of ``obs`` every score covers. The score adds the word
+        model's, weighted."""
+        masks = self.masks(obs)
+        hist0 = tuple(int(x) for x in self.model.ids(left[-(self.order - 1):]))
+        start = _State(0.0, 0, -1, -1, hist0, None, 0)
+        leads = self.lost_leads
+        first = [(leads, np.full(len(leads), cp936.TRIGGER_BYTE), np.zeros(len(leads), np.int64),
+                  np.full(len(leads), -1), cp936.TRIGGER_LEAD[first_mark], 0, np.zeros(len(leads), bool))]
+        buckets: dict[int, dict] = {}
+        finished: list[_State] = []
+        for st in self._score(start, first, []):
+            _keep(buckets.setdefault(st.i, {}), st)
+        while buckets:
+            i = min(buckets)
+            frontier = self._prune(buckets.pop(i))
+            for _ in range(self.params.max_dropped + 2):
+                same: dict = {}
+                for st in frontier:
+                    for child in self.children(st, obs, masks):
+                        if child.done:
+                            finished.append(child)
+                        elif child.i == i:
+                            _keep(same, child)
+                        else:
+                            _keep(buckets.setdefault(child.i, {}), child)
+                frontier = self._prune(same)
+                if not frontier:
+                    break
+        if not finished:
+            return [], 0
+        end = min(len(obs), max(st.i for st in finished) + RIGHT_CONTEXT)
+        best: dict[tuple[str, int], float] = {}
+        for st in finished:
+            total = st.score + self.model.score(self.model.ids(obs[st.i:end]), st.hist)
+            key = (st.text(), st.i)
+            best[key] = max(best.get(key, -math.inf), total)
+        shortlist = heapq.nlargest(self.params.beam, best.items(), key=lambda kv: kv[1])
+        finals = [(score + self.word_score(left, reading + obs[i:end]), reading, i, score)
+                  for (reading, i), score in shortlist]
+        return sorted(finals, reverse=True), end
+
+    def word_score(self, left: str, text: str) -> float:
+        """The word model's share of a reading's score, with a little left context."""
+        if not self.params.word_weight:
+            return 0.0
+        return self.params.word_weight * self.words.score(left[-WORD_CONTEXT:] + text, *self.token_costs)
+
+    def _prune(self, states: dict) -> list[_State]:
+        return heapq.nlargest(self.params.beam, states.values())
+
+
+def _keep(bucket: dict, st: _State) -> None:
+    key = st.key()
+    old = bucket.get(key)
+    if old is None or old.score < st.score:
+        bucket[key] = st
+
+
+def script_prior(text: str) -> dict[str, float]:
+    """Log prior of a script-specific character, from the share of each script in ``text``'s clean part."""
+    codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+    t2s, s2t = char_mapping("t2s"), char_mapping("s2t")
+    n_trad = int((t2s[codes] != codes).sum())
+    n_simp = int((s2t[codes] != codes).sum())
+    total = n_trad + n_simp + 2
+    return {"traditional": math.log((n_trad + 1) / total), "simplified": math.log((n_simp + 1) / total)}
+
+
+def _fold_output(text: str) -> bool:
+    """Fold full-width forms in repairs when the clean text has none (the damage folded them)."""
+    return not re.search("[\uff01-\uff5e]", text)
+
+
+def repair(text: str, model: CharNgramModel | None = None, params: RepairParams = RepairParams()) -> Repaired:
+    """Find and repair every damaged run in ``text``.
+
+    Parameters
+    ----------
+    text
+        Decoded text, possibly damaged.
+    model
+        A repair model (:func:`build_model`); by default one is built from ``text``'s own clean part.
+    params
+        Search and acceptance settings.
+
+    Returns
+    -------
+    Repaired
+        The text with every accepted repair applied, its offset map back to ``text``, and the repairs.
+        Text outside the repairs is unchanged.
+    """
+    sites = find_sites(text)
+    if not sites:
+        return Repaired(text, OffsetMap.identity(len(text)), ())
+    clean = clean_text(text)
+    model = model or build_model([clean])
+    search = _Search(model, script_prior(clean), params)
+    fold = _fold_output(clean)
+    repairs: list[Repair] = []
+    pieces: list[str] = []
+    builder = OffsetMapBuilder()
+    pos = 0
+    for s in sites:
+        if s < pos:
+            continue  # inside a run already repaired
+        line_end = text.find("\n", s)
+        line_end = len(text) if line_end < 0 else line_end + 1
+        obs = text[s + 2: min(line_end, s + 2 + params.max_run)]
+        left = "".join(pieces[-4:])[-8:] + text[pos:s]
+        found = _best(search, left, obs, text[s + 1], text, s, params, fold)
+        if found is None:
+            continue
+        pieces.append(text[pos:s])
+        builder.same(pos, s - pos)
+        pieces.append(found.repaired)
+        builder.block(found.start, found.end, len(found.repaired))
+        repairs.append(found)
+        pos = found.end
+    pieces.append(text[pos:])
+    builder.same(pos, len(text) - pos)
+    if not repairs:
+        return Repaired(text, OffsetMap.identity(len(text)), ())
+    return Repaired("".join(pieces), builder.build(len(text)), tuple(repairs))
+
+
+def _best(search: _Search, left: str, obs: str, mark: str, text: str, s: int, params: RepairParams,
+          fold: bool) -> Repair | None:
+    readings, end = search.run(left, obs, mark)
+    if not readings:
+        return None
+    score, reading, used, _char_score = readings[0]
+    model = search.model
+    hist = tuple(int(x) for x in model.ids(left[-(model.order - 1):]))
+    as_is = model.score(model.ids(text[s: s + 2] + obs[:end]), hist) + search.word_score(left, text[s: s + 2] + obs[:end])
+    gain = score - as_is
+    if gain < params.min_gain:
+        return None
+    scores = np.array([r[0] for r in readings[:32]] + [as_is])
+    posterior = np.exp(scores - scores.max())
+    confidence = float(posterior[0] / posterior.sum())
+    repaired = "".join(cp936.fold(ch) for ch in reading) if fold else reading
+    return Repair(s, s + 2 + used, text[s: s + 2 + used], repaired, round(confidence, 4), round(gain, 2))
+
+
+def repair_many(texts: Sequence[str], model: CharNgramModel | None = None,
+                params: RepairParams = RepairParams()) -> list[Repaired]:
+    """Repair several texts with one model (built from all their clean parts when not given)."""
+    if model is None and any(find_sites(t) for t in texts):
+        model = build_model([clean_text(t) for t in texts])
+    return [repair(t, model, params) for t in texts]
