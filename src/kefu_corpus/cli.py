@@ -102,16 +102,18 @@ def _print_summary(result: pipeline.RunResult, raw: Path, verbose: bool) -> None
     docs = result.tables.get("documents", 0)
     read = sum(v for k, v in counts.items() if k not in ("sidecar", "ignored"))
     out_console.print(f"[bold]kefu[/] {raw} -> {result.out}")
-    out_console.print(f"  read     {read} input(s), {result.bytes_in / 1e3:,.1f} kB"
-                      + (f"; ignored {counts['ignored']} file(s)" if counts.get("ignored") else ""))
-    out_console.print(f"  kept     {docs} document(s), {result.tables.get('passages', 0)} passage(s); "
-                      f"separated {result.tables.get('boilerplate', 0)} boilerplate/metadata span(s)")
-    out_console.print(f"  flagged  {counts.get('rejected', 0)} rejected, {counts.get('warning', 0)} warning(s), "
-                      f"{counts.get('duplicate', 0)} duplicate input(s)")
+    if "ingest" in result.stages:
+        _print_ingest(result, counts, docs, read)
+    norm = result.manifest.get("stages", {}).get("normalise") if "normalise" in result.stages else None
+    if norm:
+        out_console.print(f"  repaired {norm['repairs']} damaged run(s) in {norm['documents_with_sites'] or 0} "
+                          f"document(s) with possible damage; see repairs.parquet")
     files = ", ".join(f"{name}.parquet ({rows})" for name, rows in result.tables.items())
     out_console.print(f"  wrote    {files}, manifest.json")
-    out_console.print(f"  took     {result.seconds:.2f} s ({result.mb_per_s:.2f} MB/s)")
+    out_console.print(f"  took     {result.seconds:.2f} s" + (f" ({result.mb_per_s:.2f} MB/s)" if result.bytes_in else ""))
     shown = result.problems if verbose else result.problems[:10]
+    if "ingest" not in result.stages:
+        return
     for row in shown:
         where = row["source_path"] + (f" {row['source_record']}" if row["source_record"] else "")
         colour = "red" if row["status"] == "rejected" else "yellow"
@@ -119,6 +121,15 @@ def _print_summary(result: pipeline.RunResult, raw: Path, verbose: bool) -> None
     if len(result.problems) > len(shown):
         out_console.print(f"  ... and {len(result.problems) - len(shown)} more: see ingest_report.parquet "
                           "or rerun with --verbose")
+
+
+def _print_ingest(result: pipeline.RunResult, counts: dict, docs: int, read: int) -> None:
+    out_console.print(f"  read     {read} input(s), {result.bytes_in / 1e3:,.1f} kB"
+                      + (f"; ignored {counts['ignored']} file(s)" if counts.get("ignored") else ""))
+    out_console.print(f"  kept     {docs} document(s), {result.tables.get('passages', 0)} passage(s); "
+                      f"separated {result.tables.get('boilerplate', 0)} boilerplate/metadata span(s)")
+    out_console.print(f"  flagged  {counts.get('rejected', 0)} rejected, {counts.get('warning', 0)} warning(s), "
+                      f"{counts.get('duplicate', 0)} duplicate input(s)")
 
 
 def _run(command: str, stages: tuple[str, ...], raw: Path, out: Path, config_path, sets, workers,
@@ -154,6 +165,70 @@ def ingest(raw: Path = RawArg, out: Path = OutOpt, config: Optional[Path] = Conf
            strict: bool = StrictOpt) -> None:
     """Ingest RAW: decode, read metadata, separate boilerplate, split passages."""
     _run("ingest", ("ingest",), raw, out, config, set_, workers, verbose, quiet, strict)
+
+
+@app.command()
+def normalise(out: Path = typer.Argument(Path("data/processed"), help="Output folder of an earlier run."),
+              config: Optional[Path] = ConfigOpt, set_: Optional[List[str]] = SetOpt,
+              workers: Optional[int] = WorkersOpt, verbose: bool = VerboseOpt, quiet: bool = QuietOpt) -> None:
+    """Run the normalise stage alone on OUT: repair mojibake, detect scripts, normalise, convert."""
+    _run("normalise", ("normalise",), out, out, config, set_, workers, verbose, quiet, False)
+
+
+@app.command()
+def repair(file: Path = typer.Argument(..., help="A text file in any common encoding."),
+           report: Optional[Path] = typer.Option(None, "--report", help="Write every repair as JSON to this file."),
+           train: Optional[List[Path]] = typer.Option(None, "--train", "-t",
+                                                      help="Clean text files or folders (.txt, .md) the model also "
+                                                           "learns from, e.g. the rest of the corpus. Repeatable."),
+           min_gain: float = typer.Option(10.0, "--min-gain", min=0.0,
+                                          help="Nats a reading must gain over the damaged text to be accepted.")) -> None:
+    """Repair misaligned-GBK mojibake in FILE: repaired UTF-8 text to stdout, a summary to stderr.
+
+    The model learns from FILE's own undamaged text, jieba's dictionary and any --train text; more clean
+    text from the same field gives better repairs. Undamaged text comes out unchanged.
+    """
+    from kefu_corpus.text.decode import DecodeError, decode_bytes
+    from kefu_corpus.text.repair import RepairParams, build_model, clean_text, find_sites
+    from kefu_corpus.text.repair import repair as repair_text
+    from kefu_corpus.store import write_json_atomic
+
+    with _errors():
+        try:
+            text = decode_bytes(file.read_bytes(), name=str(file)).text
+        except OSError as exc:
+            raise KefuError(f"Cannot read {file}: {exc.strerror}.", hint="check the path") from exc
+        except DecodeError as exc:
+            raise KefuError(exc.message) from exc
+        model = build_model([clean_text(text)] + [clean_text(t) for t in _read_texts(train or [])])
+        result = repair_text(text, model, RepairParams(min_gain=min_gain))
+        sys.stdout.write(result.text)
+        sys.stdout.flush()
+        sites = len(find_sites(text))
+        err_console.print(f"{file}: {len(result.repairs)} run(s) repaired of {sites} possible site(s)", markup=False)
+        for r in result.repairs:
+            err_console.print(f"  {r.start}-{r.end}: {r.damaged!r} -> {r.repaired!r} "
+                              f"(confidence {r.confidence:.2f})", markup=False)
+        if report is not None:
+            write_json_atomic(report, {"file": str(file), "sites": sites, "repairs": [
+                {"start": r.start, "end": r.end, "damaged": r.damaged, "repaired": r.repaired,
+                 "confidence": r.confidence, "gain": r.gain, "method": r.method} for r in result.repairs]})
+
+
+def _read_texts(paths: List[Path]) -> list[str]:
+    from kefu_corpus.text.decode import DecodeError, decode_bytes
+
+    texts = []
+    for path in paths:
+        files = sorted(p for p in path.rglob("*") if p.suffix in (".txt", ".md")) if path.is_dir() else [path]
+        if not path.exists():
+            raise KefuError(f"--train {path} does not exist.", hint="give a text file or a folder of them")
+        for f in files:
+            try:
+                texts.append(decode_bytes(f.read_bytes(), name=str(f)).text)
+            except (OSError, DecodeError) as exc:
+                log.warning("--train: skipped %s (%s)", f, getattr(exc, "message", exc))
+    return texts
 
 
 @app.command()

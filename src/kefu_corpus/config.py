@@ -60,6 +60,12 @@ def _extensions(v: list) -> bool:
     return all(isinstance(x, str) and x.startswith(".") for x in v)
 
 
+def _opencc_config(v: Any) -> bool:
+    from kefu_corpus.text.convert import available_configs
+
+    return isinstance(v, str) and v.removesuffix(".json") in available_configs()
+
+
 #: The declared configuration table: ``section -> key -> Param``. The README's config table and
 #: ``kefu config`` are generated from it, so it is the single source of truth.
 PARAMS: dict[str, dict[str, Param]] = {
@@ -98,6 +104,32 @@ PARAMS: dict[str, dict[str, Param]] = {
                               "Non-blank lines at the bottom searched for bylines, notices and site furniture."),
         "patterns": Param("", str, "a path to a TOML file, or ''", _any,
                           "Extra boilerplate and metadata rules, added to the shipped ones."),
+    },
+    "normalise": {
+        "canonical": Param("t2s", str, "an OpenCC config name (see `kefu convert --list`)", _opencc_config,
+                           "OpenCC config that makes the canonical text: 't2s' folds everything to Simplified; "
+                           "e.g. 's2twp' folds to Taiwan Traditional with phrases."),
+        "invisible": Param(True, bool, "true or false", _any, "Remove zero-width and control characters."),
+        "width": Param(True, bool, "true or false", _any, "Fold full-width ASCII letters and digits to half-width."),
+        "punctuation": Param(True, bool, "true or false", _any,
+                             "Turn half-width , : ; ? ! between CJK characters into full-width."),
+        "whitespace": Param(True, bool, "true or false", _any,
+                            "Normalise line breaks, NBSP and other spaces; collapse runs of spaces."),
+        "ideographic_space": Param(False, bool, "true or false", _any,
+                                   "Also turn U+3000 (ideographic space) into a plain space."),
+        "quotes": Param("keep", str, "one of 'keep', 'curly', 'corner'", _one_of("keep", "curly", "corner"),
+                        "Unify quotes: corner brackets to curly quotes, the reverse, or keep both."),
+        "repair": Param(True, bool, "true or false", _any, "Find and repair misaligned-GBK mojibake."),
+        "repair_beam": Param(64, int, "an int >= 1", _positive,
+                             "States the repair search keeps per position (more: slower, rarely better)."),
+        "repair_min_gain": Param(10.0, float, "a float >= 0", _non_negative,
+                                 "Nats of log-likelihood a repaired reading must gain over the text as it "
+                                 "stands to be accepted."),
+        "repair_word_weight": Param(0.6, float, "a float >= 0", _non_negative,
+                                    "Weight of the word model against the character model in the repair."),
+        "repair_train_chars": Param(5_000_000, int, "an int >= 0", _non_negative,
+                                    "Characters of the corpus's clean text the repair model learns from "
+                                    "(first documents first)."),
     },
     "output": {
         "compression": Param("zstd", str, "one of 'zstd', 'snappy', 'gzip', 'none'",

@@ -21,6 +21,7 @@ from typing import Any, Protocol
 
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from kefu_corpus import __version__, schemas
 from kefu_corpus.config import Config
@@ -28,14 +29,18 @@ from kefu_corpus.executor import make_executor
 from kefu_corpus.sources import Inventory, Sidecar, batched, discover, iter_items, load_sidecar
 from kefu_corpus.stages.ingest import OUTPUTS as INGEST_OUTPUTS
 from kefu_corpus.stages.ingest import IngestParams, ingest_batch
-from kefu_corpus.store import RunWriter, read_table
+from kefu_corpus.stages.normalise import OUTPUTS as NORMALISE_OUTPUTS
+from kefu_corpus.stages.normalise import NormaliseParams, init_worker, normalise_batch
+from kefu_corpus.errors import KefuError
+from kefu_corpus.store import RunWriter, read_manifest, read_table
+from kefu_corpus.text.repair import build_model, clean_text, find_sites
 from kefu_corpus.text.rules import load_patterns
 
 log = logging.getLogger(__name__)
 
-STAGES = ("ingest",)
+STAGES = ("ingest", "normalise")
 #: Distributions whose versions every manifest records.
-RECORDED_LIBRARIES = ("pyarrow", "charset-normalizer", "typer", "rich", "tomli-w")
+RECORDED_LIBRARIES = ("pyarrow", "charset-normalizer", "typer", "rich", "tomli-w", "opencc", "jieba", "numpy")
 
 
 class Progress(Protocol):
@@ -68,6 +73,7 @@ class RunResult:
     seconds: float = 0.0
     bytes_in: int = 0
     manifest: dict[str, Any] = field(default_factory=dict)
+    stages: tuple[str, ...] = ()
 
     @property
     def rejected(self) -> int:
@@ -186,6 +192,94 @@ def run_ingest(raw: Path, writer: RunWriter, config: Config, progress: Progress)
             "mb_per_s": round(text_bytes / 1e6 / seconds, 3) if seconds else None, "inputs": inputs}
 
 
+def _stage_input(out: Path, name: str) -> Path:
+    """A table of an earlier run that a stage run alone reads; it must have the current schema."""
+    spec = schemas.TABLES[name]
+    path = out / spec.filename
+    if not path.is_file():
+        raise KefuError(f"{path} does not exist, so this stage has nothing to read.",
+                        hint=f"run `kefu run` (or `kefu ingest`) with --out {out} first")
+    version = (pq.read_schema(path).metadata or {}).get(b"kefu.schema_version", b"?").decode()
+    if version != str(spec.version):
+        raise KefuError(f"{path} has schema version {version}; this kefu-corpus reads version {spec.version}.",
+                        hint=f"rerun `kefu run --out {out}` to rebuild every table")
+    return path
+
+
+def _documents_with_passages(documents: Path, passages: Path, batch_size: int, batch_bytes: int):
+    """Batches of ``(document row, its passage rows)``, read in step from the two tables (both are in
+    document order, as ingest writes them)."""
+    passage_rows = (row for b in pq.ParquetFile(passages).iter_batches(batch_size=4096) for row in b.to_pylist())
+    pending = next(passage_rows, None)
+    batch: list = []
+    size = 0
+    for record_batch in pq.ParquetFile(documents).iter_batches(batch_size=max(batch_size, 1)):
+        for doc in record_batch.to_pylist():
+            mine = []
+            while pending is not None and pending["doc_id"] == doc["doc_id"]:
+                mine.append(pending)
+                pending = next(passage_rows, None)
+            batch.append((doc, mine))
+            size += len(doc["text"])
+            if len(batch) >= batch_size or size >= batch_bytes:
+                yield batch
+                batch, size = [], 0
+    if pending is not None:
+        raise KefuError(f"{passages} has passages of document {pending['doc_id']} out of document order.",
+                        hint="rerun `kefu run` to rebuild the tables together")
+    if batch:
+        yield batch
+
+
+def repair_model(documents: Path, config: Config) -> tuple[Any, dict[str, Any]]:
+    """The corpus's repair model, learnt from the clean text of its documents; None when no document
+    shows a possible damaged run (then nothing needs it)."""
+    section = config.section("normalise")
+    budget = section["repair_train_chars"]
+    texts, used, flagged = [], 0, 0
+    if not section["repair"]:
+        return None, {"documents_with_sites": None, "train_chars": 0}
+    for batch in pq.ParquetFile(documents).iter_batches(columns=["text"]):
+        for text in batch.column("text").to_pylist():
+            flagged += bool(find_sites(text))
+            if used < budget:
+                clean = clean_text(text)[: budget - used]
+                texts.append(clean)
+                used += len(clean)
+    info = {"documents_with_sites": flagged, "train_chars": used if flagged else 0}
+    return (build_model(texts) if flagged else None), info
+
+
+def run_normalise(documents: Path, passages: Path, writer: RunWriter, config: Config,
+                  progress: Progress) -> dict[str, Any]:
+    """The normalise stage over the given input tables, written through ``writer``."""
+    started = time.perf_counter()
+    model, model_info = repair_model(documents, config)
+    model_seconds = time.perf_counter() - started
+    for name in NORMALISE_OUTPUTS:
+        writer.open(name)
+    executor = make_executor(config["run.workers"], initializer=partial(init_worker, model))
+    fn = partial(normalise_batch, params=NormaliseParams.from_config(config))
+    batches = _documents_with_passages(documents, passages, config["run.batch_size"], config["run.batch_bytes"])
+    progress.start("normalise", pq.ParquetFile(documents).metadata.num_rows)
+    n_chars = 0
+    counts: Counter = Counter()
+    for tables in executor.map(fn, batches):
+        n_chars += pc.sum(tables["documents"].column("n_chars")).as_py() or 0
+        for name, table in tables.items():
+            writer.write(name, table)
+            counts[name] += table.num_rows
+        progress.advance(tables["documents"].num_rows)
+    progress.finish()
+    seconds = time.perf_counter() - started
+    log.info("normalise: %d document(s), %d repair(s), %.2f s (model %.2f s)", counts["documents"],
+             counts["repairs"], seconds, model_seconds)
+    return {"seconds": round(seconds, 3), "model_seconds": round(model_seconds, 3), "chars": n_chars,
+            "chars_per_s": round(n_chars / seconds) if seconds else None, "workers": executor.workers,
+            "documents": counts["documents"], "passages": counts["passages"], "repairs": counts["repairs"],
+            **model_info}
+
+
 def run(raw: Path, out: Path, config: Config, *, stages: tuple[str, ...] = STAGES,
         progress: Progress | None = None, command: str = "run") -> RunResult:
     """Run ``stages`` on the raw folder (or corpus file) ``raw``, writing every table into ``out``.
@@ -199,7 +293,8 @@ def run(raw: Path, out: Path, config: Config, *, stages: tuple[str, ...] = STAGE
     config
         A validated :class:`~kefu_corpus.config.Config`.
     stages
-        Stages to run, in order.
+        Stages to run, in order. A run without ``ingest`` reads its inputs from the tables of an earlier
+        run in ``out`` (``raw`` is then unused) and keeps that run's other tables.
     progress
         Receives progress events; nothing is shown by default.
 
@@ -212,16 +307,28 @@ def run(raw: Path, out: Path, config: Config, *, stages: tuple[str, ...] = STAGE
     started = time.perf_counter()
     writer = RunWriter(out, compression=config["output.compression"], row_group_size=config["output.row_group_size"])
     stage_info: dict[str, Any] = {}
+    unknown = [s for s in stages if s not in STAGES]
+    if unknown:
+        raise KefuError(f"Unknown stage(s): {', '.join(unknown)}.", hint=f"choose from {', '.join(STAGES)}")
+    previous = read_manifest(out) if "ingest" not in stages else {}
     try:
         for stage in stages:
             if stage == "ingest":
                 stage_info["ingest"] = run_ingest(raw, writer, config, progress)
-        inputs = stage_info.get("ingest", {}).pop("inputs", [])
+            elif stage == "normalise":
+                if "ingest" in stages:
+                    docs_in, passages_in = writer.take("documents"), writer.take("passages")
+                else:
+                    docs_in, passages_in = _stage_input(out, "documents"), _stage_input(out, "passages")
+                stage_info["normalise"] = run_normalise(docs_in, passages_in, writer, config, progress)
+        inputs = stage_info.get("ingest", {}).pop("inputs", None)
+        if inputs is None:
+            inputs = previous.get("inputs", [])
         manifest = {
             "kefu_corpus": __version__,
             "command": command,
-            "raw": str(raw),
-            "stages": stage_info,
+            "raw": str(raw) if "ingest" in stages else previous.get("raw"),
+            "stages": {**previous.get("stages", {}), **stage_info},
             "config": config.as_dict(),
             "config_source": config.source,
             "seed": config["run.seed"],
@@ -232,7 +339,7 @@ def run(raw: Path, out: Path, config: Config, *, stages: tuple[str, ...] = STAGE
         }
         seconds = time.perf_counter() - started
         manifest["seconds"] = round(seconds, 3)
-        counts = writer.commit(manifest)
+        counts = writer.commit(manifest, keep=previous.get("tables"))
     except BaseException:
         writer.abort()
         raise
@@ -242,7 +349,7 @@ def run(raw: Path, out: Path, config: Config, *, stages: tuple[str, ...] = STAGE
                 if report is not None else [])
     bytes_in = stage_info.get("ingest", {}).get("bytes", 0)
     return RunResult(out=out, tables=counts, status_counts=status_counts, problems=problems,
-                     seconds=seconds, bytes_in=bytes_in, manifest=manifest)
+                     seconds=seconds, bytes_in=bytes_in, manifest=manifest, stages=tuple(stages))
 
 
 def _read_report(out: Path) -> pa.Table:

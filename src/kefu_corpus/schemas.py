@@ -18,6 +18,18 @@ def _f(name: str, type_: pa.DataType, doc: str, *, nullable: bool = True) -> pa.
 
 
 PROVENANCE_VALUES = ("text", "sidecar", "record", "none")
+SCRIPT_VALUES = ("simplified", "traditional", "mixed", "undetermined", "none")
+_SCRIPT = ("Script of the text after repair: " + ", ".join(f"'{v}'" for v in SCRIPT_VALUES)
+           + " ('undetermined': Chinese with no script-specific character; 'none': no Chinese). "
+           "Null until the normalise stage has run.")
+
+#: An offset map as an edit list: only the regions that are not a plain one-to-one continuation.
+#: Output ``[start, end)`` came from source ``[source_start, source_end)``; a character outside every
+#: edit maps one to one, shifted by ``source_end - end`` of the last edit before it.
+EDITS = pa.list_(pa.struct([pa.field("start", pa.int32(), nullable=False),
+                            pa.field("end", pa.int32(), nullable=False),
+                            pa.field("source_start", pa.int32(), nullable=False),
+                            pa.field("source_end", pa.int32(), nullable=False)]))
 _PROVENANCE = "Where the value came from: " + ", ".join(f"'{v}'" for v in PROVENANCE_VALUES) + "."
 
 
@@ -42,7 +54,7 @@ class TableSpec:
         })
 
 
-DOCUMENTS = TableSpec("documents", 1, "one document (an article file, or one record of a corpus file)", pa.schema([
+DOCUMENTS = TableSpec("documents", 2, "one document (an article file, or one record of a corpus file)", pa.schema([
     _f("doc_id", pa.string(), "Stable id: the first 16 hex digits of SHA-256 over the source path, the record "
        "id and `sha256`, so it changes only when the content or its provenance does.", nullable=False),
     _f("source_path", pa.string(), "Input file, relative to the raw folder, with '/' separators.", nullable=False),
@@ -72,11 +84,13 @@ DOCUMENTS = TableSpec("documents", 1, "one document (an article file, or one rec
     _f("n_chars", pa.int32(), "Length of `text` in code points.", nullable=False),
     _f("n_passages", pa.int32(), "Body passages in passages.parquet.", nullable=False),
     _f("n_boilerplate", pa.int32(), "Spans separated from the body in boilerplate.parquet.", nullable=False),
+    _f("script", pa.string(), _SCRIPT),
+    _f("n_repairs", pa.int32(), "Damaged runs repaired (rows in repairs.parquet); null until the normalise stage has run."),
     _f("text", pa.string(), "The decoded raw text, unchanged (BOM removed). All offsets point into it.",
        nullable=False),
 ]))
 
-PASSAGES = TableSpec("passages", 1, "one body paragraph, or a sentence-aligned piece of a long one", pa.schema([
+PASSAGES = TableSpec("passages", 2, "one body paragraph, or a sentence-aligned piece of a long one", pa.schema([
     _f("doc_id", pa.string(), "Document the passage belongs to.", nullable=False),
     _f("passage_id", pa.string(), "'<doc_id>-<index>', unique in the corpus.", nullable=False),
     _f("passage_index", pa.int32(), "0-based position of the passage in its document.", nullable=False),
@@ -84,6 +98,16 @@ PASSAGES = TableSpec("passages", 1, "one body paragraph, or a sentence-aligned p
     _f("end", pa.int32(), "End offset in the document's raw text (exclusive).", nullable=False),
     _f("text", pa.string(), "`documents.text[start:end]`: stripped of surrounding whitespace, otherwise raw.",
        nullable=False),
+    _f("script", pa.string(), _SCRIPT),
+    _f("text_normalised", pa.string(), "The passage in its own script, with damaged runs repaired and characters "
+       "normalised (width, punctuation, whitespace, invisible characters, quotes as configured). What a reader "
+       "should see. Null until the normalise stage has run."),
+    _f("text_canonical", pa.string(), "`text_normalised` converted to the canonical script (normalise.canonical, "
+       "Simplified by default): what analysis counts. Null until the normalise stage has run."),
+    _f("normalised_map", EDITS, "Offset map from `text_normalised` back to `text` (passage-relative; add `start` "
+       "for document offsets), as an edit list: empty when the two line up one to one. See the README."),
+    _f("canonical_map", EDITS, "Offset map from `text_canonical` back to `text_normalised`, as an edit list: "
+       "empty when they line up one to one (always for t2s and s2t)."),
 ]))
 
 BOILERPLATE = TableSpec("boilerplate", 1, "one span separated from the article body", pa.schema([
@@ -114,7 +138,23 @@ INGEST_REPORT = TableSpec("ingest_report", 1, "one input: a file, a corpus recor
     _f("n_bytes", pa.int64(), "Size of the input's raw bytes, when read."),
 ]))
 
-TABLES: dict[str, TableSpec] = {t.name: t for t in (DOCUMENTS, PASSAGES, BOILERPLATE, INGEST_REPORT)}
+REPAIRS = TableSpec("repairs", 1, "one repaired run of misaligned-GBK mojibake", pa.schema([
+    _f("doc_id", pa.string(), "Document the run is in.", nullable=False),
+    _f("passage_id", pa.string(), "Passage the run is in; null when it lies outside the body (in boilerplate)."),
+    _f("start", pa.int32(), "Start offset of the damaged run in the document's raw text (inclusive).", nullable=False),
+    _f("end", pa.int32(), "End offset of the damaged run in the document's raw text (exclusive).", nullable=False),
+    _f("damaged", pa.string(), "`documents.text[start:end]`: the run as it stands.", nullable=False),
+    _f("repaired", pa.string(), "The original characters the run is read as; it replaces `damaged` in "
+       "`passages.text_normalised`.", nullable=False),
+    _f("confidence", pa.float32(), "Posterior share of this reading among the readings the search kept and the "
+       "unrepaired text (0-1).", nullable=False),
+    _f("gain", pa.float32(), "Log-likelihood ratio (nats) of the repaired reading over the unrepaired text.",
+       nullable=False),
+    _f("method", pa.string(), "How the run was repaired: 'cp936-realign' (byte realignment, lost bytes chosen "
+       "by language models).", nullable=False),
+]))
+
+TABLES: dict[str, TableSpec] = {t.name: t for t in (DOCUMENTS, PASSAGES, BOILERPLATE, REPAIRS, INGEST_REPORT)}
 
 
 def table_from_rows(spec: TableSpec, rows: list[dict]) -> pa.Table:

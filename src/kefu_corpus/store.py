@@ -96,17 +96,33 @@ class RunWriter:
         self.open(name)
         self._sinks[name].write(table)
 
-    def commit(self, manifest: dict[str, Any]) -> dict[str, int]:
-        """Close every table, move it into place, then write the manifest. Returns rows per table."""
+    def take(self, name: str) -> Path:
+        """Finish table ``name`` of this run and hand it over as the input of a later stage.
+
+        The file moves aside in the staging folder (it is not committed), and ``name`` can be opened
+        again for the stage's output.
+        """
+        sink = self._sinks.pop(name)
+        sink.close()
+        moved = self.staging / f"input-{sink.spec.filename}"
+        os.replace(sink.path, moved)
+        return moved
+
+    def commit(self, manifest: dict[str, Any], keep: dict[str, dict] | None = None) -> dict[str, int]:
+        """Close every table, move it into place, then write the manifest. Returns rows per table.
+
+        ``keep`` lists tables of an earlier run that stay in place (a stage run alone), as in its manifest.
+        """
         counts = {}
         for name, sink in self._sinks.items():
             sink.close()
             counts[name] = sink.rows
         for name, sink in self._sinks.items():
             os.replace(sink.path, self.out / sink.spec.filename)
-        manifest = {**manifest, "tables": {
-            name: {"file": self._sinks[name].spec.filename, "rows": counts[name],
-                   "schema_version": self._sinks[name].spec.version} for name in sorted(counts)}}
+        tables = dict(keep or {})
+        tables.update({name: {"file": self._sinks[name].spec.filename, "rows": counts[name],
+                              "schema_version": self._sinks[name].spec.version} for name in counts})
+        manifest = {**manifest, "tables": dict(sorted(tables.items()))}
         write_json_atomic(self.out / MANIFEST, manifest)
         shutil.rmtree(self.staging, ignore_errors=True)
         return counts
