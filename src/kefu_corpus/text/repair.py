@@ -19,7 +19,7 @@ from __future__ import annotations
 import heapq
 import math
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -387,11 +387,3 @@ def _best(search: _Search, left: str, obs: str, mark: str, text: str, s: int, pa
     confidence = float(posterior[0] / posterior.sum())
     repaired = "".join(cp936.fold(ch) for ch in reading) if fold else reading
     return Repair(s, s + 2 + used, text[s: s + 2 + used], repaired, round(confidence, 4), round(gain, 2))
-
-
-def repair_many(texts: Sequence[str], model: CharNgramModel | None = None,
-                params: RepairParams = RepairParams()) -> list[Repaired]:
-    """Repair several texts with one model (built from all their clean parts when not given)."""
-    if model is None and any(find_sites(t) for t in texts):
-        model = build_model([clean_text(t) for t in texts])
-    return [repair(t, model, params) for t in texts]
