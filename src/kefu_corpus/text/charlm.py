@@ -1,10 +1,9 @@
-"""A character n-gram language model with Witten-Bell interpolation, stored as sorted numpy arrays.
+"""Language models for the mojibake repair, in the canonical (Simplified) script.
 
-It scores characters in the canonical (Simplified) script and is trained from two kinds of text:
-
-* clean running text (the corpus's own undamaged passages), counted as it stands;
-* a word list with frequencies (jieba's dictionary), whose words are counted inside word
-  boundaries only, weighted by a damped frequency, so the model knows words and idioms.
+* :class:`CharNgramModel`: a character n-gram model with Witten-Bell interpolation, trained on clean
+  running text (the corpus's undamaged passages); its unigram level backs off to character
+  frequencies from jieba's dictionary (:func:`dictionary_unigram`).
+* :class:`WordModel`: jieba's word unigram model, for the words and idioms running text never shows.
 
 N-grams of up to four characters are packed into one ``uint64`` key (16 bits per character id), so
 the model is a few sorted arrays, built with ``np.unique`` and queried with ``np.searchsorted`` for a
@@ -177,22 +176,18 @@ def vocabulary(canonical: str = "t2s") -> np.ndarray:
     return cp2id
 
 
-def dictionary_segments(path: Path, power: float = 0.5, min_len: int = 2) -> list[tuple[str, float]]:
-    """``(word, weight)`` from a jieba-format dictionary (``word freq [tag]`` per line).
-
-    Weights are ``freq ** power``: frequent words count more, without drowning running text.
-    """
-    segments = []
+def dictionary_words(path: Path) -> list[tuple[str, float]]:
+    """``(word, frequency)`` from a jieba-format dictionary (``word freq [tag]`` per line)."""
+    words = []
     with path.open(encoding="utf-8") as fh:
         for line in fh:
             parts = line.split()
-            if len(parts) >= 2 and len(parts[0]) >= min_len:
+            if len(parts) >= 2:
                 try:
-                    freq = float(parts[1])
+                    words.append((parts[0], max(float(parts[1]), 1.0)))
                 except ValueError:
                     continue
-                segments.append((parts[0], math.pow(max(freq, 1.0), power)))
-    return segments
+    return words
 
 
 def jieba_dictionary() -> Path:
@@ -211,7 +206,7 @@ def dictionary_unigram(canonical: str = "t2s") -> np.ndarray:
     counts = np.ones(int(cp2id.max()) + 1, np.float64)
     counts[SEPARATOR] = counts[UNKNOWN] = 0.0
     words, freqs = [], []
-    for word, freq in dictionary_segments(jieba_dictionary(), power=1.0, min_len=1):
+    for word, freq in dictionary_words(jieba_dictionary()):
         words.append(word)
         freqs.append(freq)
     lengths = np.fromiter((len(w) for w in words), np.int64, len(words))
