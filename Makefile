@@ -26,6 +26,7 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/ingest_throughput.py
 	$(BIN)/python benchmarks/repair_quality.py
+	$(BIN)/python benchmarks/dedup_quality.py
 
 clean:
 	rm -rf $(VENV) $(OUT)/*.parquet $(OUT)/manifest.json

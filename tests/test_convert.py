@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from conftest import SHARED, seed_text
 from kefu_corpus.cli import app
-from kefu_corpus.text.convert import available_configs, convert
+from kefu_corpus.text.convert import convert
 from kefu_corpus.text.offsets import OffsetMap
 from kefu_corpus.text.script import detect_script, script_profile
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 
-from conftest import RAW, SEEDS, copy_seeds, read, run_pipeline
+from conftest import RAW, copy_seeds, read, run_pipeline
 
 
 def test_five_documents_one_per_seed(seed_run, seed_docs):

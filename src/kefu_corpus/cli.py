@@ -108,6 +108,12 @@ def _print_summary(result: pipeline.RunResult, raw: Path, verbose: bool) -> None
     if norm:
         out_console.print(f"  repaired {norm['repairs']} damaged run(s) in {norm['documents_with_sites'] or 0} "
                           f"document(s) with possible damage; see repairs.parquet")
+    dd = result.manifest.get("stages", {}).get("dedup") if "dedup" in result.stages else None
+    if dd:
+        kinds = ", ".join(f"{dd[k]} {k}" for k in ("within_doc", "exact", "near_passage", "near_document",
+                                                    "boilerplate") if dd.get(k))
+        out_console.print(f"  dedup    {dd['passages_flagged']} of {dd['passages']} passage(s) flagged as duplicates"
+                          + (f" ({kinds})" if kinds else "") + "; see duplicates.parquet")
     files = ", ".join(f"{name}.parquet ({rows})" for name, rows in result.tables.items())
     out_console.print(f"  wrote    {files}, manifest.json")
     out_console.print(f"  took     {result.seconds:.2f} s" + (f" ({result.mb_per_s:.2f} MB/s)" if result.bytes_in else ""))
@@ -173,6 +179,17 @@ def normalise(out: Path = typer.Argument(Path("data/processed"), help="Output fo
               workers: Optional[int] = WorkersOpt, verbose: bool = VerboseOpt, quiet: bool = QuietOpt) -> None:
     """Run the normalise stage alone on OUT: repair mojibake, detect scripts, normalise, convert."""
     _run("normalise", ("normalise",), out, out, config, set_, workers, verbose, quiet, False)
+
+
+@app.command()
+def dedup(out: Path = typer.Argument(Path("data/processed"), help="Output folder of an earlier run."),
+          config: Optional[Path] = ConfigOpt, set_: Optional[List[str]] = SetOpt,
+          workers: Optional[int] = WorkersOpt, verbose: bool = VerboseOpt, quiet: bool = QuietOpt) -> None:
+    """Run the dedup stage alone on OUT: flag repeated passages and near-duplicate documents.
+
+    Nothing is deleted: passages.is_duplicate and duplicates.parquet say what is a copy and which copy is kept.
+    """
+    _run("dedup", ("dedup",), out, out, config, set_, workers, verbose, quiet, False)
 
 
 @app.command()

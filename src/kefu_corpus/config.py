@@ -131,6 +131,29 @@ PARAMS: dict[str, dict[str, Param]] = {
                                     "Characters of the corpus's clean text the repair model learns from "
                                     "(first documents first)."),
     },
+    "dedup": {
+        "within_min_chars": Param(16, int, "an int >= 4", lambda v: v >= 4,
+                                  "Shortest repeat inside a document that is flagged, in letters and digits "
+                                  "(punctuation and spaces are not counted)."),
+        "passage_min_chars": Param(8, int, "an int >= 1", _positive,
+                                   "Shortest passage (letters and digits) that is matched exactly across "
+                                   "documents; shorter ones, such as section numbers, never are."),
+        "near_threshold": Param(0.5, float, "a float in [0, 1]", _unit,
+                                "Least estimated Jaccard similarity of character shingles for two documents to "
+                                "be near duplicates. 0.5 on 5-shingles catches a copy with about 5% of its "
+                                "characters edited."),
+        "near_passage_threshold": Param(0.7, float, "a float in [0, 1]", _unit,
+                                        "The same for single passages: higher, because a passage that "
+                                        "merely contains much of another must keep its own text."),
+        "near_min_chars": Param(50, int, "an int >= 1", _positive,
+                                "Shortest passage or document (letters and digits) compared for near "
+                                "duplicates; shorter ones are matched exactly only."),
+        "shingle": Param(5, int, "an int >= 1", _positive, "Characters per shingle for MinHash."),
+        "num_perm": Param(128, int, "an int >= 8", lambda v: v >= 8, "MinHash permutations per signature."),
+        "boilerplate_min_docs": Param(3, int, "an int >= 2", lambda v: v >= 2,
+                                      "A passage found verbatim in this many documents is boilerplate: every "
+                                      "copy is flagged and none is kept."),
+    },
     "output": {
         "compression": Param("zstd", str, "one of 'zstd', 'snappy', 'gzip', 'none'",
                              _one_of("zstd", "snappy", "gzip", "none"), "Parquet compression codec."),

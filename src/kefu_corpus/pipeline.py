@@ -29,6 +29,7 @@ from kefu_corpus.executor import make_executor
 from kefu_corpus.sources import Inventory, Sidecar, batched, discover, iter_items, load_sidecar
 from kefu_corpus.stages.ingest import OUTPUTS as INGEST_OUTPUTS
 from kefu_corpus.stages.ingest import IngestParams, ingest_batch
+from kefu_corpus.stages import dedup
 from kefu_corpus.stages.normalise import OUTPUTS as NORMALISE_OUTPUTS
 from kefu_corpus.stages.normalise import NormaliseParams, init_worker, normalise_batch
 from kefu_corpus.errors import KefuError
@@ -38,9 +39,10 @@ from kefu_corpus.text.rules import load_patterns
 
 log = logging.getLogger(__name__)
 
-STAGES = ("ingest", "normalise")
+STAGES = ("ingest", "normalise", "dedup")
 #: Distributions whose versions every manifest records.
-RECORDED_LIBRARIES = ("pyarrow", "charset-normalizer", "typer", "rich", "tomli-w", "opencc", "jieba", "numpy")
+RECORDED_LIBRARIES = ("pyarrow", "charset-normalizer", "typer", "rich", "tomli-w", "opencc", "jieba", "numpy",
+                      "scipy", "rensa", "xxhash")
 
 
 class Progress(Protocol):
@@ -280,6 +282,83 @@ def run_normalise(documents: Path, passages: Path, writer: RunWriter, config: Co
             **model_info}
 
 
+def _whole_document_batches(passages: Path, columns: list[str], batch_rows: int):
+    """Batches of passage rows that never split a document (passages are in document order)."""
+    carry = None
+    for record_batch in pq.ParquetFile(passages).iter_batches(batch_size=batch_rows, columns=columns):
+        table = pa.Table.from_batches([record_batch])
+        if carry is not None:
+            table = pa.concat_tables([carry, table])
+        ids = table.column("doc_id")
+        n_last = pc.sum(pc.equal(ids, ids[-1])).as_py()  # the last document's rows: a suffix
+        cut = table.num_rows - n_last
+        if cut == 0:
+            carry = table
+            continue
+        yield table.slice(0, cut)
+        carry = table.slice(cut)
+    if carry is not None and carry.num_rows:
+        yield carry
+
+
+def _checked_scan(table: pa.Table, params: dedup.DedupParams, path: Path) -> dedup.Scan:
+    if table.column("text_canonical").null_count:
+        raise KefuError(f"{path} has passages without text_canonical: the normalise stage has not run on it.",
+                        hint="run `kefu normalise` (or `kefu run`) on this output folder first")
+    return dedup.scan_batch(table, params)
+
+
+def run_dedup(documents: Path, passages: Path, writer: RunWriter, config: Config, progress: Progress) -> dict[str, Any]:
+    """The dedup stage: scan passages in batches of whole documents, decide corpus-wide, annotate."""
+    params = dedup.DedupParams.from_config(config)
+    started = time.perf_counter()
+    n_docs = pq.ParquetFile(documents).metadata.num_rows
+    dates = {}
+    for batch in pq.ParquetFile(documents).iter_batches(columns=["doc_id", "date"]):
+        dates.update(zip(batch.column("doc_id").to_pylist(), batch.column("date").to_pylist()))
+    executor = make_executor(config["run.workers"])
+    batch_rows = max(config["run.batch_size"] * 32, 1024)
+    progress.start("dedup", n_docs)
+    scans, n_bytes = [], 0
+    for scan in executor.map(partial(_checked_scan, params=params, path=passages),
+                             _whole_document_batches(passages, dedup.SCAN_COLUMNS, batch_rows)):
+        scans.append(scan)
+        progress.advance(len(scan.doc_ids))
+    for batch in pq.ParquetFile(passages).iter_batches(columns=["text_canonical"]):
+        n_bytes += pc.sum(pc.binary_length(batch.column(0))).as_py() or 0
+    scan_seconds = time.perf_counter() - started
+    decisions = dedup.decide(scans, dates, params)
+    del scans
+    decide_seconds = time.perf_counter() - started - scan_seconds
+    for name in dedup.OUTPUTS:
+        writer.open(name)
+    writer.write("duplicates", decisions.duplicates)
+    ordinal = 0
+    for batch in pq.ParquetFile(passages).iter_batches(batch_size=batch_rows):
+        table = pa.Table.from_batches([batch], schema=schemas.PASSAGES.schema)
+        writer.write("passages", dedup.annotate_passages(table, ordinal, decisions))
+        ordinal += table.num_rows
+    for batch in pq.ParquetFile(documents).iter_batches(batch_size=batch_rows):
+        writer.write("documents", dedup.annotate_documents(pa.Table.from_batches([batch], schema=schemas.DOCUMENTS.schema),
+                                                           decisions))
+    progress.finish()
+    seconds = time.perf_counter() - started
+    log.info("dedup: %d of %d passage(s) flagged, %d near-duplicate document(s), %.2f s",
+             decisions.counts.get("passages_flagged", 0), decisions.counts.get("passages", 0),
+             decisions.counts.get("documents_flagged", 0), seconds)
+    return {"seconds": round(seconds, 3), "scan_seconds": round(scan_seconds, 3),
+            "decide_seconds": round(decide_seconds, 3), "bytes": n_bytes,
+            "mb_per_s": round(n_bytes / 1e6 / seconds, 3) if seconds else None, "workers": executor.workers,
+            **decisions.counts}
+
+
+def _stage_inputs(out: Path, writer: RunWriter, stages: tuple[str, ...], stage: str) -> tuple[Path, Path]:
+    """``documents`` and ``passages`` for ``stage``: from an earlier stage of this run, else from ``out``."""
+    if stages.index(stage) > 0:
+        return writer.take("documents"), writer.take("passages")
+    return _stage_input(out, "documents"), _stage_input(out, "passages")
+
+
 def run(raw: Path, out: Path, config: Config, *, stages: tuple[str, ...] = STAGES,
         progress: Progress | None = None, command: str = "run") -> RunResult:
     """Run ``stages`` on the raw folder (or corpus file) ``raw``, writing every table into ``out``.
@@ -316,11 +395,11 @@ def run(raw: Path, out: Path, config: Config, *, stages: tuple[str, ...] = STAGE
             if stage == "ingest":
                 stage_info["ingest"] = run_ingest(raw, writer, config, progress)
             elif stage == "normalise":
-                if "ingest" in stages:
-                    docs_in, passages_in = writer.take("documents"), writer.take("passages")
-                else:
-                    docs_in, passages_in = _stage_input(out, "documents"), _stage_input(out, "passages")
+                docs_in, passages_in = _stage_inputs(out, writer, stages, stage)
                 stage_info["normalise"] = run_normalise(docs_in, passages_in, writer, config, progress)
+            elif stage == "dedup":
+                docs_in, passages_in = _stage_inputs(out, writer, stages, stage)
+                stage_info["dedup"] = run_dedup(docs_in, passages_in, writer, config, progress)
         inputs = stage_info.get("ingest", {}).pop("inputs", None)
         if inputs is None:
             inputs = previous.get("inputs", [])

@@ -30,6 +30,10 @@ EDITS = pa.list_(pa.struct([pa.field("start", pa.int32(), nullable=False),
                             pa.field("end", pa.int32(), nullable=False),
                             pa.field("source_start", pa.int32(), nullable=False),
                             pa.field("source_end", pa.int32(), nullable=False)]))
+#: Spans of a text, half-open.
+SPANS = pa.list_(pa.struct([pa.field("start", pa.int32(), nullable=False),
+                            pa.field("end", pa.int32(), nullable=False)]))
+DUPLICATE_KINDS = ("within_doc", "exact", "near_passage", "near_document", "boilerplate")
 _PROVENANCE = "Where the value came from: " + ", ".join(f"'{v}'" for v in PROVENANCE_VALUES) + "."
 
 
@@ -54,7 +58,7 @@ class TableSpec:
         })
 
 
-DOCUMENTS = TableSpec("documents", 2, "one document (an article file, or one record of a corpus file)", pa.schema([
+DOCUMENTS = TableSpec("documents", 3, "one document (an article file, or one record of a corpus file)", pa.schema([
     _f("doc_id", pa.string(), "Stable id: the first 16 hex digits of SHA-256 over the source path, the record "
        "id and `sha256`, so it changes only when the content or its provenance does.", nullable=False),
     _f("source_path", pa.string(), "Input file, relative to the raw folder, with '/' separators.", nullable=False),
@@ -86,11 +90,16 @@ DOCUMENTS = TableSpec("documents", 2, "one document (an article file, or one rec
     _f("n_boilerplate", pa.int32(), "Spans separated from the body in boilerplate.parquet.", nullable=False),
     _f("script", pa.string(), _SCRIPT),
     _f("n_repairs", pa.int32(), "Damaged runs repaired (rows in repairs.parquet); null until the normalise stage has run."),
+    _f("near_duplicate_of", pa.string(), "doc_id of the kept representative when this document is a near "
+       "duplicate of another (its passages are then all flagged); else null. Null until the dedup stage has run."),
+    _f("duplicate_cluster", pa.string(), "Cluster of near-duplicate documents this one belongs to "
+       "('near_document:<representative doc_id>'), representative included; null when it has no near duplicate."),
+    _f("n_duplicate_passages", pa.int32(), "Passages flagged `is_duplicate`; null until the dedup stage has run."),
     _f("text", pa.string(), "The decoded raw text, unchanged (BOM removed). All offsets point into it.",
        nullable=False),
 ]))
 
-PASSAGES = TableSpec("passages", 2, "one body paragraph, or a sentence-aligned piece of a long one", pa.schema([
+PASSAGES = TableSpec("passages", 3, "one body paragraph, or a sentence-aligned piece of a long one", pa.schema([
     _f("doc_id", pa.string(), "Document the passage belongs to.", nullable=False),
     _f("passage_id", pa.string(), "'<doc_id>-<index>', unique in the corpus.", nullable=False),
     _f("passage_index", pa.int32(), "0-based position of the passage in its document.", nullable=False),
@@ -108,6 +117,11 @@ PASSAGES = TableSpec("passages", 2, "one body paragraph, or a sentence-aligned p
        "for document offsets), as an edit list: empty when the two line up one to one. See the README."),
     _f("canonical_map", EDITS, "Offset map from `text_canonical` back to `text_normalised`, as an edit list: "
        "empty when they line up one to one (always for t2s and s2t)."),
+    _f("is_duplicate", pa.bool_(), "True when every letter and digit of the passage repeats a copy that is kept "
+       "elsewhere (or is cross-document boilerplate): see duplicates.parquet. Analysis reads passages where this "
+       "is false. Null until the dedup stage has run."),
+    _f("duplicate_spans", SPANS, "Spans of `text_canonical` that repeat a kept copy (the whole passage when "
+       "`is_duplicate`; part of it when a repeat starts or ends inside the passage); empty when none."),
 ]))
 
 BOILERPLATE = TableSpec("boilerplate", 1, "one span separated from the article body", pa.schema([
@@ -154,12 +168,41 @@ REPAIRS = TableSpec("repairs", 1, "one repaired run of misaligned-GBK mojibake",
        "by language models).", nullable=False),
 ]))
 
-TABLES: dict[str, TableSpec] = {t.name: t for t in (DOCUMENTS, PASSAGES, BOILERPLATE, REPAIRS, INGEST_REPORT)}
+DUPLICATES = TableSpec("duplicates", 1, "one span flagged as a duplicate, with the copy that is kept", pa.schema([
+    _f("doc_id", pa.string(), "Document the flagged span is in.", nullable=False),
+    _f("passage_id", pa.string(), "Passage the flagged span is in; null for a `near_document` row, which flags "
+       "the whole document body."),
+    _f("start", pa.int32(), "Start of the flagged span in the document's raw text (inclusive).", nullable=False),
+    _f("end", pa.int32(), "End of the flagged span in the document's raw text (exclusive).", nullable=False),
+    _f("kind", pa.string(), "'within_doc' (repeats an earlier span of the same document), 'exact' (a passage "
+       "identical after canonicalisation to one in another document), 'near_passage' and 'near_document' "
+       "(MinHash near duplicates), or 'boilerplate' (a passage found verbatim in many documents).",
+       nullable=False),
+    _f("kept_doc_id", pa.string(), "Document holding the copy that is kept; null for boilerplate (no copy is kept)."),
+    _f("kept_passage_id", pa.string(), "Passage where the kept copy starts; null for near_document rows and "
+       "boilerplate."),
+    _f("kept_start", pa.int32(), "Start of the kept copy in its document's raw text; null for boilerplate."),
+    _f("kept_end", pa.int32(), "End of the kept copy in its document's raw text; null for boilerplate."),
+    _f("cluster_id", pa.string(), "The group of copies this decision belongs to: '<kind>:<representative>', the "
+       "representative being the kept passage, document or span.", nullable=False),
+    _f("similarity", pa.float32(), "1 for exact kinds; for near kinds, the estimated Jaccard similarity of "
+       "character shingles to the kept copy.", nullable=False),
+    _f("method", pa.string(), "'repeat-scan' (long repeats in one document), 'exact-key' (identical match keys) "
+       "or 'minhash-lsh'.", nullable=False),
+]))
+
+TABLES: dict[str, TableSpec] = {t.name: t for t in (DOCUMENTS, PASSAGES, BOILERPLATE, REPAIRS, DUPLICATES,
+                                                    INGEST_REPORT)}
 
 
 def table_from_rows(spec: TableSpec, rows: list[dict]) -> pa.Table:
     """Build a table from row dicts, strictly against the declared schema."""
     return pa.Table.from_pylist(rows, schema=spec.schema)
+
+
+def table_from_columns(spec: TableSpec, columns: dict[str, list]) -> pa.Table:
+    """Build a table from column lists, strictly against the declared schema."""
+    return pa.Table.from_pydict(columns, schema=spec.schema)
 
 
 def schema_markdown(spec: TableSpec) -> str:

@@ -154,3 +154,18 @@ def read_table(out: Path, name: str, columns: list[str] | None = None) -> pa.Tab
     if not path.is_file():
         raise KefuError(f"{path} does not exist.", hint="run the stage that writes it, or `kefu run`")
     return pq.read_table(path, columns=columns, schema=spec.schema if columns is None else None)
+
+
+def read_passages(out: Path, columns: list[str] | None = None, *, include_duplicates: bool = False) -> pa.Table:
+    """``passages`` of an output folder, deduplicated by default: what later stages and analyses read.
+
+    Passages flagged ``is_duplicate`` by the dedup stage are left out unless ``include_duplicates``;
+    before the dedup stage has run (``is_duplicate`` null) every passage is kept. A passage only partly
+    repeated is kept, with the repeated part in ``duplicate_spans``.
+    """
+    import pyarrow.compute as pc
+
+    table = read_table(out, "passages")
+    if not include_duplicates:
+        table = table.filter(pc.invert(pc.fill_null(table.column("is_duplicate"), False)))
+    return table.select(columns) if columns is not None else table

@@ -1,0 +1,149 @@
+"""Repeated blocks inside a document: a pasted-twice body, a repeated paragraph or sentence.
+
+Works on match keys (:mod:`kefu_corpus.text.fingerprint`), so a repeat is found whatever its
+punctuation and spacing, and wherever it starts: mid-paragraph repeats are found as well as whole
+paragraphs. The method is a greedy long-match parse, vectorised over a batch of documents:
+
+1. hash every ``k``-character window of each document's key (``k`` = the shortest repeat reported);
+2. a window is *repeated* when the same window occurs earlier in the same document and the two do not
+   overlap; its *source* is the earliest occurrence;
+3. consecutive repeated windows whose sources are consecutive too form one block, a copy of the source
+   block; every block is checked character by character (no hash collision survives) and grown while
+   it and its source still agree;
+4. a block is trimmed to the sentences it holds whole (sentence ends and passage bounds), and kept when
+   those still make ``min_chars``: a long phrase that recurs inside other sentences, as formulae do in
+   legal and technical text, is not a repeated passage.
+
+The first occurrence is always the one kept, so nothing of it is ever flagged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from kefu_corpus.text.fingerprint import gram_hashes, windows_within
+
+_DOC_SALT = np.uint64(0x9E3779B97F4A7C15)
+
+
+@dataclass(frozen=True)
+class Block:
+    """``key[start:end]`` of document ``doc`` repeats ``key[source_start:source_end]`` of the same document
+    (offsets into the batch's concatenated key array)."""
+
+    doc: int
+    start: int
+    end: int
+    source_start: int
+    source_end: int
+
+
+def repeated_blocks(codes: np.ndarray, doc_bounds: np.ndarray, min_chars: int,
+                    breaks: np.ndarray | None = None) -> list[Block]:
+    """Every repeated block of whole sentences, at least ``min_chars`` key characters long, in each document.
+
+    Parameters
+    ----------
+    codes
+        Keys of a batch of documents, back to back (uint32 code points).
+    doc_bounds
+        ``codes[doc_bounds[d]:doc_bounds[d + 1]]`` is document ``d``'s key.
+    min_chars
+        The shortest repeat reported, in key characters.
+    breaks
+        Sorted key offsets where sentences end (:attr:`~kefu_corpus.text.fingerprint.Keys.breaks`); blocks
+        are trimmed to them. None reports blocks untrimmed.
+    """
+    k = min_chars
+    hashes = gram_hashes(codes, k)
+    if not len(hashes):
+        return []
+    inside = windows_within(doc_bounds, k)
+    doc = np.searchsorted(doc_bounds[1:], np.arange(len(hashes)), side="right")
+    with np.errstate(over="ignore"):
+        salted = hashes ^ (doc.astype(np.uint64) * _DOC_SALT)
+    positions = np.flatnonzero(inside)
+    if not len(positions):
+        return []
+    _, first_index, inverse = np.unique(salted[positions], return_index=True, return_inverse=True)
+    first = positions[first_index][inverse]  # earliest window with the same hash in the same document
+    repeated = first + k <= positions
+    pos, src = positions[repeated], first[repeated]
+    if not len(pos):
+        return []
+    # A block continues while both the window and its source advance by one.
+    new_block = np.r_[True, (np.diff(pos) != 1) | (np.diff(src) != 1)]
+    starts = np.flatnonzero(new_block)
+    ends = np.r_[starts[1:], len(pos)] - 1
+    blocks = []
+    for s, e in zip(starts.tolist(), ends.tolist()):
+        a, c = int(pos[s]), int(src[s])
+        length = int(pos[e]) - a + k
+        if not np.array_equal(codes[a:a + length], codes[c:c + length]):
+            continue  # a hash collision; vanishingly rare, never reported
+        blocks.append(Block(int(doc[a]), a, a + length, c, c + length))
+    # Where the next block touches this one, its windows' earliest occurrences jumped elsewhere; this
+    # block's own source may still go on, so grow it (and likewise backwards).
+    grown = []
+    for i, b in enumerate(blocks):
+        forward = i + 1 < len(blocks) and blocks[i + 1].doc == b.doc and blocks[i + 1].start <= b.end
+        backward = i > 0 and blocks[i - 1].doc == b.doc and blocks[i - 1].end >= b.start
+        grown.append(_extend(codes, b, int(doc_bounds[b.doc]), int(doc_bounds[b.doc + 1]), forward, backward)
+                     if forward or backward else b)
+    blocks = _merge(grown)
+    return blocks if breaks is None else _trim(blocks, breaks, min_chars)
+
+
+def _trim(blocks: list[Block], breaks: np.ndarray, min_chars: int) -> list[Block]:
+    """Each block cut to the whole sentences it holds; blocks left shorter than ``min_chars`` go."""
+    if not blocks:
+        return []
+    starts = np.array([b.start for b in blocks])
+    ends = np.array([b.end for b in blocks])
+    lo = breaks[np.minimum(np.searchsorted(breaks, starts, side="left"), len(breaks) - 1)]
+    hi = breaks[np.maximum(np.searchsorted(breaks, ends, side="right") - 1, 0)]
+    out = []
+    for b, a, z in zip(blocks, lo.tolist(), hi.tolist()):
+        if z - a >= min_chars:
+            shift = a - b.start
+            out.append(Block(b.doc, a, z, b.source_start + shift, b.source_start + shift + (z - a)))
+    return out
+
+
+def _extend(codes: np.ndarray, b: Block, doc_start: int, doc_end: int, forward: bool = True,
+            backward: bool = True) -> Block:
+    """``b`` grown both ways while the copy and its source still agree (the earliest occurrence of a
+    window may lie elsewhere when the source text repeats itself; the block's own source may still go
+    on). The source never grows into the copy."""
+    room = min(doc_end - b.end, b.start - b.source_end) if forward else 0
+    grow = 0
+    if room > 0:
+        same = codes[b.end:b.end + room] == codes[b.source_end:b.source_end + room]
+        grow = room if same.all() else int(np.argmin(same))
+    back_room = b.source_start - doc_start if backward else 0
+    shrink = 0
+    if back_room > 0:
+        same = codes[b.start - back_room:b.start][::-1] == codes[b.source_start - back_room:b.source_start][::-1]
+        shrink = back_room if same.all() else int(np.argmin(same))
+    return Block(b.doc, b.start - shrink, b.end + grow, b.source_start - shrink, b.source_end + grow)
+
+
+def _merge(blocks: list[Block]) -> list[Block]:
+    """Join blocks that touch in both the copy and the source (a copy split where the source repeats
+    itself inside); where a block overlaps the previous one with another source, keep only its part
+    beyond it."""
+    out: list[Block] = []
+    for b in blocks:
+        last = out[-1] if out and out[-1].doc == b.doc else None
+        if last is not None and last.end >= b.start and last.source_start + (b.start - last.start) == b.source_start:
+            out[-1] = Block(b.doc, last.start, max(last.end, b.end), last.source_start,
+                            max(last.source_end, b.source_end))
+        elif last is not None and b.start < last.end:
+            cut = last.end - b.start
+            if b.end > last.end:
+                out.append(Block(b.doc, last.end, b.end, b.source_start + cut, b.source_end))
+        else:
+            out.append(b)
+    return out
