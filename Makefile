@@ -27,6 +27,8 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/ingest_throughput.py
 	$(BIN)/python benchmarks/repair_quality.py
 	$(BIN)/python benchmarks/dedup_quality.py
+	$(BIN)/python benchmarks/segment_throughput.py
+	$(BIN)/python benchmarks/sighan.py
 
 clean:
 	rm -rf $(VENV) $(OUT)/*.parquet $(OUT)/manifest.json

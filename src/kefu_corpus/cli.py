@@ -114,6 +114,10 @@ def _print_summary(result: pipeline.RunResult, raw: Path, verbose: bool) -> None
                                                     "boilerplate") if dd.get(k))
         out_console.print(f"  dedup    {dd['passages_flagged']} of {dd['passages']} passage(s) flagged as duplicates"
                           + (f" ({kinds})" if kinds else "") + "; see duplicates.parquet")
+    sg = result.manifest.get("stages", {}).get("segment") if "segment" in result.stages else None
+    if sg:
+        out_console.print(f"  segment  {sg['tokens']} token(s) from {sg['bytes'] / 1e3:,.1f} kB of canonical text"
+                          + ("" if sg["include_duplicates"] else " (duplicates left out)"))
     files = ", ".join(f"{name}.parquet ({rows})" for name, rows in result.tables.items())
     out_console.print(f"  wrote    {files}, manifest.json")
     out_console.print(f"  took     {result.seconds:.2f} s" + (f" ({result.mb_per_s:.2f} MB/s)" if result.bytes_in else ""))
@@ -190,6 +194,43 @@ def dedup(out: Path = typer.Argument(Path("data/processed"), help="Output folder
     Nothing is deleted: passages.is_duplicate and duplicates.parquet say what is a copy and which copy is kept.
     """
     _run("dedup", ("dedup",), out, out, config, set_, workers, verbose, quiet, False)
+
+
+@app.command()
+def segment(out: Path = typer.Argument(Path("data/processed"), help="Output folder of an earlier run."),
+            config: Optional[Path] = ConfigOpt, set_: Optional[List[str]] = SetOpt,
+            workers: Optional[int] = WorkersOpt, verbose: bool = VerboseOpt, quiet: bool = QuietOpt) -> None:
+    """Run the segment stage alone on OUT: tokens.parquet from the (deduplicated) passages."""
+    _run("segment", ("segment",), out, out, config, set_, workers, verbose, quiet, False)
+
+
+@app.command()
+def tokenize(file: Optional[Path] = typer.Argument(None, help="Text file in any common encoding; stdin when omitted."),
+             config: Optional[Path] = ConfigOpt, set_: Optional[List[str]] = SetOpt,
+             pos: bool = typer.Option(False, "--pos", help="Print token/POS instead of tokens.")) -> None:
+    """Segment text line by line: one line of space-separated tokens per input line, in the input's own
+    script, with the project's normalisation, canonical conversion and dictionaries."""
+    from kefu_corpus.stages.normalise import NormaliseParams
+    from kefu_corpus.text.decode import DecodeError, decode_bytes
+    from kefu_corpus.text.segment import SegmentParams, segmenter, tokenize_text
+
+    with _errors():
+        cfg = _config(config, set_)
+        seg = segmenter(SegmentParams.from_config(cfg))
+        options = NormaliseParams.from_config(cfg).normalize_options()
+        if file is None:
+            lines = (line.rstrip("\n") for line in sys.stdin)
+        else:
+            try:
+                lines = iter(decode_bytes(file.read_bytes(), name=str(file)).text.splitlines())
+            except OSError as exc:
+                raise KefuError(f"Cannot read {file}: {exc.strerror}.", hint="check the path") from exc
+            except DecodeError as exc:
+                raise KefuError(exc.message) from exc
+        write = sys.stdout.write
+        for line in lines:
+            spans = tokenize_text(line, seg, options)
+            write(" ".join(line[a:b] + (f"/{tag}" if pos else "") for a, b, tag in spans) + "\n")
 
 
 @app.command()

@@ -60,6 +60,10 @@ def _extensions(v: list) -> bool:
     return all(isinstance(x, str) and x.startswith(".") for x in v)
 
 
+def _paths(v: list) -> bool:
+    return all(isinstance(x, str) and x for x in v)
+
+
 def _opencc_config(v: Any) -> bool:
     from kefu_corpus.text.convert import available_configs
 
@@ -153,6 +157,19 @@ PARAMS: dict[str, dict[str, Param]] = {
         "boilerplate_min_docs": Param(3, int, "an int >= 2", lambda v: v >= 2,
                                       "A passage found verbatim in this many documents is boilerplate: every "
                                       "copy is flagged and none is kept."),
+    },
+    "segment": {
+        "hmm": Param(False, bool, "true or false", _any,
+                     "jieba's HMM for words not in the dictionary. Off by default: on the SIGHAN 2005 sets it "
+                     "lowers F1 (see the README)."),
+        "user_dicts": Param([], list, "a list of paths", _paths,
+                            "Extra dictionaries in jieba's format ('word [freq] [tag]' per line), in either "
+                            "script; converted to the canonical script on load."),
+        "stopwords": Param([], list, "a list of paths", _paths,
+                           "Extra stopword lists (one word per line), added to stopwords-iso's Chinese list."),
+        "include_duplicates": Param(False, bool, "true or false", _any,
+                                    "Segment the passages the dedup stage flagged too (by default only the "
+                                    "deduplicated view is segmented)."),
     },
     "output": {
         "compression": Param("zstd", str, "one of 'zstd', 'snappy', 'gzip', 'none'",

@@ -30,6 +30,8 @@ from kefu_corpus.sources import Inventory, Sidecar, batched, discover, iter_item
 from kefu_corpus.stages.ingest import OUTPUTS as INGEST_OUTPUTS
 from kefu_corpus.stages.ingest import IngestParams, ingest_batch
 from kefu_corpus.stages import dedup
+from kefu_corpus.stages import segment as segment_stage
+from kefu_corpus.text.segment import SegmentParams
 from kefu_corpus.stages.normalise import OUTPUTS as NORMALISE_OUTPUTS
 from kefu_corpus.stages.normalise import NormaliseParams, init_worker, normalise_batch
 from kefu_corpus.errors import KefuError
@@ -39,10 +41,10 @@ from kefu_corpus.text.rules import load_patterns
 
 log = logging.getLogger(__name__)
 
-STAGES = ("ingest", "normalise", "dedup")
+STAGES = ("ingest", "normalise", "dedup", "segment")
 #: Distributions whose versions every manifest records.
 RECORDED_LIBRARIES = ("pyarrow", "charset-normalizer", "typer", "rich", "tomli-w", "opencc", "jieba", "numpy",
-                      "scipy", "rensa", "xxhash")
+                      "scipy", "rensa", "xxhash", "rjieba", "stopwordsiso")
 
 
 class Progress(Protocol):
@@ -352,6 +354,52 @@ def run_dedup(documents: Path, passages: Path, writer: RunWriter, config: Config
             **decisions.counts}
 
 
+def run_segment(passages: Path, writer: RunWriter, config: Config, progress: Progress) -> dict[str, Any]:
+    """The segment stage: tokens of the (deduplicated) passages, batch by batch through the worker pool."""
+    params = SegmentParams.from_config(config)
+    segment_stage.segmenter(params)  # fail early, in this process, on a bad dictionary or stopword file
+    started = time.perf_counter()
+    writer.open("tokens")
+    executor = make_executor(config["run.workers"], initializer=partial(segment_stage.init_worker, params))
+    file = pq.ParquetFile(passages)
+    if file.schema_arrow.field("text_canonical") and file.metadata.num_rows:
+        first = file.read_row_group(0, columns=["text_canonical"]).column(0)
+        if first.null_count:
+            raise KefuError(f"{passages} has passages without text_canonical: the normalise stage has not run on it.",
+                            hint="run `kefu normalise` (or `kefu run`) on this output folder first")
+    batch_rows = max(config["run.batch_size"] * 8, 256)
+    progress.start("segment", file.metadata.num_rows)
+    n_tokens = n_bytes = 0
+    batches = (pa.Table.from_batches([b]) for b in file.iter_batches(batch_size=batch_rows,
+                                                                      columns=segment_stage.COLUMNS))
+    for batch_in, tokens in _with_inputs(batches, executor, partial(segment_stage.segment_batch, params=params)):
+        writer.write("tokens", tokens)
+        n_tokens += tokens.num_rows
+        kept = batch_in if params.include_duplicates else batch_in.filter(
+            pc.invert(pc.fill_null(batch_in.column("is_duplicate"), False)))
+        n_bytes += pc.sum(pc.binary_length(kept.column("text_canonical"))).as_py() or 0
+        progress.advance(batch_in.num_rows)
+    progress.finish()
+    seconds = time.perf_counter() - started
+    log.info("segment: %d token(s) from %.1f MB of canonical text, %.2f s", n_tokens, n_bytes / 1e6, seconds)
+    return {"seconds": round(seconds, 3), "tokens": n_tokens, "bytes": n_bytes, "workers": executor.workers,
+            "mb_per_s": round(n_bytes / 1e6 / seconds, 3) if seconds else None, "hmm": params.hmm,
+            "include_duplicates": params.include_duplicates, "dictionary_entries": segment_stage.segmenter(params).n_entries}
+
+
+def _with_inputs(batches, executor, fn):
+    """``(batch, fn(batch))`` pairs through ``executor``, in order."""
+    held: list = []
+
+    def remember(items):
+        for item in items:
+            held.append(item)
+            yield item
+
+    for result in executor.map(fn, remember(batches)):
+        yield held.pop(0), result
+
+
 def _stage_inputs(out: Path, writer: RunWriter, stages: tuple[str, ...], stage: str) -> tuple[Path, Path]:
     """``documents`` and ``passages`` for ``stage``: from an earlier stage of this run, else from ``out``."""
     if stages.index(stage) > 0:
@@ -400,6 +448,10 @@ def run(raw: Path, out: Path, config: Config, *, stages: tuple[str, ...] = STAGE
             elif stage == "dedup":
                 docs_in, passages_in = _stage_inputs(out, writer, stages, stage)
                 stage_info["dedup"] = run_dedup(docs_in, passages_in, writer, config, progress)
+            elif stage == "segment":
+                passages_in = (writer.finished("passages") if stages.index(stage) > 0
+                               else _stage_input(out, "passages"))
+                stage_info["segment"] = run_segment(passages_in, writer, config, progress)
         inputs = stage_info.get("ingest", {}).pop("inputs", None)
         if inputs is None:
             inputs = previous.get("inputs", [])

@@ -191,8 +191,29 @@ DUPLICATES = TableSpec("duplicates", 1, "one span flagged as a duplicate, with t
        "or 'minhash-lsh'.", nullable=False),
 ]))
 
+_DICT = pa.dictionary(pa.int32(), pa.string())
+TOKEN_TYPES = ("word", "latin", "number", "punctuation", "whitespace")
+
+TOKENS = TableSpec("tokens", 1, "one token of a passage, in the deduplicated view unless configured otherwise",
+                   pa.schema([
+    _f("doc_id", _DICT, "Document the token is in.", nullable=False),
+    _f("passage_id", _DICT, "Passage the token is in.", nullable=False),
+    _f("position", pa.int32(), "0-based index of the token in its passage's segmentation (gaps where "
+       "tokens of a partly repeated passage were left out as duplicates).", nullable=False),
+    _f("token", _DICT, "The token in the canonical script (normalise.canonical), what counts; Latin tokens "
+       "upper-cased (APP, App and app are APP).", nullable=False),
+    _f("token_original", _DICT, "The same span in the passage's own script (`text_normalised`), as written.",
+       nullable=False),
+    _f("pos", _DICT, "Part of speech in jieba's tag set (n, v, nr, ns, nt, nz, eng, x, ...).", nullable=False),
+    _f("token_type", _DICT, "One of " + ", ".join(f"'{t}'" for t in TOKEN_TYPES) + ".", nullable=False),
+    _f("is_stopword", pa.bool_(), "In the stopword list (stopwords-iso's Chinese list, MIT, plus "
+       "segment.stopwords), compared in the canonical script.", nullable=False),
+    _f("start", pa.int32(), "Start offset of the token in the document's raw text (inclusive).", nullable=False),
+    _f("end", pa.int32(), "End offset of the token in the document's raw text (exclusive).", nullable=False),
+]))
+
 TABLES: dict[str, TableSpec] = {t.name: t for t in (DOCUMENTS, PASSAGES, BOILERPLATE, REPAIRS, DUPLICATES,
-                                                    INGEST_REPORT)}
+                                                    TOKENS, INGEST_REPORT)}
 
 
 def table_from_rows(spec: TableSpec, rows: list[dict]) -> pa.Table:

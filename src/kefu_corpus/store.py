@@ -41,6 +41,7 @@ class _TableSink:
         self._buffer: list[pa.Table] = []
         self._buffered_rows = 0
         self._buffered_bytes = 0
+        self._closed = False
         self._writer = pq.ParquetWriter(path, spec.with_metadata(),
                                         compression=None if compression == "none" else compression)
 
@@ -58,13 +59,21 @@ class _TableSink:
 
     def _flush(self) -> None:
         if self._buffer:
-            combined = pa.concat_tables(self._buffer).cast(self.spec.with_metadata())
+            combined = pa.concat_tables(self._buffer)
+            if any(pa.types.is_dictionary(f.type) for f in self.spec.schema):
+                # One dictionary per column, values in order of first appearance: the bytes written do
+                # not depend on how the rows were batched.
+                combined = combined.unify_dictionaries().combine_chunks()
+            combined = combined.cast(self.spec.with_metadata())
             self._writer.write_table(combined, row_group_size=self.row_group_size)
             self._buffer, self._buffered_rows, self._buffered_bytes = [], 0, 0
 
     def close(self) -> None:
+        if self._closed:
+            return
         self._flush()
         self._writer.close()
+        self._closed = True
 
 
 class RunWriter:
@@ -107,6 +116,12 @@ class RunWriter:
         moved = self.staging / f"input-{sink.spec.filename}"
         os.replace(sink.path, moved)
         return moved
+
+    def finished(self, name: str) -> Path:
+        """Finish table ``name`` of this run so a later stage can read it; it is still committed as an output."""
+        sink = self._sinks[name]
+        sink.close()
+        return sink.path
 
     def commit(self, manifest: dict[str, Any], keep: dict[str, dict] | None = None) -> dict[str, int]:
         """Close every table, move it into place, then write the manifest. Returns rows per table.

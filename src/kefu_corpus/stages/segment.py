@@ -1,0 +1,136 @@
+"""The segment stage: tokens of every passage, in the canonical script and the original one.
+
+Pure: :func:`segment_batch` maps a batch of passages to rows of ``tokens``; the pipeline does the I/O
+and gives each worker its segmenter once (:func:`init_worker`).
+
+Requires: ``passages`` (normalised; deduplicated unless ``segment.include_duplicates``). Assigns:
+``tokens``.
+
+For each passage the canonical text is segmented (:class:`~kefu_corpus.text.segment.Segmenter`), and
+each token's span is mapped back through ``canonical_map`` (to the passage in its own script, which
+gives ``token_original``) and ``normalised_map`` (to the raw text, which gives ``start``/``end``).
+Tokens inside a passage's ``duplicate_spans`` are left out with the rest of the duplicates.
+"""
+
+from __future__ import annotations
+
+from itertools import chain
+from operator import itemgetter
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from kefu_corpus import schemas
+from kefu_corpus.text.offsets import OffsetMap
+from kefu_corpus.text.segment import SegmentParams, Segmenter, fold_latin, is_stopword, segmenter, token_types
+
+OUTPUTS = ("tokens",)
+#: Columns of ``passages`` the stage reads.
+COLUMNS = ["doc_id", "passage_id", "start", "end", "text_normalised", "text_canonical", "normalised_map",
+           "canonical_map", "is_duplicate", "duplicate_spans"]
+
+_SEGMENTER: Segmenter | None = None
+
+
+def init_worker(params: SegmentParams) -> None:
+    """Load the dictionaries into this process once (the executor calls it per worker)."""
+    global _SEGMENTER
+    _SEGMENTER = segmenter(params)
+
+
+def _map(edits: list[dict], length: int, source_len: int) -> OffsetMap:
+    return OffsetMap.from_edits([tuple(e.values()) for e in edits], length, source_len)
+
+
+def _gather_strings(text: str, starts: np.ndarray, ends: np.ndarray) -> pa.Array:
+    """``text[starts[i]:ends[i]]`` for every i, as one Arrow string array, without a Python loop."""
+    codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+    widths = np.where(codes < 0x80, 1, np.where(codes < 0x800, 2, np.where(codes < 0x10000, 3, 4)))
+    byte_at = np.r_[0, np.cumsum(widths)]
+    data = np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
+    b0, b1 = byte_at[starts], byte_at[ends]
+    sizes = b1 - b0
+    offsets = np.r_[0, np.cumsum(sizes)].astype(np.int32)
+    index = np.arange(int(offsets[-1]), dtype=np.int64) + np.repeat(b0 - offsets[:-1], sizes)
+    return pa.StringArray.from_buffers(len(starts), pa.py_buffer(offsets.tobytes()),
+                                       pa.py_buffer(data[index].tobytes()))
+
+
+def segment_batch(table: pa.Table, params: SegmentParams) -> pa.Table:
+    """Rows of ``tokens`` for a batch of passages."""
+    seg = _SEGMENTER if _SEGMENTER is not None else segmenter(params)
+    if not params.include_duplicates:
+        table = table.filter(pc.invert(pc.fill_null(table.column("is_duplicate"), False)))
+    if table.column("text_canonical").null_count:
+        raise ValueError("passages without text_canonical: the normalise stage has not run")
+    rows = table.select(["start", "end", "text_normalised", "text_canonical", "normalised_map", "canonical_map",
+                         "duplicate_spans"]).to_pylist()
+    tagged = [seg.tag(row["text_canonical"]) for row in rows]
+    counts = np.fromiter((len(t) for t in tagged), np.int64, count=len(rows))
+    pairs = list(chain.from_iterable(tagged))
+    tokens, pos = list(map(itemgetter(0), pairs)), list(map(itemgetter(1), pairs))
+    token_arr = pa.array(tokens, pa.string())
+    lengths = pc.utf8_length(token_arr).to_numpy().astype(np.int64)
+    owner = np.repeat(np.arange(len(rows)), counts)
+    first = np.r_[0, np.cumsum(counts)[:-1]].astype(np.int64)
+    ends_c = np.cumsum(lengths) - np.repeat(np.r_[0, np.cumsum(lengths)][first], counts)
+    starts_c = ends_c - lengths
+    position = np.arange(len(tokens)) - np.repeat(first, counts)
+
+    keep = np.ones(len(tokens), bool)
+    norm_start, norm_end = starts_c.copy(), ends_c.copy()
+    raw_start, raw_end = starts_c.copy(), ends_c.copy()
+    normalised_base = np.zeros(len(rows), np.int64)
+    for i, row in enumerate(rows):
+        sl = slice(first[i], first[i] + counts[i])
+        if row["canonical_map"]:
+            m = _map(row["canonical_map"], len(row["text_canonical"]), len(row["text_normalised"]))
+            norm_start[sl], norm_end[sl] = m.starts[starts_c[sl]], m.ends[ends_c[sl] - 1]
+        raw_start[sl], raw_end[sl] = norm_start[sl], norm_end[sl]
+        if row["normalised_map"]:
+            m = _map(row["normalised_map"], len(row["text_normalised"]), row["end"] - row["start"])
+            raw_start[sl], raw_end[sl] = m.starts[norm_start[sl]], m.ends[norm_end[sl] - 1]
+        raw_start[sl] += row["start"]
+        raw_end[sl] += row["start"]
+        for span in row["duplicate_spans"] or ():
+            keep[sl] &= ~((starts_c[sl] >= span["start"]) & (ends_c[sl] <= span["end"]))
+        if i:
+            normalised_base[i] = normalised_base[i - 1] + len(rows[i - 1]["text_normalised"])
+    base = np.repeat(normalised_base, counts)
+    original = _gather_strings("".join(r["text_normalised"] for r in rows), norm_start + base, norm_end + base)
+
+    # Classify, fold and look up each distinct token once, then spread the answers by index.
+    encoded = pc.dictionary_encode(token_arr)
+    values, indices = encoded.dictionary, encoded.indices
+    value_types = token_types(values)
+    folded = pc.dictionary_encode(fold_latin(values, value_types))
+    canonical = pa.DictionaryArray.from_arrays(folded.indices.take(indices), folded.dictionary)
+    types = value_types.take(indices)
+    stop = is_stopword(folded.dictionary, seg.stopwords).take(folded.indices).take(indices)
+    owner_index = pa.array(owner, pa.int32())
+    doc_ids = pc.dictionary_encode(table.column("doc_id").combine_chunks())
+    out = pa.table({
+        "doc_id": pa.DictionaryArray.from_arrays(doc_ids.indices.take(owner_index), doc_ids.dictionary),
+        "passage_id": pa.DictionaryArray.from_arrays(owner_index, table.column("passage_id").combine_chunks()),
+        "position": pa.array(position, pa.int32()),
+        "token": canonical,
+        "token_original": original,
+        "pos": pa.array(pos, pa.string()),
+        "token_type": types,
+        "is_stopword": stop,
+        "start": pa.array(raw_start, pa.int32()),
+        "end": pa.array(raw_end, pa.int32()),
+    }).filter(pa.array(keep))
+    return _encode(out)
+
+
+def _encode(table: pa.Table) -> pa.Table:
+    """The declared schema: repeated strings dictionary-encoded."""
+    columns = []
+    for field in schemas.TOKENS.schema:
+        column = table.column(field.name)
+        if pa.types.is_dictionary(field.type) and not pa.types.is_dictionary(column.type):
+            column = pc.dictionary_encode(column)
+        columns.append(column.cast(field.type))
+    return pa.Table.from_arrays(columns, schema=schemas.TOKENS.schema)

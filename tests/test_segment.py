@@ -1,0 +1,108 @@
+"""Segmentation: jieba's tokens, the domain dictionary, both scripts, offsets, stopwords, kefu tokenize."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import logging
+
+import jieba
+import pyarrow.parquet as pq
+import pytest
+from typer.testing import CliRunner
+
+from kefu_corpus.cli import app
+from kefu_corpus.errors import KefuError
+from kefu_corpus.text.convert import convert
+from kefu_corpus.text.segment import SegmentParams, Segmenter, read_dictionary
+
+from conftest import SHARED, read, seed_text
+
+jieba.setLogLevel(logging.WARNING)
+BENCH = SHARED / "bench" / "tw_laws.jsonl.gz"
+
+
+@pytest.fixture(scope="module")
+def tokens(seed_run):
+    out, _ = seed_run
+    return pq.read_table(out / "tokens.parquet").to_pylist()
+
+
+def test_the_engine_cuts_exactly_like_jieba_on_the_seeds_and_the_bench_sample():
+    plain = Segmenter(SegmentParams())
+    plain.engine = __import__("rjieba").Jieba()  # jieba's own dictionary only, as jieba.lcut has it
+    texts = [convert(seed_text(s), "t2s").text for s in ("000", "001", "002", "003", "004")]
+    if BENCH.is_file():
+        with gzip.open(BENCH, "rt", encoding="utf-8") as fh:
+            texts += [convert(json.loads(next(fh))["text"], "t2s").text for _ in range(200)]
+    for text in texts:
+        assert plain.cut(text) == jieba.lcut(text, HMM=False)
+
+
+def test_domain_terms_come_out_whole(tokens, seed_docs):
+    words = {t["token"] for t in tokens}
+    for term in ("客服中心", "人工智能", "数字化转型", "客户体验", "共情力", "中年危机", "居理新房"):
+        assert term in words, term
+
+
+def test_traditional_tokens_are_reported_in_both_scripts_and_slice_the_raw_text(tokens, seed_docs):
+    doc = seed_docs["003"]
+    mine = [t for t in tokens if t["doc_id"] == doc["doc_id"]]
+    assert mine
+    pairs = {(t["token"], t["token_original"]) for t in mine}
+    assert ("客户服务", "客戶服務") in pairs and ("举行", "舉行") in pairs
+    text = doc["text"]
+    for t in mine:
+        raw = text[t["start"]:t["end"]]
+        if "?" in raw:  # a token of a repaired run maps to the whole damaged run
+            continue
+        if t["token_type"] == "word":
+            assert raw == t["token_original"] and convert(raw, "t2s").text == t["token"]
+
+
+def test_simplified_tokens_slice_the_raw_text_exactly(tokens, seed_docs):
+    doc = seed_docs["004"]
+    mine = [t for t in tokens if t["doc_id"] == doc["doc_id"]]
+    words = [t for t in mine if t["token_type"] == "word"]
+    assert words and all(doc["text"][t["start"]:t["end"]] == t["token_original"] == t["token"] for t in words)
+
+
+def test_stopwords_punctuation_and_latin_are_flagged(tokens):
+    by_token = {t["token"]: t for t in tokens}
+    assert by_token["的"]["is_stopword"] and not by_token["客服中心"]["is_stopword"]
+    assert by_token["，"]["token_type"] == "punctuation"
+    assert any(t["token_type"] == "number" for t in tokens)
+    assert all(t["token"] == t["token"].upper() for t in tokens if t["token_type"] == "latin")
+
+
+def test_duplicates_are_left_out_unless_asked_for(seed_run, tokens, seed_docs):
+    out, _ = seed_run
+    flagged = {p["passage_id"] for p in read(out, "passages") if p["is_duplicate"]}
+    assert flagged and not flagged & {t["passage_id"] for t in tokens}
+
+
+def test_kefu_tokenize_prints_tokens_in_the_input_script():
+    result = CliRunner().invoke(app, ["tokenize"], input="客服中心正在進行數字化轉型，ＲＯＩ很高。\n我们的共情力很强\n")
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].split() == ["客服中心", "正在", "進行", "數字化轉型", "，", "ＲＯＩ", "很", "高", "。"]
+    assert lines[1].split() == ["我们", "的", "共情力", "很", "强"]
+
+
+def test_user_dictionaries_in_either_script_are_read_in_canonical_form(tmp_path):
+    assert read_dictionary("# comment\n客戶聯絡 500 n\n坐席助手\n", "test", "t2s") == [
+        ("客户联络", 500, "n"), ("坐席助手", 1000, "n")]
+    with pytest.raises(KefuError, match="line 1"):
+        read_dictionary("a b c d\n", "bad.txt", "t2s")
+    user = tmp_path / "user.txt"
+    user.write_text("智慧話務台 800 n\n", encoding="utf-8")
+    seg = Segmenter(SegmentParams(user_dicts=(str(user),)))
+    assert "智慧话务台" in seg.cut("我们上线了智慧话务台")
+
+
+def test_a_missing_dictionary_names_the_file_and_the_fix(seed_run):
+    out, _ = seed_run
+    result = CliRunner().invoke(app, ["tokenize", "--set", 'segment.user_dicts=["/nonexistent/dict.txt"]'],
+                                input="客服\n")
+    assert result.exit_code == 1
+    assert "/nonexistent/dict.txt" in result.output and "segment.user_dicts" in result.output
