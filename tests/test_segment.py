@@ -106,3 +106,23 @@ def test_a_missing_dictionary_names_the_file_and_the_fix(seed_run):
                                 input="客服\n")
     assert result.exit_code == 1
     assert "/nonexistent/dict.txt" in result.output and "segment.user_dicts" in result.output
+
+
+def test_search_mode_adds_the_words_inside_long_words(tmp_path):
+    from conftest import run_pipeline
+
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "004.txt").write_text(seed_text("004"), encoding="utf-8")
+    run_pipeline(raw, tmp_path / "default")
+    run_pipeline(raw, tmp_path / "search", **{"segment.mode": "search"})
+    default, search = read(tmp_path / "default", "tokens"), read(tmp_path / "search", "tokens")
+    assert len(search) > len(default)
+    whole = next(t for t in search if t["token"] == "客户中心")
+    inside = {t["token"] for t in search if t["passage_id"] == whole["passage_id"]
+              and whole["start"] <= t["start"] and t["end"] <= whole["end"] and t is not whole}
+    assert {"客户", "中心"} <= inside
+    # The default cut tiles each passage: spans follow one another without overlap.
+    for a, b in zip(default, default[1:]):
+        if a["passage_id"] == b["passage_id"]:
+            assert a["end"] <= b["start"]

@@ -162,6 +162,10 @@ PARAMS: dict[str, dict[str, Param]] = {
         "hmm": Param(False, bool, "true or false", _any,
                      "jieba's HMM for words not in the dictionary. Off by default: on the SIGHAN 2005 sets it "
                      "lowers F1 (see the README)."),
+        "mode": Param("default", str, "one of 'default', 'search'", _one_of("default", "search"),
+                      "'default': jieba's cut, tokens tile the text (what counts should use). 'search': also "
+                      "the dictionary words inside long words (客服中心 gives 客服 and 中心 too), with "
+                      "overlapping spans, for recall-oriented lookups."),
         "user_dicts": Param([], list, "a list of paths", _paths,
                             "Extra dictionaries in jieba's format ('word [freq] [tag]' per line), in either "
                             "script; converted to the canonical script on load."),

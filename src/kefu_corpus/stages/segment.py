@@ -66,16 +66,26 @@ def segment_batch(table: pa.Table, params: SegmentParams) -> pa.Table:
         raise ValueError("passages without text_canonical: the normalise stage has not run")
     rows = table.select(["start", "end", "text_normalised", "text_canonical", "normalised_map", "canonical_map",
                          "duplicate_spans"]).to_pylist()
-    tagged = [seg.tag(row["text_canonical"]) for row in rows]
-    counts = np.fromiter((len(t) for t in tagged), np.int64, count=len(rows))
-    pairs = list(chain.from_iterable(tagged))
-    tokens, pos = list(map(itemgetter(0), pairs)), list(map(itemgetter(1), pairs))
-    token_arr = pa.array(tokens, pa.string())
-    lengths = pc.utf8_length(token_arr).to_numpy().astype(np.int64)
+    if params.mode == "search":
+        found = [seg.search(row["text_canonical"]) for row in rows]
+        counts = np.fromiter((len(t) for t in found), np.int64, count=len(rows))
+        flat = list(chain.from_iterable(found))
+        tokens, pos = list(map(itemgetter(0), flat)), list(map(itemgetter(1), flat))
+        token_arr = pa.array(tokens, pa.string())
+        starts_c = np.fromiter(map(itemgetter(2), flat), np.int64, count=len(flat))
+        ends_c = np.fromiter(map(itemgetter(3), flat), np.int64, count=len(flat))
+    else:
+        tagged = [seg.tag(row["text_canonical"]) for row in rows]
+        counts = np.fromiter((len(t) for t in tagged), np.int64, count=len(rows))
+        pairs = list(chain.from_iterable(tagged))
+        tokens, pos = list(map(itemgetter(0), pairs)), list(map(itemgetter(1), pairs))
+        token_arr = pa.array(tokens, pa.string())
+        lengths = pc.utf8_length(token_arr).to_numpy().astype(np.int64)
+        first = np.r_[0, np.cumsum(counts)[:-1]].astype(np.int64)
+        ends_c = np.cumsum(lengths) - np.repeat(np.r_[0, np.cumsum(lengths)][first], counts)
+        starts_c = ends_c - lengths
     owner = np.repeat(np.arange(len(rows)), counts)
     first = np.r_[0, np.cumsum(counts)[:-1]].astype(np.int64)
-    ends_c = np.cumsum(lengths) - np.repeat(np.r_[0, np.cumsum(lengths)][first], counts)
-    starts_c = ends_c - lengths
     position = np.arange(len(tokens)) - np.repeat(first, counts)
 
     keep = np.ones(len(tokens), bool)

@@ -36,6 +36,7 @@ class SegmentParams:
     """The ``segment.*`` configuration a worker needs (picklable)."""
 
     hmm: bool = False
+    mode: str = "default"
     user_dicts: tuple[str, ...] = ()
     stopwords: tuple[str, ...] = ()
     canonical: str = "t2s"
@@ -44,7 +45,7 @@ class SegmentParams:
     @classmethod
     def from_config(cls, config) -> SegmentParams:
         section = config.section("segment")
-        return cls(hmm=section["hmm"], user_dicts=tuple(section["user_dicts"]),
+        return cls(hmm=section["hmm"], mode=section["mode"], user_dicts=tuple(section["user_dicts"]),
                    stopwords=tuple(section["stopwords"]), canonical=config["normalise.canonical"],
                    include_duplicates=section["include_duplicates"])
 
@@ -122,6 +123,22 @@ class Segmenter:
 
     def cut(self, text: str) -> list[str]:
         return self.engine.cut(text, hmm=self.params.hmm)
+
+    def search(self, text: str) -> list[tuple[str, str, int, int]]:
+        """Search mode: the default cut plus the dictionary words inside its long words, as
+        ``(token, POS, start, end)``; spans overlap. A word added this way is tagged on its own."""
+        tags = {}
+        pos = 0
+        for token, tag in self.tag(text):
+            tags[(pos, pos + len(token))] = tag
+            pos += len(token)
+        out = []
+        for token, start, end in self.engine.tokenize(text, mode="search", hmm=self.params.hmm):
+            tag = tags.get((start, end))
+            if tag is None:
+                tag = self.engine.tag(token, hmm=False)[0][1]
+            out.append((token, tag, start, end))
+        return out
 
 
 @lru_cache(maxsize=4)
