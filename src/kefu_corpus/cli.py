@@ -118,6 +118,10 @@ def _print_summary(result: pipeline.RunResult, raw: Path, verbose: bool) -> None
     if sg:
         out_console.print(f"  segment  {sg['tokens']} token(s) from {sg['bytes'] / 1e3:,.1f} kB of canonical text"
                           + ("" if sg["include_duplicates"] else " (duplicates left out)"))
+    tr = result.manifest.get("stages", {}).get("trends") if "trends" in result.stages else None
+    if tr:
+        years = ", ".join(f"{y}: {n}" for y, n in tr["years"].items())
+        out_console.print(f"  trends   {tr['terms']} term(s) over documents per year ({years}); evidence {tr['evidence']}")
     files = ", ".join(f"{name}.parquet ({rows})" for name, rows in result.tables.items())
     out_console.print(f"  wrote    {files}, manifest.json")
     out_console.print(f"  took     {result.seconds:.2f} s" + (f" ({result.mb_per_s:.2f} MB/s)" if result.bytes_in else ""))
@@ -202,6 +206,34 @@ def segment(out: Path = typer.Argument(Path("data/processed"), help="Output fold
             workers: Optional[int] = WorkersOpt, verbose: bool = VerboseOpt, quiet: bool = QuietOpt) -> None:
     """Run the segment stage alone on OUT: tokens.parquet from the (deduplicated) passages."""
     _run("segment", ("segment",), out, out, config, set_, workers, verbose, quiet, False)
+
+
+@app.command()
+def trends(out: Path = typer.Argument(Path("data/processed"), help="Output folder of an earlier run."),
+           config: Optional[Path] = ConfigOpt, set_: Optional[List[str]] = SetOpt,
+           verbose: bool = VerboseOpt, quiet: bool = QuietOpt) -> None:
+    """Run the trends stage alone on OUT: term_trends.parquet and keyness.parquet from the tokens."""
+    _run("trends", ("trends",), out, out, config, set_, None, verbose, quiet, False)
+
+
+@app.command()
+def kwic(term: str = typer.Argument(..., help="The word to look for, in either script."),
+         out: Path = typer.Argument(Path("data/processed"), help="Output folder of a run."),
+         window: int = typer.Option(12, "--window", "-w", min=1, help="Characters of context on each side."),
+         include_duplicates: bool = typer.Option(False, "--include-duplicates",
+                                                 help="Also search passages flagged as duplicates.")) -> None:
+    """Keyword in context: every occurrence of TERM in the corpus, in the original script, with doc and year."""
+    from kefu_corpus.analysis import kwic as find
+    from kefu_corpus.store import read_manifest
+
+    with _errors():
+        canonical = read_manifest(out).get("config", {}).get("normalise", {}).get("canonical", "t2s")
+        hits = find(out, term, window=window, canonical=canonical, include_duplicates=include_duplicates)
+        for hit in hits:
+            year = hit["year"] if hit["year"] is not None else "undated"
+            out_console.print(f"{hit['doc_id']} {year} {hit['left']:>{window}}[{hit['match']}]{hit['right']}",
+                              markup=False, highlight=False)
+        err_console.print(f"{len(hits)} occurrence(s) of {term}", markup=False)
 
 
 @app.command()

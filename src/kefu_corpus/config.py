@@ -175,6 +175,16 @@ PARAMS: dict[str, dict[str, Param]] = {
                                     "Segment the passages the dedup stage flagged too (by default only the "
                                     "deduplicated view is segmented)."),
     },
+    "trends": {
+        "min_chars": Param(2, int, "an int >= 1", _positive,
+                           "Shortest term counted in trends and keyness (single characters are mostly "
+                           "function words)."),
+        "min_count": Param(2, int, "an int >= 1", _positive, "Least corpus count for a term to be reported."),
+        "min_years": Param(3, int, "an int >= 2", lambda v: v >= 2,
+                           "Fewer dated years than this marks every trend 'thin'."),
+        "min_docs_per_year": Param(2, int, "an int >= 1", _positive,
+                                   "A dated year with fewer documents than this marks every trend 'thin'."),
+    },
     "output": {
         "compression": Param("zstd", str, "one of 'zstd', 'snappy', 'gzip', 'none'",
                              _one_of("zstd", "snappy", "gzip", "none"), "Parquet compression codec."),

@@ -31,6 +31,7 @@ from kefu_corpus.stages.ingest import OUTPUTS as INGEST_OUTPUTS
 from kefu_corpus.stages.ingest import IngestParams, ingest_batch
 from kefu_corpus.stages import dedup
 from kefu_corpus.stages import segment as segment_stage
+from kefu_corpus.stages import trends as trends_stage
 from kefu_corpus.text.segment import SegmentParams
 from kefu_corpus.stages.normalise import OUTPUTS as NORMALISE_OUTPUTS
 from kefu_corpus.stages.normalise import NormaliseParams, init_worker, normalise_batch
@@ -41,7 +42,7 @@ from kefu_corpus.text.rules import load_patterns
 
 log = logging.getLogger(__name__)
 
-STAGES = ("ingest", "normalise", "dedup", "segment")
+STAGES = ("ingest", "normalise", "dedup", "segment", "trends")
 #: Distributions whose versions every manifest records.
 RECORDED_LIBRARIES = ("pyarrow", "charset-normalizer", "typer", "rich", "tomli-w", "opencc", "jieba", "numpy",
                       "scipy", "rensa", "xxhash", "rjieba", "stopwordsiso")
@@ -387,6 +388,25 @@ def run_segment(passages: Path, writer: RunWriter, config: Config, progress: Pro
             "include_duplicates": params.include_duplicates, "dictionary_entries": segment_stage.segmenter(params).n_entries}
 
 
+def run_trends(documents: Path, tokens: Path, writer: RunWriter, config: Config) -> dict[str, Any]:
+    """The trends stage: term counts per year, trends and keyness (corpus-wide; in this process)."""
+    params = trends_stage.TrendParams.from_config(config)
+    started = time.perf_counter()
+    docs = pq.read_table(documents, columns=["doc_id", "year"])
+    years = dict(zip(docs.column("doc_id").to_pylist(), docs.column("year").to_pylist()))
+    table = pq.read_table(tokens, columns=["doc_id", "token", "token_type", "is_stopword"])
+    counts = trends_stage.count_terms(table, years, params)
+    trends, key = trends_stage.term_trends(counts, params), trends_stage.keyness(counts, params)
+    writer.write("term_trends", trends)
+    writer.write("keyness", key)
+    seconds = time.perf_counter() - started
+    evidence = trends.column("evidence")[0].as_py() if trends.num_rows else None
+    log.info("trends: %d term-year row(s), %d keyness row(s), %.2f s", trends.num_rows, key.num_rows, seconds)
+    return {"seconds": round(seconds, 3), "terms": len(set(trends.column("term").to_pylist())),
+            "years": {("undated" if y == trends_stage.UNDATED else str(y)): n for y, n in sorted(counts.year_docs.items())},
+            "evidence": evidence}
+
+
 def _with_inputs(batches, executor, fn):
     """``(batch, fn(batch))`` pairs through ``executor``, in order."""
     held: list = []
@@ -452,6 +472,10 @@ def run(raw: Path, out: Path, config: Config, *, stages: tuple[str, ...] = STAGE
                 passages_in = (writer.finished("passages") if stages.index(stage) > 0
                                else _stage_input(out, "passages"))
                 stage_info["segment"] = run_segment(passages_in, writer, config, progress)
+            elif stage == "trends":
+                docs_in = writer.finished("documents") if writer.has("documents") else _stage_input(out, "documents")
+                tokens_in = writer.finished("tokens") if writer.has("tokens") else _stage_input(out, "tokens")
+                stage_info["trends"] = run_trends(docs_in, tokens_in, writer, config)
         inputs = stage_info.get("ingest", {}).pop("inputs", None)
         if inputs is None:
             inputs = previous.get("inputs", [])

@@ -212,8 +212,44 @@ TOKENS = TableSpec("tokens", 1, "one token of a passage, in the deduplicated vie
     _f("end", pa.int32(), "End offset of the token in the document's raw text (exclusive).", nullable=False),
 ]))
 
+_YEAR = "Publication year; null for the undated documents, a group of their own."
+
+TERM_TRENDS = TableSpec("term_trends", 1, "one term in one year (undated documents as a year of their own)",
+                        pa.schema([
+    _f("term", pa.string(), "The term: a canonical token of type word or latin, not a stopword, of at least "
+       "trends.min_chars characters.", nullable=False),
+    _f("year", pa.int16(), _YEAR),
+    _f("count", pa.int64(), "Occurrences in the year's documents (deduplicated tokens).", nullable=False),
+    _f("doc_freq", pa.int32(), "Documents of the year the term occurs in.", nullable=False),
+    _f("rate_per_10k", pa.float64(), "`count` per 10,000 word and Latin tokens of the year.", nullable=False),
+    _f("year_tokens", pa.int64(), "Word and Latin tokens of the year (stopwords included).", nullable=False),
+    _f("year_docs", pa.int32(), "Documents of the year.", nullable=False),
+    _f("slope", pa.float64(), "Least-squares slope of `rate_per_10k` over the dated years, per year "
+       "(scipy.stats.linregress); null with fewer than two dated years."),
+    _f("p_value", pa.float64(), "Two-sided p-value of the slope; null with fewer than three dated years."),
+    _f("evidence", pa.string(), "'thin' when there are fewer than trends.min_years dated years or a dated year has "
+       "fewer than trends.min_docs_per_year documents: then the slope describes these documents, not a trend; "
+       "else 'ok'.", nullable=False),
+]))
+
+KEYNESS = TableSpec("keyness", 1, "one term in one dated year, against every other token of the corpus",
+                    pa.schema([
+    _f("year", pa.int16(), "The target year.", nullable=False),
+    _f("term", pa.string(), "The term (as in term_trends).", nullable=False),
+    _f("count_target", pa.int64(), "Occurrences in the target year.", nullable=False),
+    _f("count_reference", pa.int64(), "Occurrences in the rest of the corpus (other years and undated).",
+       nullable=False),
+    _f("tokens_target", pa.int64(), "Word and Latin tokens of the target year.", nullable=False),
+    _f("tokens_reference", pa.int64(), "Word and Latin tokens of the rest.", nullable=False),
+    _f("g2", pa.float64(), "Log-likelihood G² of the 2x2 table, signed: positive when the term is relatively more "
+       "frequent in the target year (as quanteda's textstat_keyness).", nullable=False),
+    _f("p_value", pa.float64(), "p-value of G² (chi-squared, 1 degree of freedom).", nullable=False),
+    _f("log_ratio", pa.float64(), "Effect size: log2 of the ratio of relative frequencies, target over "
+       "reference, with 0.5 added to each count.", nullable=False),
+]))
+
 TABLES: dict[str, TableSpec] = {t.name: t for t in (DOCUMENTS, PASSAGES, BOILERPLATE, REPAIRS, DUPLICATES,
-                                                    TOKENS, INGEST_REPORT)}
+                                                    TOKENS, TERM_TRENDS, KEYNESS, INGEST_REPORT)}
 
 
 def table_from_rows(spec: TableSpec, rows: list[dict]) -> pa.Table:

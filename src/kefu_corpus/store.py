@@ -117,6 +117,10 @@ class RunWriter:
         os.replace(sink.path, moved)
         return moved
 
+    def has(self, name: str) -> bool:
+        """Is table ``name`` written by this run (so far)?"""
+        return name in self._sinks
+
     def finished(self, name: str) -> Path:
         """Finish table ``name`` of this run so a later stage can read it; it is still committed as an output."""
         sink = self._sinks[name]
