@@ -1,8 +1,8 @@
 """Run stages over a raw folder into an output folder: the library function behind ``kefu run``.
 
-The pipeline owns I/O and ordering; stage functions are pure and run through an executor. Today the
-pipeline is the ingest stage; later stages append themselves to :data:`STAGES` and read the tables
-earlier stages wrote.
+The pipeline owns I/O and ordering; stage functions are pure and run through an executor. The stages
+(:data:`STAGES`: ingest, normalise, dedup, segment, trends) run in order, each reading the tables the
+earlier ones wrote, in this run or, for a stage run alone, in the output folder.
 """
 
 from __future__ import annotations
@@ -326,9 +326,8 @@ def run_dedup(documents: Path, passages: Path, writer: RunWriter, config: Config
     for scan in executor.map(partial(_checked_scan, params=params, path=passages),
                              _whole_document_batches(passages, dedup.SCAN_COLUMNS, batch_rows)):
         scans.append(scan)
+        n_bytes += scan.n_bytes
         progress.advance(len(scan.doc_ids))
-    for batch in pq.ParquetFile(passages).iter_batches(columns=["text_canonical"]):
-        n_bytes += pc.sum(pc.binary_length(batch.column(0))).as_py() or 0
     scan_seconds = time.perf_counter() - started
     decisions = dedup.decide(scans, dates, params)
     del scans

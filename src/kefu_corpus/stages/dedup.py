@@ -87,6 +87,7 @@ class Scan:
     near: np.ndarray  # passages with a signature
     near_sigs: np.ndarray
     within_rows: dict[str, list] = field(default_factory=dict)
+    n_bytes: int = 0  # UTF-8 bytes of canonical text scanned
     within_spans: dict[int, list[tuple[int, int]]] = field(default_factory=dict)  # passage -> canonical spans
 
 
@@ -172,7 +173,8 @@ def scan_batch(table: pa.Table, params: DedupParams) -> Scan:
                 p_start=p_start, p_end=p_end,
                 p_canon_len=canonical_len,
                 p_key_len=key_len, p_within=p_within, p_digest=digests, near=near, near_sigs=near_sigs,
-                within_rows=within_rows, within_spans=within_spans)
+                within_rows=within_rows, within_spans=within_spans,
+                n_bytes=pc.sum(pc.binary_length(table.column("text_canonical"))).as_py() or 0)
 
 
 def _append(rows: dict[str, list], **values) -> None:
