@@ -1,8 +1,9 @@
 """Word segmentation with jieba's dictionary and algorithm, plus the domain dictionary and stopwords.
 
 The engine is rjieba, a binding of jieba-rs: the same dictionary and the same algorithm as jieba, so
-its tokens are jieba's (tested against ``jieba.lcut``), 20-30 times faster, and with POS tags
-consistent with its cut (``jieba.posseg`` segments differently and is far slower; see the README).
+its tokens are jieba's (tested against ``jieba.lcut``), about ten times faster, and with POS tags
+from the same cut (``jieba.posseg`` cuts on its own and is slower still; see
+``benchmarks/segment_throughput.py``).
 
 Text is segmented in the canonical script (Simplified by default): jieba's dictionary is Simplified,
 so Traditional text segments far better through its canonical form, and the tokens are mapped back
