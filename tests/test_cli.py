@@ -47,7 +47,7 @@ def test_problems_are_listed_and_strict_sets_exit_code_3(raw, tmp_path):
     (["run", "--set", "nonsense"], "--set expects section.key=value"),
     (["run", "--config", "missing.toml"], "Config file missing.toml does not exist"),
     (["info", "no/such/out"], "is not the output folder of a kefu run"),
-    (["schema", "topics"], "No table named 'topics'"),
+    (["schema", "collocations"], "No table named 'collocations'"),
 ])
 def test_bad_options_exit_1_with_the_fix(args, message, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)

@@ -122,6 +122,10 @@ def _print_summary(result: pipeline.RunResult, raw: Path, verbose: bool) -> None
     if tr:
         years = ", ".join(f"{y}: {n}" for y, n in tr["years"].items())
         out_console.print(f"  trends   {tr['terms']} term(s) over documents per year ({years}); evidence {tr['evidence']}")
+    tp = result.manifest.get("stages", {}).get("topics") if "topics" in result.stages else None
+    if tp and tp.get("k"):
+        out_console.print(f"  topics   {tp['engine']} with k={tp['k']} (NPMI {tp['coherence']:.3f}) over "
+                          f"{tp['units']} {tp['unit']}(s); see topics.parquet")
     files = ", ".join(f"{name}.parquet ({rows})" for name, rows in result.tables.items())
     out_console.print(f"  wrote    {files}, manifest.json")
     out_console.print(f"  took     {result.seconds:.2f} s" + (f" ({result.mb_per_s:.2f} MB/s)" if result.bytes_in else ""))
@@ -214,6 +218,17 @@ def trends(out: Path = typer.Argument(Path("data/processed"), help="Output folde
            verbose: bool = VerboseOpt, quiet: bool = QuietOpt) -> None:
     """Run the trends stage alone on OUT: term_trends.parquet and keyness.parquet from the tokens."""
     _run("trends", ("trends",), out, out, config, set_, None, verbose, quiet, False)
+
+
+@app.command()
+def topics(out: Path = typer.Argument(Path("data/processed"), help="Output folder of an earlier run."),
+           config: Optional[Path] = ConfigOpt, set_: Optional[List[str]] = SetOpt,
+           display_script: Optional[str] = typer.Option(None, "--display-script",
+                                                        help="Script of term_display: simplified or traditional."),
+           verbose: bool = VerboseOpt, quiet: bool = QuietOpt) -> None:
+    """Run the topics stage alone on OUT: topic models over the tokens, k chosen by coherence."""
+    sets = list(set_ or []) + ([f"topics.display_script={display_script}"] if display_script else [])
+    _run("topics", ("topics",), out, out, config, sets, None, verbose, quiet, False)
 
 
 @app.command()

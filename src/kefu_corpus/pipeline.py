@@ -1,7 +1,7 @@
 """Run stages over a raw folder into an output folder: the library function behind ``kefu run``.
 
 The pipeline owns I/O and ordering; stage functions are pure and run through an executor. The stages
-(:data:`STAGES`: ingest, normalise, dedup, segment, trends) run in order, each reading the tables the
+(:data:`STAGES`: ingest, normalise, dedup, segment, trends, topics) run in order, each reading the tables the
 earlier ones wrote, in this run or, for a stage run alone, in the output folder.
 """
 
@@ -31,6 +31,7 @@ from kefu_corpus.stages.ingest import OUTPUTS as INGEST_OUTPUTS
 from kefu_corpus.stages.ingest import IngestParams, ingest_batch
 from kefu_corpus.stages import dedup
 from kefu_corpus.stages import segment as segment_stage
+from kefu_corpus.stages import topics as topics_stage
 from kefu_corpus.stages import trends as trends_stage
 from kefu_corpus.text.segment import SegmentParams
 from kefu_corpus.stages.normalise import OUTPUTS as NORMALISE_OUTPUTS
@@ -42,10 +43,10 @@ from kefu_corpus.text.rules import load_patterns
 
 log = logging.getLogger(__name__)
 
-STAGES = ("ingest", "normalise", "dedup", "segment", "trends")
+STAGES = ("ingest", "normalise", "dedup", "segment", "trends", "topics")
 #: Distributions whose versions every manifest records.
 RECORDED_LIBRARIES = ("pyarrow", "charset-normalizer", "typer", "rich", "tomli-w", "opencc", "jieba", "numpy",
-                      "scipy", "rensa", "xxhash", "rjieba", "stopwordsiso")
+                      "scipy", "rensa", "xxhash", "rjieba", "stopwordsiso", "gensim", "scikit-learn")
 
 
 class Progress(Protocol):
@@ -406,6 +407,29 @@ def run_trends(documents: Path, tokens: Path, writer: RunWriter, config: Config)
             "evidence": evidence}
 
 
+def run_topics(documents: Path, tokens: Path, writer: RunWriter, config: Config) -> dict[str, Any]:
+    """The topics stage: units from the tokens, a model per candidate k, the most coherent one kept."""
+    params = topics_stage.TopicParams.from_config(config)
+    started = time.perf_counter()
+    docs = pq.read_table(documents, columns=["doc_id", "year"])
+    years = dict(zip(docs.column("doc_id").to_pylist(), docs.column("year").to_pylist()))
+    table = pq.read_table(tokens, columns=["doc_id", "passage_id", "token", "token_type", "is_stopword"])
+    unit_ids, unit_docs, texts = topics_stage.units(table, params)
+    for name in ("topics", "doc_topics", "topic_trends", "topic_model_selection"):
+        writer.open(name)
+    if not unit_ids:
+        return {"seconds": 0.0, "units": 0, "k": None}
+    tables = topics_stage.fit_topics(unit_ids, unit_docs, texts, years, params)
+    for name, out in tables.items():
+        writer.write(name, out)
+    chosen = tables["topic_model_selection"].filter(tables["topic_model_selection"].column("chosen"))
+    seconds = time.perf_counter() - started
+    log.info("topics: %s, k=%s over %d %s unit(s), %.2f s", params.engine, chosen.column("k")[0], len(unit_ids),
+             params.unit, seconds)
+    return {"seconds": round(seconds, 3), "engine": params.engine, "unit": params.unit, "units": len(unit_ids),
+            "k": chosen.column("k")[0].as_py(), "coherence": chosen.column("coherence")[0].as_py()}
+
+
 def _with_inputs(batches, executor, fn):
     """``(batch, fn(batch))`` pairs through ``executor``, in order."""
     held: list = []
@@ -475,6 +499,10 @@ def run(raw: Path, out: Path, config: Config, *, stages: tuple[str, ...] = STAGE
                 docs_in = writer.finished("documents") if writer.has("documents") else _stage_input(out, "documents")
                 tokens_in = writer.finished("tokens") if writer.has("tokens") else _stage_input(out, "tokens")
                 stage_info["trends"] = run_trends(docs_in, tokens_in, writer, config)
+            elif stage == "topics":
+                docs_in = writer.finished("documents") if writer.has("documents") else _stage_input(out, "documents")
+                tokens_in = writer.finished("tokens") if writer.has("tokens") else _stage_input(out, "tokens")
+                stage_info["topics"] = run_topics(docs_in, tokens_in, writer, config)
         inputs = stage_info.get("ingest", {}).pop("inputs", None)
         if inputs is None:
             inputs = previous.get("inputs", [])

@@ -248,8 +248,49 @@ KEYNESS = TableSpec("keyness", 1, "one term in one dated year, against every oth
        "reference, with 0.5 added to each count.", nullable=False),
 ]))
 
+_MODEL = "Topic model engine: 'lda' (gensim) or 'nmf' (scikit-learn)."
+
+TOPICS = TableSpec("topics", 1, "one top term of one topic of the chosen model", pa.schema([
+    _f("model", pa.string(), _MODEL, nullable=False),
+    _f("k", pa.int32(), "Number of topics of the model.", nullable=False),
+    _f("topic_id", pa.int32(), "Topic, 0-based.", nullable=False),
+    _f("rank", pa.int32(), "Rank of the term in the topic, 0 for the heaviest.", nullable=False),
+    _f("term", pa.string(), "The term in the canonical script.", nullable=False),
+    _f("term_display", pa.string(), "The term in the display script (topics.display_script).", nullable=False),
+    _f("weight", pa.float64(), "Weight of the term in the topic (LDA: probability; NMF: share of the topic's "
+       "component).", nullable=False),
+]))
+
+DOC_TOPICS = TableSpec("doc_topics", 1, "one topic's weight in one modelled unit (passage or document)", pa.schema([
+    _f("model", pa.string(), _MODEL, nullable=False),
+    _f("unit", pa.string(), "'passage' or 'document' (topics.unit).", nullable=False),
+    _f("unit_id", pa.string(), "passage_id or doc_id of the unit.", nullable=False),
+    _f("doc_id", pa.string(), "Document of the unit.", nullable=False),
+    _f("year", pa.int16(), _YEAR),
+    _f("topic_id", pa.int32(), "Topic, 0-based.", nullable=False),
+    _f("weight", pa.float32(), "Weight of the topic in the unit; a unit's weights sum to 1.", nullable=False),
+]))
+
+TOPIC_TRENDS = TableSpec("topic_trends", 1, "one topic in one year: its prevalence", pa.schema([
+    _f("model", pa.string(), _MODEL, nullable=False),
+    _f("year", pa.int16(), _YEAR),
+    _f("topic_id", pa.int32(), "Topic, 0-based.", nullable=False),
+    _f("mean_weight", pa.float64(), "Mean weight of the topic over the year's units.", nullable=False),
+    _f("n_units", pa.int32(), "Units (passages or documents) behind the mean.", nullable=False),
+]))
+
+TOPIC_MODEL_SELECTION = TableSpec("topic_model_selection", 1, "one candidate number of topics", pa.schema([
+    _f("model", pa.string(), _MODEL, nullable=False),
+    _f("k", pa.int32(), "Number of topics fitted.", nullable=False),
+    _f("coherence", pa.float64(), "Topic coherence of the model's top terms on the modelled units.",
+       nullable=False),
+    _f("measure", pa.string(), "Coherence measure: 'c_npmi' (gensim CoherenceModel).", nullable=False),
+    _f("chosen", pa.bool_(), "The model kept: the highest coherence (or the k given in topics.k).", nullable=False),
+]))
+
 TABLES: dict[str, TableSpec] = {t.name: t for t in (DOCUMENTS, PASSAGES, BOILERPLATE, REPAIRS, DUPLICATES,
-                                                    TOKENS, TERM_TRENDS, KEYNESS, INGEST_REPORT)}
+                                                    TOKENS, TERM_TRENDS, KEYNESS, TOPICS, DOC_TOPICS,
+                                                    TOPIC_TRENDS, TOPIC_MODEL_SELECTION, INGEST_REPORT)}
 
 
 def table_from_rows(spec: TableSpec, rows: list[dict]) -> pa.Table:
