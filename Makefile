@@ -29,6 +29,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/dedup_quality.py
 	$(BIN)/python benchmarks/segment_throughput.py
 	$(BIN)/python benchmarks/sighan.py
+	$(BIN)/python benchmarks/topics_fit.py
 
 clean:
 	rm -rf $(VENV) $(OUT)/*.parquet $(OUT)/manifest.json
