@@ -22,8 +22,6 @@ import pyarrow.compute as pc
 
 from kefu_corpus import schemas
 
-UNDATED = None
-
 
 @dataclass(frozen=True)
 class TopicParams:
@@ -95,13 +93,10 @@ class NmfTopics:
         return self
 
     def _tfidf(self, corpus: list, fit: bool = False):
-        from scipy.sparse import csr_matrix
+        from gensim.matutils import corpus2csc
         from sklearn.feature_extraction.text import TfidfTransformer
 
-        rows = np.repeat(np.arange(len(corpus)), [len(b) for b in corpus])
-        cols = np.array([t for b in corpus for t, _ in b], np.int64)
-        vals = np.array([c for b in corpus for _, c in b], np.float64)
-        counts = csr_matrix((vals, (rows, cols)), shape=(len(corpus), len(self.dictionary_)))
+        counts = corpus2csc(corpus, num_terms=len(self.dictionary_), num_docs=len(corpus)).T.tocsr()
         if fit:
             self.tfidf_ = TfidfTransformer().fit(counts)
         return self.tfidf_.transform(counts)
@@ -178,12 +173,13 @@ def fit_topics(unit_ids: list[str], unit_docs: list[str], texts: list[list[str]]
 
     weights = best.transform(corpus)
     n, k = weights.shape
+    unit_years = np.array([years.get(d) for d in unit_docs], dtype=object)
     doc_topics = pa.table({
         "model": pa.array([params.engine] * (n * k), pa.string()),
         "unit": pa.array([params.unit] * (n * k), pa.string()),
         "unit_id": pa.array(np.repeat(np.array(unit_ids, dtype=object), k), pa.string()),
         "doc_id": pa.array(np.repeat(np.array(unit_docs, dtype=object), k), pa.string()),
-        "year": pa.array([years.get(d) for d in np.repeat(np.array(unit_docs, dtype=object), k)], pa.int16()),
+        "year": pa.array(np.repeat(unit_years, k), pa.int16()),
         "topic_id": pa.array(np.tile(np.arange(k), n), pa.int32()),
         "weight": pa.array(weights.ravel(), pa.float32()),
     }, schema=schemas.DOC_TOPICS.schema)
