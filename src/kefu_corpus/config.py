@@ -320,6 +320,20 @@ def load_config(path: Path | None = None, *, search_dir: Path | None = None) -> 
     return Config.from_mapping(data, source=str(path))
 
 
+def section_params(cls, config: Config, section: str, **extra: Any):
+    """Build the parameter dataclass ``cls`` of a stage from config ``section``: every field named like a
+    key of the section takes its value (lists as tuples, so the result is hashable); ``extra`` gives the
+    rest (keys of other sections, the seed)."""
+    from dataclasses import fields
+
+    values = {}
+    for f in fields(cls):
+        if f.name in PARAMS[section]:
+            value = config[f"{section}.{f.name}"]
+            values[f.name] = tuple(value) if isinstance(value, list) else value
+    return cls(**{**values, **extra})
+
+
 def config_reference_markdown() -> str:
     """The README's configuration table, generated from :data:`PARAMS`."""
     rows = ["| key | default | allowed | meaning |", "|---|---|---|---|"]

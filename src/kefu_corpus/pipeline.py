@@ -388,12 +388,17 @@ def run_segment(passages: Path, writer: RunWriter, config: Config, progress: Pro
             "include_duplicates": params.include_duplicates, "dictionary_entries": segment_stage.segmenter(params).n_entries}
 
 
+def _years(documents: Path) -> dict[str, int | None]:
+    """doc_id -> publication year (None when undated)."""
+    docs = pq.read_table(documents, columns=["doc_id", "year"])
+    return dict(zip(docs.column("doc_id").to_pylist(), docs.column("year").to_pylist()))
+
+
 def run_trends(documents: Path, tokens: Path, writer: RunWriter, config: Config) -> dict[str, Any]:
     """The trends stage: term counts per year, trends and keyness (corpus-wide; in this process)."""
     params = trends_stage.TrendParams.from_config(config)
     started = time.perf_counter()
-    docs = pq.read_table(documents, columns=["doc_id", "year"])
-    years = dict(zip(docs.column("doc_id").to_pylist(), docs.column("year").to_pylist()))
+    years = _years(documents)
     table = pq.read_table(tokens, columns=["doc_id", "token", "token_type", "is_stopword"])
     counts = trends_stage.count_terms(table, years, params)
     trends, key = trends_stage.term_trends(counts, params), trends_stage.keyness(counts, params)
@@ -411,8 +416,7 @@ def run_topics(documents: Path, tokens: Path, writer: RunWriter, config: Config)
     """The topics stage: units from the tokens, a model per candidate k, the most coherent one kept."""
     params = topics_stage.TopicParams.from_config(config)
     started = time.perf_counter()
-    docs = pq.read_table(documents, columns=["doc_id", "year"])
-    years = dict(zip(docs.column("doc_id").to_pylist(), docs.column("year").to_pylist()))
+    years = _years(documents)
     table = pq.read_table(tokens, columns=["doc_id", "passage_id", "token", "token_type", "is_stopword"])
     unit_ids, unit_docs, texts = topics_stage.units(table, params)
     for name in ("topics", "doc_topics", "topic_trends", "topic_model_selection"):
@@ -441,6 +445,11 @@ def _with_inputs(batches, executor, fn):
 
     for result in executor.map(fn, remember(batches)):
         yield held.pop(0), result
+
+
+def _current(out: Path, writer: RunWriter, name: str) -> Path:
+    """Table ``name`` as it stands: written by an earlier stage of this run, else the one in ``out``."""
+    return writer.finished(name) if writer.has(name) else _stage_input(out, name)
 
 
 def _stage_inputs(out: Path, writer: RunWriter, stages: tuple[str, ...], stage: str) -> tuple[Path, Path]:
@@ -492,17 +501,13 @@ def run(raw: Path, out: Path, config: Config, *, stages: tuple[str, ...] = STAGE
                 docs_in, passages_in = _stage_inputs(out, writer, stages, stage)
                 stage_info["dedup"] = run_dedup(docs_in, passages_in, writer, config, progress)
             elif stage == "segment":
-                passages_in = (writer.finished("passages") if stages.index(stage) > 0
-                               else _stage_input(out, "passages"))
-                stage_info["segment"] = run_segment(passages_in, writer, config, progress)
+                stage_info["segment"] = run_segment(_current(out, writer, "passages"), writer, config, progress)
             elif stage == "trends":
-                docs_in = writer.finished("documents") if writer.has("documents") else _stage_input(out, "documents")
-                tokens_in = writer.finished("tokens") if writer.has("tokens") else _stage_input(out, "tokens")
-                stage_info["trends"] = run_trends(docs_in, tokens_in, writer, config)
+                stage_info["trends"] = run_trends(_current(out, writer, "documents"), _current(out, writer, "tokens"),
+                                                  writer, config)
             elif stage == "topics":
-                docs_in = writer.finished("documents") if writer.has("documents") else _stage_input(out, "documents")
-                tokens_in = writer.finished("tokens") if writer.has("tokens") else _stage_input(out, "tokens")
-                stage_info["topics"] = run_topics(docs_in, tokens_in, writer, config)
+                stage_info["topics"] = run_topics(_current(out, writer, "documents"), _current(out, writer, "tokens"),
+                                                  writer, config)
         inputs = stage_info.get("ingest", {}).pop("inputs", None)
         if inputs is None:
             inputs = previous.get("inputs", [])

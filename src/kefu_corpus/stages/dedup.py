@@ -24,12 +24,13 @@ other copy is.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from kefu_corpus.config import section_params
 from kefu_corpus import schemas
 from kefu_corpus.dedup.near import near_pairs, clusters, signatures, similarity
 from kefu_corpus.dedup.within import repeated_blocks
@@ -61,8 +62,7 @@ class DedupParams:
 
     @classmethod
     def from_config(cls, config) -> DedupParams:
-        section = config.section("dedup")
-        return cls(**{f.name: section[f.name] for f in fields(cls) if f.name in section}, seed=config["run.seed"])
+        return section_params(cls, config, "dedup", seed=config["run.seed"])
 
 
 # -- pass 1: scan ---------------------------------------------------------------------------------------

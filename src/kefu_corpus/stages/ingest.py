@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 import pyarrow as pa
 
+from kefu_corpus.config import section_params
 from kefu_corpus import schemas
 from kefu_corpus.sources import METADATA_FIELDS, SourceItem
 from kefu_corpus.text import dates
@@ -38,8 +39,7 @@ class IngestParams:
 
     @classmethod
     def from_config(cls, config) -> IngestParams:
-        section = config.section("ingest")
-        return cls(**{k: section[k] for k in cls.__dataclass_fields__})
+        return section_params(cls, config, "ingest")
 
 
 @dataclass

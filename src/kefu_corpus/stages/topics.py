@@ -20,6 +20,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from kefu_corpus.config import section_params
 from kefu_corpus import schemas
 
 
@@ -41,10 +42,7 @@ class TopicParams:
 
     @classmethod
     def from_config(cls, config) -> TopicParams:
-        s = config.section("topics")
-        return cls(engine=s["engine"], unit=s["unit"], k=s["k"], k_grid=tuple(s["k_grid"]), min_df=s["min_df"],
-                   max_df=s["max_df"], min_chars=config["trends.min_chars"], top_terms=s["top_terms"],
-                   passes=s["passes"], display_script=s["display_script"], seed=config["run.seed"])
+        return section_params(cls, config, "topics", min_chars=config["trends.min_chars"], seed=config["run.seed"])
 
 
 class LdaTopics:

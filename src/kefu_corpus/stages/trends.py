@@ -21,6 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from scipy import stats
 
+from kefu_corpus.config import section_params
 from kefu_corpus import schemas
 
 
@@ -35,8 +36,7 @@ class TrendParams:
 
     @classmethod
     def from_config(cls, config) -> TrendParams:
-        section = config.section("trends")
-        return cls(**{k: section[k] for k in ("min_chars", "min_count", "min_years", "min_docs_per_year")})
+        return section_params(cls, config, "trends")
 
 
 @dataclass

@@ -26,6 +26,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from kefu_corpus.config import section_params
 from kefu_corpus.errors import KefuError
 
 _DEFAULT_FREQ = 1000
@@ -45,10 +46,7 @@ class SegmentParams:
 
     @classmethod
     def from_config(cls, config) -> SegmentParams:
-        section = config.section("segment")
-        return cls(hmm=section["hmm"], mode=section["mode"], user_dicts=tuple(section["user_dicts"]),
-                   stopwords=tuple(section["stopwords"]), canonical=config["normalise.canonical"],
-                   include_duplicates=section["include_duplicates"])
+        return section_params(cls, config, "segment", canonical=config["normalise.canonical"])
 
 
 def _shipped(name: str) -> str:
