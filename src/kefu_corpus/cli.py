@@ -121,14 +121,16 @@ def _print_summary(result: pipeline.RunResult, raw: Path, verbose: bool) -> None
     tr = result.manifest.get("stages", {}).get("trends") if "trends" in result.stages else None
     if tr:
         years = ", ".join(f"{y}: {n}" for y, n in tr["years"].items())
-        out_console.print(f"  trends   {tr['terms']} term(s) over documents per year ({years}); evidence {tr['evidence']}")
+        out_console.print(f"  trends   {tr['terms']} term(s) over documents per year ({years}); evidence {tr['evidence']}; "
+                          f"keywords in keywords.parquet")
     tp = result.manifest.get("stages", {}).get("topics") if "topics" in result.stages else None
     if tp and tp.get("k"):
         out_console.print(f"  topics   {tp['engine']} with k={tp['k']} (NPMI {tp['coherence']:.3f}) over "
-                          f"{tp['units']} {tp['unit']}(s); see topics.parquet")
+                          f"{tp['units']} {tp['unit']}(s); see topics.parquet, model in {tp['model']['file']}")
     files = ", ".join(f"{name}.parquet ({rows})" for name, rows in result.tables.items())
     out_console.print(f"  wrote    {files}, manifest.json")
-    out_console.print(f"  took     {result.seconds:.2f} s" + (f" ({result.mb_per_s:.2f} MB/s)" if result.bytes_in else ""))
+    rate = f" ({result.mb_per_s:.2f} MB/s)" if result.mb_per_s >= 0.1 else f" ({result.mb_per_s * 1e3:.1f} kB/s)"
+    out_console.print(f"  took     {result.seconds:.2f} s" + (rate if result.bytes_in else ""))
     shown = result.problems if verbose else result.problems[:10]
     if "ingest" not in result.stages:
         return
@@ -249,6 +251,44 @@ def kwic(term: str = typer.Argument(..., help="The word to look for, in either s
             out_console.print(f"{hit['doc_id']} {year} {hit['left']:>{window}}[{hit['match']}]{hit['right']}",
                               markup=False, highlight=False)
         err_console.print(f"{len(hits)} occurrence(s) of {term}", markup=False)
+
+
+@app.command()
+def collocations(term: Optional[str] = typer.Argument(None, help="Only pairs with this word (either script)."),
+                 out: Path = typer.Argument(Path("data/processed"), help="Output folder of a run."),
+                 measure: str = typer.Option("g2", "--measure", "-m", help="Sort by 'g2' or 'pmi'."),
+                 window: int = typer.Option(2, "--window", "-w", min=2,
+                                            help="Pairs up to this many tokens apart, counting both (2: adjacent)."),
+                 min_count: int = typer.Option(3, "--min-count", min=1, help="Least count of a pair."),
+                 top: int = typer.Option(30, "--top", "-n", min=1, help="Pairs to print."),
+                 display_script: str = typer.Option("simplified", "--display-script",
+                                                    help="Script of the printed words: simplified or traditional.")
+                 ) -> None:
+    """Collocations: word pairs that occur together more often than chance (G² or PMI), as tab-separated
+    lines with a header."""
+    from kefu_corpus.analysis import COLLOCATION_MEASURES, collocations as find
+    from kefu_corpus.store import read_manifest, read_table
+    from kefu_corpus.text.convert import convert
+
+    with _errors():
+        if measure not in COLLOCATION_MEASURES:
+            raise KefuError(f"Unknown measure {measure!r}.", hint=f"use one of {', '.join(COLLOCATION_MEASURES)}")
+        if display_script not in ("simplified", "traditional"):
+            raise KefuError(f"Unknown display script {display_script!r}.", hint="use simplified or traditional")
+        canonical = read_manifest(out).get("config", {}).get("normalise", {}).get("canonical", "t2s")
+        query = None if term is None else convert(term, canonical).text
+        if query is not None and query.isascii():
+            query = query.upper()  # Latin tokens are counted upper-cased
+        tokens = read_table(out, "tokens", columns=["passage_id", "position", "token", "token_type", "is_stopword"])
+        table = find(tokens, term=query, window=window, min_count=min_count, measure=measure, top=top)
+        shown = (lambda w: convert(w, "s2t").text) if display_script == "traditional" else (lambda w: w)
+        write = sys.stdout.write  # tabs as they are (a console would expand them)
+        write("first\tsecond\tcount\tcount_first\tcount_second\tpmi\tg2\tp_value\n")
+        for row in table.to_pylist():
+            write(f"{shown(row['first'])}\t{shown(row['second'])}\t{row['count']}\t{row['count_first']}\t"
+                  f"{row['count_second']}\t{row['pmi']:.3f}\t{row['g2']:.3f}\t{row['p_value']:.3g}\n")
+        err_console.print(f"{table.num_rows} pair(s) with count >= {min_count}"
+                          + (f" containing {term}" if term else ""), markup=False)
 
 
 @app.command()

@@ -185,6 +185,15 @@ PARAMS: dict[str, dict[str, Param]] = {
         "min_docs_per_year": Param(2, int, "an int >= 1", _positive,
                                    "A dated year with fewer documents than this marks every trend 'thin'."),
     },
+    "keywords": {
+        "top_n": Param(10, int, "an int >= 1", _positive, "Keywords kept per document and method."),
+        "textrank_window": Param(5, int, "an int >= 2", lambda v: v >= 2,
+                                 "TextRank links two terms that occur within this many tokens of each other "
+                                 "(jieba's default span)."),
+        "textrank_pos": Param(["n", "nr", "ns", "nt", "nz", "vn", "v", "eng"], list, "a list of POS tags",
+                              lambda v: bool(v) and all(isinstance(x, str) and x for x in v),
+                              "Parts of speech (jieba's tag set) that are TextRank candidates."),
+    },
     "topics": {
         "engine": Param("lda", str, "one of 'lda', 'nmf'", _one_of("lda", "nmf"),
                         "Topic model: gensim LDA, or scikit-learn NMF on TF-IDF."),

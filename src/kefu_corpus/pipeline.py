@@ -8,7 +8,6 @@ earlier ones wrote, in this run or, for a stage run alone, in the output folder.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import logging
 import platform
 import time
@@ -31,13 +30,14 @@ from kefu_corpus.stages.ingest import OUTPUTS as INGEST_OUTPUTS
 from kefu_corpus.stages.ingest import IngestParams, ingest_batch
 from kefu_corpus.stages import dedup
 from kefu_corpus.stages import segment as segment_stage
+from kefu_corpus.stages import keywords as keywords_stage
 from kefu_corpus.stages import topics as topics_stage
 from kefu_corpus.stages import trends as trends_stage
 from kefu_corpus.text.segment import SegmentParams
 from kefu_corpus.stages.normalise import OUTPUTS as NORMALISE_OUTPUTS
 from kefu_corpus.stages.normalise import NormaliseParams, init_worker, normalise_batch
 from kefu_corpus.errors import KefuError
-from kefu_corpus.store import RunWriter, read_manifest, read_table
+from kefu_corpus.store import RunWriter, file_sha256, read_manifest, read_table
 from kefu_corpus.text.repair import build_model, clean_text, find_sites
 from kefu_corpus.text.rules import load_patterns
 
@@ -98,14 +98,6 @@ def library_versions() -> dict[str, str]:
         except metadata.PackageNotFoundError:
             versions[dist] = "not installed"
     return versions
-
-
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _preamble_rows(inventory: Inventory, sidecar: Sidecar) -> list[dict]:
@@ -170,7 +162,7 @@ def run_ingest(raw: Path, writer: RunWriter, config: Config, progress: Progress)
         writer.open(name)
     writer.write("ingest_report", schemas.table_from_rows(schemas.INGEST_REPORT, _preamble_rows(inventory, sidecar)))
 
-    inputs = [{"path": rel, "sha256": _file_sha256(p), "bytes": p.stat().st_size}
+    inputs = [{"path": rel, "sha256": file_sha256(p), "bytes": p.stat().st_size}
               for rel, p in zip(rels, inventory.inputs)]
     items = iter_items(inventory, sidecar, text_column=ingest["text_column"], id_column=ingest["id_column"])
     batches = batched(items, size=config["run.batch_size"], max_bytes=config["run.batch_bytes"])
@@ -395,18 +387,23 @@ def _years(documents: Path) -> dict[str, int | None]:
 
 
 def run_trends(documents: Path, tokens: Path, writer: RunWriter, config: Config) -> dict[str, Any]:
-    """The trends stage: term counts per year, trends and keyness (corpus-wide; in this process)."""
+    """The trends stage: term counts per year, trends and keyness, and per-document keywords (corpus-wide;
+    in this process)."""
     params = trends_stage.TrendParams.from_config(config)
     started = time.perf_counter()
     years = _years(documents)
-    table = pq.read_table(tokens, columns=["doc_id", "token", "token_type", "is_stopword"])
+    table = pq.read_table(tokens, columns=["doc_id", "passage_id", "position", "token", "token_original", "pos",
+                                           "token_type", "is_stopword"])
     counts = trends_stage.count_terms(table, years, params)
     trends, key = trends_stage.term_trends(counts, params), trends_stage.keyness(counts, params)
+    words = keywords_stage.keywords(table, keywords_stage.KeywordParams.from_config(config))
     writer.write("term_trends", trends)
     writer.write("keyness", key)
+    writer.write("keywords", words)
     seconds = time.perf_counter() - started
     evidence = trends.column("evidence")[0].as_py() if trends.num_rows else None
-    log.info("trends: %d term-year row(s), %d keyness row(s), %.2f s", trends.num_rows, key.num_rows, seconds)
+    log.info("trends: %d term-year row(s), %d keyness row(s), %d keyword(s), %.2f s", trends.num_rows, key.num_rows,
+             words.num_rows, seconds)
     return {"seconds": round(seconds, 3), "terms": len(set(trends.column("term").to_pylist())),
             "years": {("undated" if y == trends_stage.UNDATED else str(y)): n for y, n in sorted(counts.year_docs.items())},
             "evidence": evidence}
@@ -423,15 +420,18 @@ def run_topics(documents: Path, tokens: Path, writer: RunWriter, config: Config)
         writer.open(name)
     if not unit_ids:
         return {"seconds": 0.0, "units": 0, "k": None}
-    tables = topics_stage.fit_topics(unit_ids, unit_docs, texts, years, params)
+    fit = topics_stage.fit_topics(unit_ids, unit_docs, texts, years, params)
+    tables = fit.tables
     for name, out in tables.items():
         writer.write(name, out)
+    model_path = writer.artifact(topics_stage.MODEL_FILE)
+    model = {**topics_stage.save_model(fit.model, model_path), "sha256": file_sha256(model_path)}
     chosen = tables["topic_model_selection"].filter(tables["topic_model_selection"].column("chosen"))
     seconds = time.perf_counter() - started
     log.info("topics: %s, k=%s over %d %s unit(s), %.2f s", params.engine, chosen.column("k")[0], len(unit_ids),
              params.unit, seconds)
     return {"seconds": round(seconds, 3), "engine": params.engine, "unit": params.unit, "units": len(unit_ids),
-            "k": chosen.column("k")[0].as_py(), "coherence": chosen.column("coherence")[0].as_py()}
+            "k": chosen.column("k")[0].as_py(), "coherence": chosen.column("coherence")[0].as_py(), "model": model}
 
 
 def _with_inputs(batches, executor, fn):

@@ -248,6 +248,20 @@ KEYNESS = TableSpec("keyness", 1, "one term in one dated year, against every oth
        "reference, with 0.5 added to each count.", nullable=False),
 ]))
 
+KEYWORDS = TableSpec("keywords", 1, "one keyword of one document by one method", pa.schema([
+    _f("doc_id", pa.string(), "Document the keyword describes.", nullable=False),
+    _f("method", pa.string(), "'tfidf' (TF-IDF with the corpus IDF) or 'textrank' (PageRank over the document's "
+       "co-occurrence graph).", nullable=False),
+    _f("rank", pa.int16(), "Rank of the keyword in the document by this method, 0 for the strongest.",
+       nullable=False),
+    _f("term", pa.string(), "The keyword in the canonical script (a term as in term_trends).", nullable=False),
+    _f("term_original", pa.string(), "The keyword as the document writes it (its most frequent form there).",
+       nullable=False),
+    _f("score", pa.float64(), "TF-IDF weight (l2-normalised per document), or TextRank score (a document's "
+       "scores sum to 1).", nullable=False),
+    _f("count", pa.int32(), "Occurrences of the term in the document (deduplicated tokens).", nullable=False),
+]))
+
 _MODEL = "Topic model engine: 'lda' (gensim) or 'nmf' (scikit-learn)."
 
 TOPICS = TableSpec("topics", 1, "one top term of one topic of the chosen model", pa.schema([
@@ -289,7 +303,7 @@ TOPIC_MODEL_SELECTION = TableSpec("topic_model_selection", 1, "one candidate num
 ]))
 
 TABLES: dict[str, TableSpec] = {t.name: t for t in (DOCUMENTS, PASSAGES, BOILERPLATE, REPAIRS, DUPLICATES,
-                                                    TOKENS, TERM_TRENDS, KEYNESS, TOPICS, DOC_TOPICS,
+                                                    TOKENS, TERM_TRENDS, KEYNESS, KEYWORDS, TOPICS, DOC_TOPICS,
                                                     TOPIC_TRENDS, TOPIC_MODEL_SELECTION, INGEST_REPORT)}
 
 

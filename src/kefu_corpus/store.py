@@ -8,6 +8,7 @@ previous outputs untouched and at most a ``.kefu-staging-*`` folder, which the n
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -93,6 +94,15 @@ class RunWriter:
         self._compression = compression
         self._row_group_size = row_group_size
         self._sinks: dict[str, _TableSink] = {}
+        self._artifacts: list[str] = []
+
+    def artifact(self, relative: str) -> Path:
+        """A path in the staging folder for a file of this run that is not a table (a fitted model, say);
+        :meth:`commit` moves it to ``out / relative``."""
+        path = self.staging / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._artifacts.append(relative)
+        return path
 
     def open(self, name: str) -> None:
         """Declare a table of this run; it is written (possibly empty) even if no batch arrives."""
@@ -138,6 +148,9 @@ class RunWriter:
             counts[name] = sink.rows
         for name, sink in self._sinks.items():
             os.replace(sink.path, self.out / sink.spec.filename)
+        for relative in self._artifacts:
+            (self.out / relative).parent.mkdir(parents=True, exist_ok=True)
+            os.replace(self.staging / relative, self.out / relative)
         tables = dict(keep or {})
         tables.update({name: {"file": self._sinks[name].spec.filename, "rows": counts[name],
                               "schema_version": self._sinks[name].spec.version} for name in counts})
@@ -153,6 +166,15 @@ class RunWriter:
             except Exception:  # noqa: BLE001 - best effort while failing
                 pass
         shutil.rmtree(self.staging, ignore_errors=True)
+
+
+def file_sha256(path: Path) -> str:
+    """Hex SHA-256 of a file's bytes, read in 1 MiB chunks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def read_manifest(out: Path) -> dict[str, Any]:

@@ -5,7 +5,7 @@ Two engines behind one scikit-learn-style interface (parameters in ``__init__``,
 TF-IDF). Both are seeded, so the same tokens and config give the same topics.
 
 Requires: ``tokens``, ``documents`` (``year``). Assigns: ``topics``, ``doc_topics``, ``topic_trends``,
-``topic_model_selection``.
+``topic_model_selection``, and the chosen model in ``models/topics.pickle`` (see :func:`load_model`).
 
 When ``topics.k`` is 0, a model is fitted for every k of ``topics.k_grid`` and the one with the highest
 NPMI coherence (gensim's ``CoherenceModel``, on the modelled units themselves) is kept; the grid and its
@@ -14,7 +14,9 @@ scores are stored.
 
 from __future__ import annotations
 
+import pickle
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
@@ -69,6 +71,10 @@ class LdaTopics:
                 out[i, topic] = weight
         return out
 
+    def transform_tokens(self, texts: list[list[str]]) -> np.ndarray:
+        """Topic weights of new units given as lists of canonical terms."""
+        return self.transform([self.dictionary_.doc2bow(t) for t in texts])
+
     def top_terms(self, n: int) -> list[list[tuple[str, float]]]:
         return [[(self.dictionary_[t], float(w)) for t, w in self.model_.get_topic_terms(i, topn=n)]
                 for i in range(self.k)]
@@ -104,6 +110,10 @@ class NmfTopics:
         total = w.sum(axis=1, keepdims=True)
         return np.divide(w, total, out=np.zeros_like(w), where=total > 0)
 
+    def transform_tokens(self, texts: list[list[str]]) -> np.ndarray:
+        """Topic weights of new units given as lists of canonical terms."""
+        return self.transform([self.dictionary_.doc2bow(t) for t in texts])
+
     def top_terms(self, n: int) -> list[list[tuple[str, float]]]:
         out = []
         for row in self.model_.components_:
@@ -134,9 +144,17 @@ def units(tokens: pa.Table, params: TopicParams) -> tuple[list[str], list[str], 
             [list(chunk) for chunk in np.split(words, cuts)])
 
 
+@dataclass
+class TopicFit:
+    """What the stage produces: its tables, and the chosen model (fitted, with its dictionary)."""
+
+    tables: dict[str, pa.Table]
+    model: LdaTopics | NmfTopics
+
+
 def fit_topics(unit_ids: list[str], unit_docs: list[str], texts: list[list[str]], years: dict[str, int | None],
-               params: TopicParams) -> dict[str, pa.Table]:
-    """Every output table of the stage, from the units' terms."""
+               params: TopicParams) -> TopicFit:
+    """Every output table of the stage, and the chosen model, from the units' terms."""
     from gensim.corpora import Dictionary
     from gensim.models import CoherenceModel
 
@@ -190,6 +208,43 @@ def fit_topics(unit_ids: list[str], unit_docs: list[str], texts: list[list[str]]
         "mean_weight": trends.column("weight_mean").cast(pa.float64()),
         "n_units": trends.column("unit_id_count").cast(pa.int32()),
     }, schema=schemas.TOPIC_TRENDS.schema).sort_by([("year", "ascending"), ("topic_id", "ascending")])
-    return {"topics": schemas.table_from_columns(schemas.TOPICS, topics), "doc_topics": doc_topics,
-            "topic_trends": trend_table,
-            "topic_model_selection": schemas.table_from_columns(schemas.TOPIC_MODEL_SELECTION, selection)}
+    return TopicFit(tables={"topics": schemas.table_from_columns(schemas.TOPICS, topics), "doc_topics": doc_topics,
+                            "topic_trends": trend_table,
+                            "topic_model_selection": schemas.table_from_columns(schemas.TOPIC_MODEL_SELECTION,
+                                                                                 selection)},
+                    model=best)
+
+
+#: Where a run keeps its chosen topic model, relative to the output folder.
+MODEL_FILE = "models/topics.pickle"
+
+
+def save_model(model: LdaTopics | NmfTopics, path: Path) -> dict[str, str | int]:
+    """Write the fitted ``model`` (with its dictionary) to ``path``; returns its manifest entry (without
+    the file's hash, which the caller takes once the file is in place)."""
+    with path.open("wb") as fh:
+        pickle.dump(model, fh, protocol=pickle.HIGHEST_PROTOCOL)
+    return {"file": MODEL_FILE, "engine": model.name, "k": model.k}
+
+
+def load_model(out: Path) -> LdaTopics | NmfTopics:
+    """The topic model of the run in ``out``, ready for :meth:`transform_tokens`.
+
+    The file is a pickle, so it is only read when the run's manifest lists it and its SHA-256 matches
+    the manifest: a model file copied in from elsewhere, or changed since the run, is refused.
+    """
+    from kefu_corpus.errors import KefuError
+    from kefu_corpus.store import file_sha256, read_manifest
+
+    entry = read_manifest(out).get("stages", {}).get("topics", {}).get("model")
+    if not entry:
+        raise KefuError(f"The run in {out} saved no topic model.", hint="run `kefu topics` on it first")
+    path = (out / entry["file"]).resolve()
+    if out.resolve() not in path.parents or not path.is_file():
+        raise KefuError(f"The topic model {path} listed in {out}'s manifest is missing.",
+                        hint="rerun `kefu topics` on the output folder")
+    if file_sha256(path) != entry.get("sha256"):
+        raise KefuError(f"{path} does not match the SHA-256 in {out}'s manifest; it is not the model that run "
+                        "saved, and it is not loaded.", hint="rerun `kefu topics` on the output folder")
+    with path.open("rb") as fh:
+        return pickle.load(fh)
