@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 RAW    ?= data/raw
 OUT    ?= data/processed
 
-.PHONY: run test bench install clean
+.PHONY: run test bench install clean notebooks report
 
 install: $(STAMP)
 
@@ -29,7 +29,16 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/dedup_quality.py
 	$(BIN)/python benchmarks/segment_throughput.py
 	$(BIN)/python benchmarks/sighan.py
+	$(BIN)/python benchmarks/trends_keywords.py
 	$(BIN)/python benchmarks/topics_fit.py
 
+# Opens the jupytext notebooks in JupyterLab (the `notebooks` extra); `make run` first.
+notebooks: $(STAMP)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[notebooks]'
+	KEFU_OUT=$(abspath $(OUT)) $(BIN)/jupyter lab notebooks/
+
+report: $(STAMP)
+	$(BIN)/kefu report $(OUT)
+
 clean:
-	rm -rf $(VENV) $(OUT)/*.parquet $(OUT)/manifest.json
+	rm -rf $(VENV) $(OUT)/*.parquet $(OUT)/manifest.json $(OUT)/models $(OUT)/report.html

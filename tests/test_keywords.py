@@ -56,7 +56,7 @@ def test_tfidf_uses_the_corpus_idf_computed_by_hand():
     assert ("a", "的") not in scores  # stopwords are never keywords
 
 
-def test_textrank_of_the_union_graph_equals_each_documents_own_pagerank():
+def test_textrank_of_the_union_graph_equals_networkx_pagerank_of_each_document_alone():
     docs = {"a": ["客服 中心 质检 客服 标准 ， 服务 质量"], "b": ["客服 标准 服务 质检 标准"],
             "c": ["数字化 转型 客服 数字化"]}
     table = tokens_table(docs)

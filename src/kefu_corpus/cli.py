@@ -292,6 +292,21 @@ def collocations(term: Optional[str] = typer.Argument(None, help="Only pairs wit
 
 
 @app.command()
+def report(out: Path = typer.Argument(Path("data/processed"), help="Output folder of a run."),
+           output: Optional[Path] = typer.Option(None, "--output", "-o",
+                                                 help="HTML file to write (default: OUT/report.html)."),
+           display_script: str = typer.Option("simplified", "--display-script",
+                                              help="Script of the terms and metadata shown: simplified or "
+                                                   "traditional.")) -> None:
+    """Write a self-contained HTML report of a run: corpus, quality actions, topics, trends and keyness."""
+    from kefu_corpus.report import write_report
+
+    with _errors():
+        path = write_report(out, output or out / "report.html", display_script=display_script)
+    err_console.print(f"wrote {path}", markup=False)
+
+
+@app.command()
 def tokenize(file: Optional[Path] = typer.Argument(None, help="Text file in any common encoding; stdin when omitted."),
              config: Optional[Path] = ConfigOpt, set_: Optional[List[str]] = SetOpt,
              pos: bool = typer.Option(False, "--pos", help="Print token/POS instead of tokens.")) -> None:

@@ -1,0 +1,430 @@
+"""The standard charts of a run, drawn with matplotlib, with Chinese labels in a CJK font.
+
+Every chart function takes an output folder (or the table it draws: a ``pyarrow.Table`` or a pandas
+DataFrame) and returns a :class:`matplotlib.figure.Figure` on an Agg canvas. Nothing here touches
+``pyplot``, so no window opens and no global state changes: ``fig.savefig(...)`` writes a file, and a
+notebook shows the figure when it is the last expression of a cell.
+
+matplotlib's default font, DejaVu Sans, has no Chinese glyphs: Chinese labels come out as empty boxes.
+The charts use Noto Sans CJK (SIL Open Font License), which covers Simplified and Traditional Chinese.
+It comes with the ``noto-cjk-sans-otc`` dependency and is registered with matplotlib's font manager
+from the package's own file at run time; without it, a system font such as Debian's ``fonts-noto-cjk``
+is used. :func:`use_cjk_font` sets the same font for an analyst's own plots.
+
+Display scripts: ``display_script`` ('simplified' or 'traditional') converts the terms, titles and
+labels a chart shows with OpenCC; the tables themselves are never changed.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Sequence
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from kefu_corpus.errors import KefuError
+from kefu_corpus.store import read_table
+from kefu_corpus.text.convert import convert
+
+DISPLAY_SCRIPTS = ("simplified", "traditional")
+_TO_SCRIPT = {"simplified": "t2s", "traditional": "s2t"}
+#: Font families tried in order, the display script's own regional face first. Every Noto Sans CJK
+#: face holds the glyphs of both scripts; the faces differ in regional glyph forms.
+_FAMILIES = {
+    "simplified": ("Noto Sans CJK SC", "Source Han Sans SC", "Noto Sans CJK TC", "Source Han Sans TC",
+                   "Noto Sans CJK JP", "WenQuanYi Zen Hei", "WenQuanYi Micro Hei", "Droid Sans Fallback"),
+    "traditional": ("Noto Sans CJK TC", "Source Han Sans TC", "Noto Sans CJK HK", "Noto Sans CJK SC",
+                    "Source Han Sans SC", "Noto Sans CJK JP", "WenQuanYi Zen Hei", "WenQuanYi Micro Hei",
+                    "Droid Sans Fallback"),
+}
+_SYSTEM_FILE_HINTS = ("notosanscjk", "sourcehansans", "wqy-zenhei", "wqy-microhei", "droidsansfallback")
+_LATIN_FALLBACK = "DejaVu Sans"
+_COLOURS = ("#4269d0", "#efb118", "#ff725c", "#6cc5b0", "#3ca951", "#ff8ab7", "#a463f2", "#97bbf5", "#9c6b4e",
+            "#9498a0")
+
+
+# ---- the CJK font ------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class CjkFont:
+    """The CJK font the charts use: its matplotlib family name, file and face index in the file."""
+
+    family: str
+    path: Path
+    face_index: int
+
+
+def _check_script(display_script: str, where: str) -> str:
+    if display_script not in DISPLAY_SCRIPTS:
+        raise KefuError(f"The 'display_script' parameter of {where} must be 'simplified' or 'traditional'. "
+                        f"Got {display_script!r} instead.")
+    return display_script
+
+
+@lru_cache(maxsize=None)
+def _register_fonts() -> None:
+    """Register the packaged Noto Sans CJK with matplotlib, else CJK fonts of the system it has not seen."""
+    from matplotlib import font_manager
+
+    try:
+        import noto_cjk_sans_otc
+    except ImportError:
+        noto_cjk_sans_otc = None
+    if noto_cjk_sans_otc is not None and Path(str(noto_cjk_sans_otc.FONT_PATH)).is_file():
+        font_manager.fontManager.addfont(str(noto_cjk_sans_otc.FONT_PATH))
+        return
+    known = {entry.fname for entry in font_manager.fontManager.ttflist}
+    for fname in font_manager.findSystemFonts():
+        if fname not in known and any(h in Path(fname).name.lower() for h in _SYSTEM_FILE_HINTS):
+            try:
+                font_manager.fontManager.addfont(fname)
+            except (OSError, RuntimeError, ValueError):  # an unreadable font file is not ours to fix
+                continue
+
+
+def cjk_font(display_script: str = "simplified") -> CjkFont:
+    """The CJK font for ``display_script``, registered with matplotlib.
+
+    Raises
+    ------
+    KefuError
+        When no CJK font is available, with the commands that install one.
+    """
+    from matplotlib import font_manager
+
+    _check_script(display_script, "cjk_font")
+    _register_fonts()
+    names = {entry.name for entry in font_manager.fontManager.ttflist}
+    for family in _FAMILIES[display_script]:
+        if family in names:
+            path = font_manager.findfont(font_manager.FontProperties(family=family), fallback_to_default=False)
+            return CjkFont(family, Path(str(path)), int(getattr(path, "face_index", 0)))
+    raise KefuError("No CJK font found: Chinese labels would be drawn as empty boxes.",
+                    hint="pip install noto-cjk-sans-otc (a dependency of kefu-corpus), "
+                         "or apt-get install fonts-noto-cjk")
+
+
+def cjk_rc(display_script: str = "simplified") -> dict[str, Any]:
+    """matplotlib rcParams that draw text in the CJK font, Latin glyphs it lacks in DejaVu Sans."""
+    return {"font.family": [cjk_font(display_script).family, _LATIN_FALLBACK],
+            "axes.titlelocation": "left", "axes.titlesize": "medium", "axes.spines.top": False,
+            "axes.spines.right": False}
+
+
+def use_cjk_font(display_script: str = "simplified") -> str:
+    """Set the CJK font for every later matplotlib figure (for an analyst's own plots); returns its family."""
+    import matplotlib
+
+    rc = cjk_rc(display_script)
+    matplotlib.rcParams.update(rc)
+    return rc["font.family"][0]
+
+
+def _figure(width: float, height: float):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width, height), layout="constrained")
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def _finish(fig):
+    """Lay out the figure while the font is set, so every text (tick labels too) keeps it when drawn later."""
+    fig.draw_without_rendering()
+    return fig
+
+
+# ---- inputs ------------------------------------------------------------------------------------------
+
+def _table(source: Any, name: str, columns: list[str] | None = None) -> pa.Table:
+    """Table ``name`` of an output folder, or ``source`` itself when it is a table or a DataFrame."""
+    if isinstance(source, (str, Path)):
+        return read_table(Path(source), name, columns)
+    if isinstance(source, pa.Table):
+        table = source
+    elif hasattr(source, "iloc") and hasattr(source, "columns"):  # a pandas DataFrame
+        table = pa.Table.from_pandas(source, preserve_index=False)
+    else:
+        raise KefuError(f"Cannot read a {name} table from a {type(source).__name__}.",
+                        hint="pass an output folder, a pyarrow.Table or a pandas DataFrame")
+    missing = [c for c in (columns or []) if c not in table.column_names]
+    if missing:
+        raise KefuError(f"The {name} table given lacks the column(s) {', '.join(missing)}.",
+                        hint=f"pass the {name} table of a run (see `kefu schema {name}`)")
+    return table
+
+
+def _folder(source: Any) -> Path | None:
+    return Path(source) if isinstance(source, (str, Path)) else None
+
+
+@lru_cache(maxsize=65536)
+def shown(text: str | None, display_script: str = "simplified") -> str | None:
+    """``text`` converted to ``display_script`` with OpenCC (a no-op on text already in that script)."""
+    if not text:
+        return text
+    return convert(text, _TO_SCRIPT[_check_script(display_script, "shown")]).text
+
+
+def _empty(fig, ax, message: str):
+    ax.text(0.5, 0.5, message, ha="center", va="center", transform=ax.transAxes, color="#666666")
+    ax.set_axis_off()
+    return fig
+
+
+# ---- summaries behind the charts -----------------------------------------------------------------------
+
+def term_slopes(source: Any, *, min_count: int = 5) -> pa.Table:
+    """One row per term of ``term_trends``: its slope, p-value, evidence and total count, steepest first.
+
+    Terms seen fewer than ``min_count`` times in all are left out. Sort by ``slope`` for the rising terms
+    (positive) and the falling ones (negative); ``evidence`` 'thin' says the slope describes these
+    documents, not a trend.
+    """
+    table = _table(source, "term_trends", ["term", "count", "slope", "p_value", "evidence", "year"])
+    grouped = table.group_by("term", use_threads=False).aggregate([("count", "sum"), ("slope", "first"), ("p_value", "first"),
+                                               ("evidence", "first"), ("year", "count")])
+    grouped = grouped.rename_columns({"count_sum": "count", "slope_first": "slope", "p_value_first": "p_value",
+                                      "evidence_first": "evidence", "year_count": "dated_years"})
+    grouped = grouped.filter(pc.and_(pc.greater_equal(grouped["count"], min_count), pc.is_valid(grouped["slope"])))
+    grouped = grouped.append_column("abs_slope", pc.abs(grouped["slope"]))
+    grouped = grouped.sort_by([("abs_slope", "descending"), ("term", "ascending")]).drop_columns(["abs_slope"])
+    return grouped.select(["term", "slope", "p_value", "evidence", "count", "dated_years"])
+
+
+def rising_falling(source: Any, *, n: int = 10, min_count: int = 5) -> tuple[list[dict], list[dict]]:
+    """The ``n`` steepest rising and ``n`` steepest falling terms (rows of :func:`term_slopes`)."""
+    rows = term_slopes(source, min_count=min_count).to_pylist()
+    rising = sorted((r for r in rows if r["slope"] > 0), key=lambda r: (-r["slope"], r["term"]))[:n]
+    falling = sorted((r for r in rows if r["slope"] < 0), key=lambda r: (r["slope"], r["term"]))[:n]
+    return rising, falling
+
+
+def topic_labels(source: Any, *, n_terms: int = 3, display_script: str = "simplified") -> dict[int, str]:
+    """'<topic_id>: term term term' for each topic, its heaviest terms in ``display_script``."""
+    table = _table(source, "topics", ["topic_id", "rank", "term"]).sort_by([("topic_id", "ascending"),
+                                                                             ("rank", "ascending")])
+    labels: dict[int, list[str]] = {}
+    for row in table.select(["topic_id", "term"]).to_pylist():
+        terms = labels.setdefault(row["topic_id"], [])
+        if len(terms) < n_terms:
+            terms.append(shown(row["term"], display_script))
+    return {tid: f"{tid}: {' '.join(terms)}" for tid, terms in labels.items()}
+
+
+def document_labels(source: Any, *, width: int = 16, display_script: str = "simplified") -> dict[str, str]:
+    """A short label per document: the first characters of its title (after the number of a numbered
+    file, e.g. '002 客服人说 | 新年…'), else its source file name."""
+    table = _table(source, "documents", ["doc_id", "source_path", "source_record", "title"])
+    labels = {}
+    for row in table.select(["doc_id", "source_path", "source_record", "title"]).to_pylist():
+        title = shown(row["title"], display_script)
+        name = Path(row["source_path"]).name + (f"#{row['source_record']}" if row["source_record"] else "")
+        if title:
+            label = title if len(title) <= width else title[:width - 1] + "…"
+            number = re.match(r"\d+", name)  # numbered files keep their number: '002 title'
+            labels[row["doc_id"]] = f"{number.group()} {label}" if number else label
+        else:
+            labels[row["doc_id"]] = name
+    return labels
+
+
+# ---- charts ------------------------------------------------------------------------------------------
+
+def term_trends(source: Any, terms: Sequence[str] | None = None, *, n: int = 6, min_count: int = 5,
+                display_script: str = "simplified"):
+    """Rate per 10,000 tokens by year of ``terms`` (default: the ``n`` steepest rising and falling terms).
+
+    Undated documents have no place on a time axis and are left out. The title says when the evidence
+    is thin (few dated years or documents): the lines then describe these documents, not a trend.
+    """
+    _check_script(display_script, "term_trends")
+    import matplotlib
+
+    table = _table(source, "term_trends", ["term", "year", "count", "rate_per_10k", "slope", "p_value", "evidence"])
+    if terms is None:
+        rising, falling = rising_falling(table, n=max(1, n // 2), min_count=min_count)
+        terms = [r["term"] for r in rising] + [r["term"] for r in falling]
+    else:
+        known = set(table["term"].to_pylist())
+        terms = list(dict.fromkeys(  # a term in either script, each once
+            next((c for c in (t, shown(t, "simplified"), shown(t, "traditional")) if c in known), t) for t in terms))
+    dated = table.filter(pc.and_(pc.is_valid(table["year"]), pc.is_in(table["term"], pa.array(list(terms)))))
+    with matplotlib.rc_context(cjk_rc(display_script)):
+        fig = _figure(8, 4.2)
+        ax = fig.add_subplot()
+        if dated.num_rows == 0:
+            return _finish(_empty(fig, ax, "no dated occurrences of these terms"))
+        rows = dated.sort_by([("year", "ascending")]).to_pylist()
+        years = sorted({r["year"] for r in rows})
+        for i, term in enumerate(terms):
+            series = {r["year"]: r["rate_per_10k"] for r in rows if r["term"] == term}
+            slope = next((r["slope"] for r in rows if r["term"] == term), None)
+            ys = [series.get(y, 0.0) for y in years]
+            style = "-" if slope is None or slope >= 0 else "--"
+            label = shown(term, display_script) + ("" if slope is None else f" ({slope:+.1f}/yr)")
+            ax.plot(years, ys, style, marker="o", color=_COLOURS[i % len(_COLOURS)], label=label)
+        ax.set_xticks(years, [str(y) for y in years])
+        ax.set_ylabel("rate per 10,000 tokens")
+        thin = "thin" in set(dated["evidence"].to_pylist())
+        ax.set_title("Term trends by year" + (" (evidence thin: these documents, not a trend)" if thin else ""))
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+        return _finish(fig)
+
+
+def topic_prevalence(source: Any, *, topics: Any = None, n_terms: int = 3, display_script: str = "simplified"):
+    """Mean weight of each topic by year (``topic_trends``), topics labelled by their heaviest terms.
+
+    ``source`` is an output folder, or the ``topic_trends`` table with ``topics`` given for the labels.
+    """
+    _check_script(display_script, "topic_prevalence")
+    import matplotlib
+
+    table = _table(source, "topic_trends", ["year", "topic_id", "mean_weight"])
+    label_source = topics if topics is not None else _folder(source)
+    labels = ({} if label_source is None else
+              topic_labels(label_source, n_terms=n_terms, display_script=display_script))
+    dated = table.filter(pc.is_valid(table["year"])).sort_by([("year", "ascending")]).to_pylist()
+    with matplotlib.rc_context(cjk_rc(display_script)):
+        fig = _figure(8, 4.2)
+        ax = fig.add_subplot()
+        if not dated:
+            return _finish(_empty(fig, ax, "no dated topic weights"))
+        years = sorted({r["year"] for r in dated})
+        for tid in sorted({r["topic_id"] for r in dated}):
+            weights = {r["year"]: r["mean_weight"] for r in dated if r["topic_id"] == tid}
+            ax.plot(years, [weights.get(y, 0.0) for y in years], marker="o", color=_COLOURS[tid % len(_COLOURS)],
+                    label=labels.get(tid, f"topic {tid}"))
+        ax.set_xticks(years, [str(y) for y in years])
+        ax.set_ylim(0, None)
+        ax.set_ylabel("mean topic weight")
+        ax.set_title("Topic prevalence by year")
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+        return _finish(fig)
+
+
+def topic_terms(source: Any, *, n_terms: int = 8, display_script: str = "simplified"):
+    """The heaviest terms of each topic, one bar panel per topic."""
+    _check_script(display_script, "topic_terms")
+    import matplotlib
+
+    table = _table(source, "topics", ["topic_id", "rank", "term", "weight"])
+    rows = table.filter(pc.less(table["rank"], n_terms)).sort_by([("topic_id", "ascending"),
+                                                                  ("rank", "ascending")]).to_pylist()
+    topic_ids = sorted({r["topic_id"] for r in rows})
+    cols = min(3, max(1, len(topic_ids)))
+    nrows = max(1, math.ceil(len(topic_ids) / cols))
+    with matplotlib.rc_context(cjk_rc(display_script)):
+        fig = _figure(3.2 * cols, 0.32 * n_terms * nrows + 0.9 * nrows)
+        if not topic_ids:
+            return _finish(_empty(fig, fig.add_subplot(), "no topics in this run"))
+        axes = fig.subplots(nrows, cols, squeeze=False)
+        for i, ax in enumerate(axes.flat):
+            if i >= len(topic_ids):
+                ax.set_axis_off()
+                continue
+            tid = topic_ids[i]
+            terms = [r for r in rows if r["topic_id"] == tid][::-1]
+            positions = list(range(len(terms)))
+            ax.barh(positions, [r["weight"] for r in terms], color=_COLOURS[tid % len(_COLOURS)])
+            ax.set_yticks(positions, [shown(r["term"], display_script) for r in terms])
+            ax.set_title(f"topic {tid}")
+            ax.tick_params(axis="x", labelsize="small")
+        fig.suptitle("Top terms per topic (weight)", x=0.02, ha="left", fontsize="medium")
+        return _finish(fig)
+
+
+def keyness(source: Any, *, years: Sequence[int] | None = None, n: int = 10, display_script: str = "simplified"):
+    """The ``n`` terms most characteristic of each year against the rest of the corpus (signed G²)."""
+    _check_script(display_script, "keyness")
+    import matplotlib
+
+    table = _table(source, "keyness", ["year", "term", "g2", "log_ratio"])
+    table = table.filter(pc.greater(table["g2"], 0))
+    if years is not None:
+        table = table.filter(pc.is_in(table["year"], pa.array(list(years), type=table.schema.field("year").type)))
+    rows = table.sort_by([("year", "ascending"), ("g2", "descending"), ("term", "ascending")]).to_pylist()
+    shown_years = sorted({r["year"] for r in rows})
+    cols = min(3, max(1, len(shown_years)))
+    nrows = max(1, math.ceil(len(shown_years) / cols))
+    with matplotlib.rc_context(cjk_rc(display_script)):
+        fig = _figure(3.2 * cols, 0.3 * n * nrows + 0.9 * nrows)
+        if not shown_years:
+            return _finish(_empty(fig, fig.add_subplot(), "no key terms (no dated years)"))
+        axes = fig.subplots(nrows, cols, squeeze=False)
+        for i, ax in enumerate(axes.flat):
+            if i >= len(shown_years):
+                ax.set_axis_off()
+                continue
+            year = shown_years[i]
+            top = [r for r in rows if r["year"] == year][:n][::-1]
+            positions = list(range(len(top)))
+            ax.barh(positions, [r["g2"] for r in top], color=_COLOURS[i % len(_COLOURS)])
+            ax.set_yticks(positions, [shown(r["term"], display_script) for r in top])
+            ax.set_title(str(year))
+            ax.tick_params(axis="x", labelsize="small")
+        fig.suptitle("Key terms of each year against the rest (G²)", x=0.02, ha="left", fontsize="medium")
+        return _finish(fig)
+
+
+def quality_summary(out: Path | str, *, display_script: str = "simplified"):
+    """What the pipeline did to each document: passages kept and flagged as duplicates (by kind), damaged
+    runs repaired, and boilerplate spans separated (metadata and furniture)."""
+    _check_script(display_script, "quality_summary")
+    import matplotlib
+
+    out = Path(out)
+    docs = read_table(out, "documents", ["doc_id", "n_passages", "n_duplicate_passages", "n_repairs"]).to_pylist()
+    labels = document_labels(out, display_script=display_script)
+    dup_rows = read_table(out, "duplicates", ["doc_id", "passage_id", "kind"]).to_pylist()
+    boiler = read_table(out, "boilerplate", ["doc_id", "category"]).to_pylist()
+    kinds = sorted({r["kind"] for r in dup_rows if r["passage_id"] is not None})
+    with matplotlib.rc_context(cjk_rc(display_script)):
+        fig = _figure(10, 0.45 * len(docs) + 2.0)
+        if not docs:
+            return _finish(_empty(fig, fig.add_subplot(), "no documents in this run"))
+        ax_dup, ax_rep, ax_bp = fig.subplots(1, 3, sharey=True, width_ratios=[2.2, 1, 1.4])
+        positions = list(range(len(docs)))[::-1]
+        ids = [d["doc_id"] for d in docs]
+        flagged = [d["n_duplicate_passages"] or 0 for d in docs]
+        ax_dup.barh(positions, [d["n_passages"] - f for d, f in zip(docs, flagged)], color="#9498a0", label="kept")
+        left = [d["n_passages"] - f for d, f in zip(docs, flagged)]
+        for i, kind in enumerate(kinds):
+            per_doc = {}
+            for r in dup_rows:
+                if r["kind"] == kind and r["passage_id"] is not None:
+                    per_doc.setdefault(r["doc_id"], set()).add(r["passage_id"])
+            widths = [len(per_doc.get(doc_id, ())) for doc_id in ids]
+            ax_dup.barh(positions, widths, left=left, color=_COLOURS[(i + 2) % len(_COLOURS)],
+                        label=f"duplicate: {kind}")
+            left = [a + b for a, b in zip(left, widths)]
+        ax_dup.set_yticks(positions, [labels[i] for i in ids])
+        ax_dup.set_title("Passages: kept and duplicate")
+        ax_dup.legend(loc="upper left", bbox_to_anchor=(0, -0.08), ncols=2, fontsize="small", frameon=False)
+        ax_rep.barh(positions, [d["n_repairs"] or 0 for d in docs], color=_COLOURS[2])
+        ax_rep.set_title("Mojibake runs repaired")
+        left = [0] * len(docs)
+        for category, colour in (("metadata", _COLOURS[0]), ("furniture", _COLOURS[1])):
+            widths = [sum(1 for r in boiler if r["doc_id"] == doc_id and r["category"] == category) for doc_id in ids]
+            ax_bp.barh(positions, widths, left=left, color=colour, label=category)
+            left = [a + b for a, b in zip(left, widths)]
+        ax_bp.set_title("Boilerplate spans")
+        ax_bp.legend(loc="upper left", bbox_to_anchor=(0, -0.08), ncols=2, fontsize="small", frameon=False)
+        for ax in (ax_dup, ax_rep, ax_bp):
+            ax.xaxis.get_major_locator().set_params(integer=True)
+        return _finish(fig)
+
+
+def figure_png(fig, *, dpi: int = 110) -> bytes:
+    """The figure as PNG bytes (for embedding in HTML)."""
+    import io
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi)
+    return buffer.getvalue()
