@@ -77,8 +77,11 @@ def test_info_reports_tables_rows_config_and_versions(raw, tmp_path):
     assert {t["table"]: t["rows"] for t in data["tables"]}["documents"] == 5
     assert data["warnings"] == []
     (out / "stray.parquet").write_bytes(b"")
+    with open(out / "models" / "topics.pickle", "ab") as fh:
+        fh.write(b"\0")
     data = json.loads(runner.invoke(app, ["info", str(out), "--json"]).output)
     assert any("stray.parquet" in w for w in data["warnings"])
+    assert any("models/topics.pickle does not match" in w for w in data["warnings"])
 
 
 def test_config_prints_valid_toml_with_overrides(tmp_path, monkeypatch):

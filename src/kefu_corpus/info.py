@@ -8,7 +8,7 @@ from typing import Any
 import pyarrow.parquet as pq
 
 from kefu_corpus.schemas import TABLES
-from kefu_corpus.store import MANIFEST, read_manifest
+from kefu_corpus.store import MANIFEST, file_sha256, read_manifest
 
 
 def describe(out: Path) -> dict[str, Any]:
@@ -39,6 +39,14 @@ def describe(out: Path) -> dict[str, Any]:
     for path in sorted(out.glob("*.parquet")):
         if path.name not in known_files:
             warnings.append(f"{path.name} is not from the last run (not in {MANIFEST}); it may be stale.")
+    model = manifest.get("stages", {}).get("topics", {}).get("model")
+    if model:
+        path = out / model["file"]
+        if not path.is_file():
+            warnings.append(f"{model['file']} is listed in {MANIFEST} but missing: rerun `kefu topics`.")
+        elif file_sha256(path) != model.get("sha256"):
+            warnings.append(f"{model['file']} does not match the SHA-256 in {MANIFEST}; it will not be loaded: "
+                            "rerun `kefu topics`.")
     run = {k: v for k, v in manifest.items() if k not in ("inputs", "tables")}
     run["n_inputs"] = len(manifest.get("inputs", []))
     return {"out": str(out), "tables": tables, "run": run, "warnings": warnings}
