@@ -1,16 +1,31 @@
 """Word segmentation quality on the SIGHAN 2005 bakeoff test sets, through ``kefu tokenize``.
 
 Reads ../shared/eval/sighan2005 in place (research use only; nothing is copied into the project): PKU
-and MSR (Simplified) and CityU (Traditional). Each test file is piped through ``kefu tokenize`` with HMM
-off and on, and scored the bakeoff's way: words as character spans of each line, precision, recall
-and F1 over spans, and OOV recall (recall on gold words absent from the set's training word list).
+and MSR (Simplified) and CityU (Traditional). Each test file is segmented and scored the bakeoff's way:
+words as character spans of each line, precision, recall and F1 over spans, and OOV recall (recall on
+gold words absent from the set's training word list). Nothing in the project learns from these files.
 
-    python benchmarks/sighan.py [--eval DIR] [--sets pku,msr,cityu]
+Rows, each adding one layer of :mod:`kefu_corpus.text.segment` to the one above:
+
+``jieba``        the engine alone, HMM off (jieba's tokens; the domain dictionary included)
+``jieba+HMM``    the engine alone, HMM on for every text
+``+HMM trad``    HMM on for Traditional (and mixed) text only (``segment.hmm_traditional``)
+``+numbers``     number expressions as one token (``segment.numbers``, ``segment.date_units``)
+``default``      compounds cut into their words (``segment.granularity = 'fine'``): the project's
+                 defaults, run through the ``kefu tokenize`` command itself
+
+The other rows call :func:`kefu_corpus.text.segment.tokenize_text`, the function ``kefu tokenize``
+calls for each line, with the layers set as shown.
+
+    python benchmarks/sighan.py [--eval DIR] [--sets pku,msr,cityu] [--margins 2,4,6,8]
+
+``--margins`` adds rows for other values of ``segment.split_margin``.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import subprocess
 import sys
 import time
@@ -60,29 +75,57 @@ def score(gold_lines: list[str], pred_lines: list[str], training: set[str]) -> d
             "oov_rate": oov / n_gold, "oov_recall": oov_hit / oov if oov else float("nan")}
 
 
-def tokenize(path: Path, hmm: bool) -> tuple[list[str], float]:
-    started = time.perf_counter()
-    result = subprocess.run([sys.executable, "-m", "kefu_corpus", "tokenize", "--set", f"segment.hmm={str(hmm).lower()}"],
+def cli_tokenize(path: Path) -> list[str]:
+    """Lines of ``kefu tokenize`` on ``path`` with the project's defaults."""
+    result = subprocess.run([sys.executable, "-m", "kefu_corpus", "tokenize"], cwd=ROOT,
                             input=path.read_text(encoding="utf-8"), capture_output=True, text=True, check=True)
-    return result.stdout.splitlines(), time.perf_counter() - started
+    return result.stdout.splitlines()
+
+
+def library_tokenize(path: Path, changes: dict) -> list[str]:
+    """Lines as ``kefu tokenize`` prints them, with ``changes`` to the default ``segment.*`` parameters."""
+    from kefu_corpus.config import Config
+    from kefu_corpus.stages.normalise import NormaliseParams
+    from kefu_corpus.text.segment import SegmentParams, segmenter, tokenize_text
+
+    config = Config()
+    seg = segmenter(dataclasses.replace(SegmentParams.from_config(config), **changes))
+    options = NormaliseParams.from_config(config).normalize_options()
+    return [" ".join(line[a:b] for a, b, _ in tokenize_text(line, seg, options))
+            for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+BASE = {"hmm": False, "hmm_traditional": False, "numbers": False, "granularity": "jieba"}
+ROWS = [
+    ("jieba", BASE),
+    ("jieba+HMM", {**BASE, "hmm": True, "hmm_traditional": True}),
+    ("+HMM trad", {**BASE, "hmm_traditional": True}),
+    ("+numbers", {**BASE, "hmm_traditional": True, "numbers": True}),
+    ("default", None),
+]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--eval", type=Path, default=EVAL)
     parser.add_argument("--sets", default="pku,msr,cityu")
+    parser.add_argument("--margins", default="", help="extra rows: segment.split_margin values, comma-separated")
     args = parser.parse_args()
     if not args.eval.is_dir():
         sys.exit(f"{args.eval} not found: pass --eval DIR holding the SIGHAN 2005 test, gold and word-list files")
-    print(f"{'set':<6} {'HMM':<4} {'P':>6} {'R':>6} {'F1':>6} {'OOV rate':>9} {'OOV R':>6} {'seconds':>8}")
+    rows = ROWS + [(f"margin {m}", {"split_margin": float(m)}) for m in args.margins.split(",") if m]
+    print(f"{'set':<6} {'layers':<10} {'P':>6} {'R':>6} {'F1':>6} {'OOV rate':>9} {'OOV R':>6} {'seconds':>8}")
     for name in args.sets.split(","):
+        path = args.eval / f"{name}.test.txt"
         gold = (args.eval / f"{name}.gold.txt").read_text(encoding="utf-8").splitlines()
         training = set((args.eval / f"{name}.training_words.txt").read_text(encoding="utf-8").split())
-        for hmm in (False, True):
-            pred, seconds = tokenize(args.eval / f"{name}.test.txt", hmm)
+        for label, changes in rows:
+            started = time.perf_counter()
+            pred = cli_tokenize(path) if changes is None else library_tokenize(path, changes)
+            seconds = time.perf_counter() - started
             s = score(gold, pred, training)
-            print(f"{name:<6} {'on' if hmm else 'off':<4} {s['p']:6.3f} {s['r']:6.3f} {s['f']:6.3f} "
-                  f"{s['oov_rate']:9.3f} {s['oov_recall']:6.3f} {seconds:8.1f}")
+            print(f"{name:<6} {label:<10} {s['p']:6.3f} {s['r']:6.3f} {s['f']:6.3f} "
+                  f"{s['oov_rate']:9.3f} {s['oov_recall']:6.3f} {seconds:8.1f}", flush=True)
 
 
 if __name__ == "__main__":

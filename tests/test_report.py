@@ -17,6 +17,8 @@ from fontTools.ttLib import TTFont
 from kefu_corpus.errors import KefuError
 from kefu_corpus.report import SECTIONS, write_report
 
+from conftest import read
+
 ROOT = Path(__file__).resolve().parents[1]
 CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
@@ -51,14 +53,17 @@ def test_the_report_is_self_contained(reports, script):
     assert all(base64.b64decode(data)[:8] == b"\x89PNG\r\n\x1a\n" for data in images)
 
 
-def test_the_report_has_every_section_and_its_tables(reports):
+def test_the_report_has_every_section_and_its_tables(reports, seed_run):
     page = reports["simplified"]
+    out, _ = seed_run
+    n_repairs, n_duplicates = len(read(out, "repairs")), len(read(out, "duplicates"))
     for anchor, heading in SECTIONS:
         assert f"<h2>{heading}</h2>" in section(page, anchor)
     corpus, quality = section(page, "corpus"), section(page, "quality")
     assert "新世代客户服务岗位的价值发展与转型" in corpus and "2020–2023" in corpus and "traditional" in corpus
-    assert "Mojibake repairs" in quality and "14 row(s)" in quality  # the 003 repairs
-    assert "duplicates: within_doc" in quality and "39 row(s)" in quality  # 002's body pasted twice
+    assert n_repairs >= 14 and n_duplicates >= 39  # 003's damaged runs, 002's body pasted twice
+    assert "Mojibake repairs" in quality and f"{n_repairs} row(s)" in quality
+    assert "duplicates: within_doc" in quality and f"{n_duplicates} row(s)" in quality
     assert "Boilerplate spans" in quality and "reading_time" in quality
     assert "Model selection" in section(page, "topics") and "c_npmi" in section(page, "topics")
     assert "Rising terms" in section(page, "trends") and "Falling terms" in section(page, "trends")
@@ -69,9 +74,11 @@ def test_the_report_has_every_section_and_its_tables(reports):
     assert "aria-sort" in page and "localeCompare" in page  # the sorting script is inline
 
 
-def test_numbers_sort_by_value_not_by_text(reports):
+def test_numbers_sort_by_value_not_by_text(reports, seed_run):
     page = reports["simplified"]
-    assert re.search(r'<td class="num" data-value="113\.\d+">113\.4</td>', section(page, "keyness"))
+    out, _ = seed_run
+    top = max(r["g2"] for r in read(out, "keyness"))  # shown to one decimal, sorted on the full value
+    assert f'<td class="num" data-value="{top!r}">{top:.1f}</td>' in section(page, "keyness")
     assert '<td class="null" data-value="">–</td>' in section(page, "corpus")  # 001 has no date
 
 

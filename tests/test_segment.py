@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from kefu_corpus.cli import app
 from kefu_corpus.errors import KefuError
 from kefu_corpus.text.convert import convert
-from kefu_corpus.text.segment import SegmentParams, Segmenter, read_dictionary
+from kefu_corpus.text.segment import SegmentParams, Segmenter, number_pattern, read_dictionary
 
 from conftest import SHARED, read, seed_text
 
@@ -28,15 +28,70 @@ def tokens(seed_run):
     return pq.read_table(out / "tokens.parquet").to_pylist()
 
 
-def test_the_engine_cuts_exactly_like_jieba_on_the_seeds_and_the_bench_sample():
-    plain = Segmenter(SegmentParams())
-    plain.engine = __import__("rjieba").Jieba()  # jieba's own dictionary only, as jieba.lcut has it
+JIEBA_ONLY = SegmentParams(numbers=False, granularity="jieba")
+
+
+def _engine_texts() -> list[str]:
     texts = [convert(seed_text(s), "t2s").text for s in ("000", "001", "002", "003", "004")]
     if BENCH.is_file():
         with gzip.open(BENCH, "rt", encoding="utf-8") as fh:
             texts += [convert(json.loads(next(fh))["text"], "t2s").text for _ in range(200)]
-    for text in texts:
+    return texts
+
+
+def _bounds(tokens: list[str]) -> set[int]:
+    out, pos = {0}, 0
+    for t in tokens:
+        pos += len(t)
+        out.add(pos)
+    return out
+
+
+def test_the_engine_cuts_exactly_like_jieba_on_the_seeds_and_the_bench_sample():
+    plain = Segmenter(JIEBA_ONLY)
+    plain.engine = __import__("rjieba").Jieba()  # jieba's own dictionary only, as jieba.lcut has it
+    for text in _engine_texts():
         assert plain.cut(text) == jieba.lcut(text, HMM=False)
+
+
+def test_the_layers_only_cut_jiebas_words_finer_outside_number_expressions():
+    layered = Segmenter(SegmentParams())
+    layered.engine = __import__("rjieba").Jieba()
+    numbers = number_pattern(layered.params.date_units)
+    for text in _engine_texts():
+        tokens = layered.cut(text)
+        assert "".join(tokens) == text
+        inside = {i for m in numbers.finditer(text) for i in range(m.start(), m.end() + 1)}
+        assert _bounds(jieba.lcut(text, HMM=False)) - inside <= _bounds(tokens)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("7月有2.5万吨", ["7月", "有", "2.5万", "吨"]),
+    ("以6﹕4取胜", ["以", "6﹕4", "取胜"]),
+    ("1,000元", ["1,000", "元"]),
+    ("他说——好……", ["他", "说", "——", "好", "……"]),
+    ("一九八○年代", ["一九八○", "年代"]),
+])
+def test_number_expressions_are_one_token(text, expected):
+    seg = Segmenter(SegmentParams(granularity="jieba"))
+    assert seg.cut(text) == expected
+    assert Segmenter(SegmentParams(granularity="jieba", date_units="年月日")).cut("2004年") == ["2004年"]
+
+
+def test_fine_granularity_cuts_compounds_but_not_idioms_or_domain_terms():
+    fine, coarse = Segmenter(SegmentParams()), Segmenter(SegmentParams(granularity="jieba"))
+    assert coarse.cut("国有企业") == ["国有企业"] and fine.cut("国有企业") == ["国有", "企业"]
+    assert fine.cut("习以为常") == ["习以为常"]
+    assert fine.cut("客服中心") == ["客服中心"]  # a domain dictionary word
+    assert fine.tag("国有企业") == [("国有", "b"), ("企业", "n")]
+    with pytest.raises(KefuError, match="granularity"):
+        Segmenter(SegmentParams(granularity="finest"))
+
+
+def test_search_mode_keeps_the_default_cut_and_adds_the_compound():
+    found = Segmenter(SegmentParams()).search("国有企业改革")
+    assert ("国有企业", 0, 4) in {(t, s, e) for t, _, s, e in found}
+    assert {(t, s, e) for t, _, s, e in found} >= {("国有", 0, 2), ("企业", 2, 4)}
 
 
 def test_domain_terms_come_out_whole(tokens, seed_docs):

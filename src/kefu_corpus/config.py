@@ -160,8 +160,25 @@ PARAMS: dict[str, dict[str, Param]] = {
     },
     "segment": {
         "hmm": Param(False, bool, "true or false", _any,
-                     "jieba's HMM for words not in the dictionary. Off by default: on the SIGHAN 2005 sets it "
-                     "lowers F1 (see the README)."),
+                     "jieba's HMM for words not in the dictionary, on Simplified (and undetermined) text. Off by "
+                     "default: on the SIGHAN 2005 PKU and MSR sets it lowers F1 (see the README)."),
+        "hmm_traditional": Param(True, bool, "true or false", _any,
+                                 "jieba's HMM on passages detected Traditional or mixed: their words reach jieba's "
+                                 "Simplified dictionary through conversion, so more are missing from it (Hong Kong "
+                                 "and Taiwan names and terms). On by default: +0.014 F1 on SIGHAN CityU."),
+        "numbers": Param(True, bool, "true or false", _any,
+                         "Number expressions as one token: 2.5, 1,000, 6:4, 8万, 7月, ——, 一九八○ (jieba splits "
+                         "them)."),
+        "date_units": Param("月", str, "a string of characters, or ''", _any,
+                            "Characters that join a preceding Arabic number as one token. '月' is the convention "
+                            "the SIGHAN standards share; '年月日' suits PKU and MSR but not CityU."),
+        "granularity": Param("fine", str, "one of 'jieba', 'fine'", _one_of("jieba", "fine"),
+                             "'fine': compounds of jieba's dictionary (国有企业, 特区政府) are cut into their words "
+                             "when the parts are nearly as probable as the whole; idioms and entries of the domain "
+                             "and user dictionaries stay whole. 'jieba': jieba's cut as it is."),
+        "split_margin": Param(6.0, float, "a float >= 0", _non_negative,
+                              "With granularity 'fine': nats by which a compound's unigram log-probability may "
+                              "exceed its parts' and still be cut. Larger cuts more; 0 cuts nothing."),
         "mode": Param("default", str, "one of 'default', 'search'", _one_of("default", "search"),
                       "'default': jieba's cut, tokens tile the text (what counts should use). 'search': also "
                       "the dictionary words inside long words (客服中心 gives 客服 and 中心 too), with "

@@ -27,7 +27,7 @@ from kefu_corpus.text.segment import SegmentParams, Segmenter, fold_latin, is_st
 
 OUTPUTS = ("tokens",)
 #: Columns of ``passages`` the stage reads.
-COLUMNS = ["doc_id", "passage_id", "start", "end", "text_normalised", "text_canonical", "normalised_map",
+COLUMNS = ["doc_id", "passage_id", "start", "end", "script", "text_normalised", "text_canonical", "normalised_map",
            "canonical_map", "is_duplicate", "duplicate_spans"]
 
 _SEGMENTER: Segmenter | None = None
@@ -64,10 +64,10 @@ def segment_batch(table: pa.Table, params: SegmentParams) -> pa.Table:
         table = table.filter(pc.invert(pc.fill_null(table.column("is_duplicate"), False)))
     if table.column("text_canonical").null_count:
         raise ValueError("passages without text_canonical: the normalise stage has not run")
-    rows = table.select(["start", "end", "text_normalised", "text_canonical", "normalised_map", "canonical_map",
-                         "duplicate_spans"]).to_pylist()
+    rows = table.select(["start", "end", "script", "text_normalised", "text_canonical", "normalised_map",
+                         "canonical_map", "duplicate_spans"]).to_pylist()
     if params.mode == "search":
-        found = [seg.search(row["text_canonical"]) for row in rows]
+        found = [seg.search(row["text_canonical"], row["script"]) for row in rows]
         counts = np.fromiter((len(t) for t in found), np.int64, count=len(rows))
         flat = list(chain.from_iterable(found))
         tokens, pos = list(map(itemgetter(0), flat)), list(map(itemgetter(1), flat))
@@ -75,7 +75,7 @@ def segment_batch(table: pa.Table, params: SegmentParams) -> pa.Table:
         starts_c = np.fromiter(map(itemgetter(2), flat), np.int64, count=len(flat))
         ends_c = np.fromiter(map(itemgetter(3), flat), np.int64, count=len(flat))
     else:
-        tagged = [seg.tag(row["text_canonical"]) for row in rows]
+        tagged = [seg.tag(row["text_canonical"], row["script"]) for row in rows]
         counts = np.fromiter((len(t) for t in tagged), np.int64, count=len(rows))
         pairs = list(chain.from_iterable(tagged))
         tokens, pos = list(map(itemgetter(0), pairs)), list(map(itemgetter(1), pairs))

@@ -9,6 +9,29 @@ Text is segmented in the canonical script (Simplified by default): jieba's dicti
 so Traditional text segments far better through its canonical form, and the tokens are mapped back
 to the original script through the offset maps.
 
+Two layers refine the engine's cut; both are configurable, and both work on the canonical text inside
+:meth:`Segmenter.tag`, so the pipeline and ``kefu tokenize`` cut alike:
+
+Number expressions (``segment.numbers``)
+    An Arabic number is one token with its decimal point, thousands separators, colon (scores and
+    times: 6:4, 10:30), its magnitude characters (8万, 1.5亿) and a date unit from ``segment.date_units``
+    (7月); runs of dashes and ellipses (——, ……) are one mark, as the Chinese punctuation standard has
+    them; a Chinese numeral written with ○/〇 as zero (一九八○) is one token. jieba splits all of these
+    (it cuts digits apart from everything, and ○ is not a Han character to it). Text around an
+    expression that jieba had joined to it (万吨 in 8万吨) is cut again on its own.
+Granularity (``segment.granularity``, ``segment.split_margin``)
+    jieba's dictionary holds many compounds (国有企业, 特区政府, 改革开放) that segmentation standards cut
+    into their words. With ``'fine'``, a dictionary word of four or more characters that tiles into
+    dictionary words of two or more characters is cut into them when the parts are nearly as probable
+    as the whole by jieba's own unigram model: when their joint log-probability is within
+    ``split_margin`` nats of the word's. Idioms stay whole (their halves are rare or not words), and
+    so do the words of the domain dictionary and the user's dictionaries.
+
+HMM (``segment.hmm``, ``segment.hmm_traditional``)
+    jieba's HMM guesses words that are not in the dictionary. It is set per script: Traditional text
+    reaches the dictionary through conversion, so more of its words (Hong Kong and Taiwan names and
+    terms) are missing from it, and the HMM's guesses gain there what they lose on Simplified text.
+
 Token types: ``word`` (Chinese), ``latin`` (Latin letters, possibly with digits: ROI, APP, 5G,
 Z世代 counts as a word), ``number``, ``punctuation`` and ``whitespace``. Latin tokens are folded to
 upper case in ``token`` (APP, App and app are one token); ``token_original`` keeps the case as written.
@@ -17,6 +40,9 @@ upper case in ``token`` (APP, App and app are one token); ``token_original`` kee
 from __future__ import annotations
 
 import logging
+import math
+from bisect import bisect_left, bisect_right
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -38,7 +64,12 @@ class SegmentParams:
     """The ``segment.*`` configuration a worker needs (picklable)."""
 
     hmm: bool = False
+    hmm_traditional: bool = True
     mode: str = "default"
+    numbers: bool = True
+    date_units: str = "月"
+    granularity: str = "fine"
+    split_margin: float = 6.0
     user_dicts: tuple[str, ...] = ()
     stopwords: tuple[str, ...] = ()
     canonical: str = "t2s"
@@ -47,6 +78,11 @@ class SegmentParams:
     @classmethod
     def from_config(cls, config) -> SegmentParams:
         return section_params(cls, config, "segment", canonical=config["normalise.canonical"])
+
+
+GRANULARITIES = ("jieba", "fine")
+#: Scripts (of :func:`kefu_corpus.text.script.detect_script`) cut with ``segment.hmm_traditional``.
+TRADITIONAL_SCRIPTS = ("traditional", "mixed")
 
 
 def _shipped(name: str) -> str:
@@ -99,12 +135,47 @@ def stopword_set(params: SegmentParams) -> frozenset[str]:
     return frozenset(convert(w, params.canonical).text for w in words)
 
 
+@lru_cache(maxsize=1)
+def jieba_unigrams() -> dict[str, tuple[int, str]]:
+    """jieba's dictionary as ``{word: (frequency, tag)}``: the one rjieba carries, read from the jieba
+    package's ``dict.txt``."""
+    import jieba
+
+    path = Path(jieba.__file__).with_name("dict.txt")
+    words = {}
+    with path.open(encoding="utf-8") as fh:
+        for line in fh:
+            parts = line.split()
+            if len(parts) >= 2:
+                words[parts[0]] = (int(parts[1]), parts[2] if len(parts) > 2 else "x")
+    return words
+
+
+_DIGITS = "0-9"
+_ZERO_NUMERAL = "〇○零一二三四五六七八九"
+
+
+def number_pattern(date_units: str) -> re.Pattern:
+    """Number expressions that are one token (see the module docstring)."""
+    number = rf"[{_DIGITS}]+(?:[.．][{_DIGITS}]+|,[{_DIGITS}]{{3}}(?![{_DIGITS}])|[:：﹕︰][{_DIGITS}]+)*[万亿萬億]*"
+    if date_units:
+        number += f"[{re.escape(date_units)}]?"
+    return re.compile(rf"{number}|—{{2,}}|…{{2,}}|[{_ZERO_NUMERAL}]*[〇○][{_ZERO_NUMERAL}]*")
+
+
 class Segmenter:
-    """jieba's dictionary (through rjieba) with the domain dictionary and the user's; one per process."""
+    """jieba's dictionary (through rjieba) with the domain dictionary and the user's, and the
+    configured layers on its cut (see the module docstring); one per process."""
 
     def __init__(self, params: SegmentParams) -> None:
         import rjieba
 
+        if params.granularity not in GRANULARITIES:
+            raise KefuError(f"The 'granularity' parameter of Segmenter must be one of {GRANULARITIES}. "
+                            f"Got {params.granularity!r} instead.")
+        if not params.split_margin >= 0:
+            raise KefuError(f"The 'split_margin' parameter of Segmenter must be a float >= 0. "
+                            f"Got {params.split_margin!r} instead.")
         logging.getLogger("jieba").setLevel(logging.getLogger("kefu_corpus").getEffectiveLevel())
         self.params = params
         self.engine = rjieba.Jieba()
@@ -115,29 +186,126 @@ class Segmenter:
             self.engine.add_word(word, freq, tag)
         self.n_entries = len(entries)
         self.stopwords = pa.array(sorted(stopword_set(params)), pa.string())
+        self._numbers = number_pattern(params.date_units) if params.numbers else None
+        self._fine = params.granularity == "fine"
+        if self._fine:
+            self._unigrams = dict(jieba_unigrams())
+            self._unigrams.update((word, (freq, tag)) for word, freq, tag in entries)
+            self._log_total = math.log(sum(freq for freq, _ in self._unigrams.values()))
+            self._protected = frozenset(word for word, _, _ in entries)
+            self._parts: dict[str, tuple[tuple[str, str], ...] | None] = {}
 
-    def tag(self, text: str) -> list[tuple[str, str]]:
-        """``(token, POS)`` pairs; the tokens concatenate to ``text``."""
-        return self.engine.tag(text, hmm=self.params.hmm)
+    def hmm_for(self, script: str | None) -> bool:
+        """Whether the HMM is on for text of ``script`` (``None``: not known, ``segment.hmm``)."""
+        return self.params.hmm_traditional if script in TRADITIONAL_SCRIPTS else self.params.hmm
 
-    def cut(self, text: str) -> list[str]:
-        return self.engine.cut(text, hmm=self.params.hmm)
+    def tag(self, text: str, script: str | None = None) -> list[tuple[str, str]]:
+        """``(token, POS)`` pairs of canonical ``text`` written in ``script``; the tokens concatenate to
+        ``text``."""
+        hmm = self.hmm_for(script)
+        pairs = self.engine.tag(text, hmm=hmm)
+        if self._numbers is not None:
+            pairs = self._join_numbers(text, pairs, hmm)
+        if self._fine:
+            pairs = self._split_compounds(pairs)
+        return pairs
 
-    def search(self, text: str) -> list[tuple[str, str, int, int]]:
-        """Search mode: the default cut plus the dictionary words inside its long words, as
-        ``(token, POS, start, end)``; spans overlap. A word added this way is tagged on its own."""
-        tags = {}
-        pos = 0
-        for token, tag in self.tag(text):
-            tags[(pos, pos + len(token))] = tag
+    def cut(self, text: str, script: str | None = None) -> list[str]:
+        return [token for token, _ in self.tag(text, script)]
+
+    def search(self, text: str, script: str | None = None) -> list[tuple[str, str, int, int]]:
+        """Search mode: the default cut plus the engine's search-mode words (the dictionary words inside
+        long words, and the compounds the granularity layer cut), as ``(token, POS, start, end)``; spans
+        overlap, but none crosses a token of the default cut. A word added this way is tagged on its own."""
+        out, bounds, pos = [], [0], 0
+        for token, tag in self.tag(text, script):
+            out.append((token, tag, pos, pos + len(token)))
             pos += len(token)
-        out = []
-        for token, start, end in self.engine.tokenize(text, mode="search", hmm=self.params.hmm):
-            tag = tags.get((start, end))
-            if tag is None:
-                tag = self.engine.tag(token, hmm=False)[0][1]
-            out.append((token, tag, start, end))
+            bounds.append(pos)
+        at = set(bounds)
+        seen = {(start, end) for _, _, start, end in out}
+        for token, start, end in self.engine.tokenize(text, mode="search", hmm=self.hmm_for(script)):
+            if (start, end) in seen or token.isspace():
+                continue
+            inside = bisect_right(bounds, start) == bisect_left(bounds, end)  # no boundary within
+            if inside or (start in at and end in at):
+                seen.add((start, end))
+                out.append((token, self.engine.tag(token, hmm=False)[0][1], start, end))
+        out.sort(key=lambda t: (t[2], -t[3]))
         return out
+
+    # -- layers ----------------------------------------------------------------------------------------
+
+    def _join_numbers(self, text: str, pairs: list[tuple[str, str]], hmm: bool) -> list[tuple[str, str]]:
+        """Each number expression one token; text that jieba had joined to one is cut again alone."""
+        found = [m.span() for m in self._numbers.finditer(text) if m.end() - m.start() > 1]
+        if not found:
+            return pairs
+        tags, bounds, pos = {}, {0}, 0
+        for token, tag in pairs:
+            tags[pos] = (token, tag)
+            pos += len(token)
+            bounds.add(pos)
+        for start, end in found:
+            bounds.difference_update(range(start + 1, end))
+            bounds.update((start, end))
+        edges = sorted(bounds)
+        spans = dict(found)
+        out = []
+        for start, end in zip(edges, edges[1:]):
+            old = tags.get(start)
+            if old is not None and len(old[0]) == end - start:
+                out.append(old)
+            elif spans.get(start) == end:
+                piece = text[start:end]
+                out.append((piece, "t" if piece[-1] in self.params.date_units else "m"))
+            else:
+                out.extend(self.engine.tag(text[start:end], hmm=hmm))
+        return out
+
+    def _split_compounds(self, pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        out = []
+        for pair in pairs:
+            if len(pair[0]) < 4:
+                out.append(pair)
+                continue
+            parts = self._parts.get(pair[0], False)
+            if parts is False:
+                parts = self._parts[pair[0]] = self._compound_parts(pair[0])
+            if parts is None:
+                out.append(pair)
+            else:
+                out.extend(parts)
+        return out
+
+    def _compound_parts(self, word: str) -> tuple[tuple[str, str], ...] | None:
+        """The most probable tiling of dictionary ``word`` by dictionary words of two or more
+        characters, if it is within ``split_margin`` nats of the word itself; else ``None``."""
+        entry = self._unigrams.get(word)
+        if entry is None or word in self._protected or entry[0] <= 0:
+            return None
+        n, unigrams = len(word), self._unigrams
+        best: list[tuple[float, int] | None] = [None] * (n + 1)
+        best[0] = (0.0, 0)
+        for i in range(n - 1):
+            if best[i] is None:
+                continue
+            for j in range(i + 2, n + 1 if i else n):
+                part = unigrams.get(word[i:j])
+                if part is None or part[0] <= 0:
+                    continue
+                score = best[i][0] + math.log(part[0]) - self._log_total
+                if best[j] is None or score > best[j][0]:
+                    best[j] = (score, i)
+        whole = math.log(entry[0]) - self._log_total
+        if best[n] is None or best[n][0] <= whole - self.params.split_margin:
+            return None
+        parts, j = [], n
+        while j:
+            i = best[j][1]
+            parts.append((word[i:j], unigrams[word[i:j]][1]))
+            j = i
+        return tuple(reversed(parts))
 
 
 @lru_cache(maxsize=4)
@@ -149,7 +317,8 @@ def segmenter(params: SegmentParams) -> Segmenter:
 # -- token classes, vectorised over a batch of tokens ------------------------------------------------------
 
 _LATIN = r"^[A-Za-z][A-Za-z0-9.+&'\-]*$|^[0-9]+[A-Za-z][A-Za-z0-9]*$"
-_NUMBER = r"^[0-9０-９][0-9０-９.,%％:：\-/]*$|^[零〇一二三四五六七八九十百千万亿两]+$"
+_NUMBER = (r"^[0-9０-９][0-9０-９.．,%％:：﹕︰\-/]*[万亿萬億]*[年月日号號时時]?$"
+           r"|^[零〇○一二三四五六七八九十百千万亿萬億两兩]+$")
 
 
 def token_types(tokens: pa.Array) -> pa.Array:
@@ -179,12 +348,13 @@ def tokenize_text(text: str, seg: Segmenter, normalize_options: dict) -> list[tu
     are left out."""
     from kefu_corpus.text.convert import convert
     from kefu_corpus.text.normalize import normalize
+    from kefu_corpus.text.script import detect_script
 
     normal = normalize(text, **normalize_options)
     canonical = convert(normal.text, seg.params.canonical)
     back = normal.offsets.then(canonical.offsets)
     spans, pos = [], 0
-    for token, tag in seg.tag(canonical.text):
+    for token, tag in seg.tag(canonical.text, detect_script(normal.text)):
         end = pos + len(token)
         if not token.isspace():
             spans.append((*back.source_span(pos, end), tag))
