@@ -3,9 +3,9 @@ size of tokens.parquet by compression codec.
 
 Engines, on the canonical (t2s) text of the first documents of ../shared/bench/tw_laws.jsonl.gz, in MB/s
 of UTF-8 text on one core: jieba ``lcut`` (HMM off and on), ``jieba.posseg`` (on a smaller slice: it is
-slow), and rjieba ``cut`` and ``tag`` (the stage's engine). Then ``kefu run`` builds the tables of the
-whole bench corpus once, and ``kefu segment`` runs the stage alone with 1 and 2 workers. Finally the
-tokens table is written with each codec.
+slow), and rjieba ``cut`` and ``tag`` (the stage's engine). Then the pipeline builds the tables of the
+whole bench corpus once (ingest, normalise, dedup), and ``kefu segment`` runs the stage alone with 1
+and 2 workers. Finally the tokens table is written with each codec.
 
     python benchmarks/segment_throughput.py [--corpus PATH] [--sample-mb 5]
 """
@@ -53,6 +53,9 @@ def engines(text: str) -> None:
     import jieba.posseg
     import rjieba
 
+    from kefu_corpus.text.segment import SegmentParams, Segmenter
+
+    layered = Segmenter(SegmentParams())
     jieba.setLogLevel(logging.WARNING)
     jieba.initialize()
     engine = rjieba.Jieba()
@@ -62,7 +65,11 @@ def engines(text: str) -> None:
                         ("jieba lcut, HMM on", lambda s: jieba.lcut(s, HMM=True), text),
                         ("jieba.posseg, HMM off (1/20 of the text)", lambda s: list(jieba.posseg.cut(s, HMM=False)), small),
                         ("rjieba cut, HMM off", lambda s: engine.cut(s, hmm=False), text),
-                        ("rjieba tag, HMM off (the stage)", lambda s: engine.tag(s, hmm=False), text)]:
+                        ("rjieba tag, HMM off", lambda s: engine.tag(s, hmm=False), text),
+                        ("Segmenter.tag, default layers, Simplified",
+                         lambda s: [layered.tag(line, "simplified") for line in s.splitlines()], text),
+                        ("Segmenter.tag, default layers, Traditional",
+                         lambda s: [layered.tag(line, "traditional") for line in s.splitlines()], text)]:
         print(f"  {name:<42} {rate(fn, t):7.2f} MB/s")
 
 
@@ -80,7 +87,9 @@ def main() -> None:
     engines(sample(args.corpus, args.sample_mb))
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "out"
-        kefu("run", str(args.corpus), "--out", str(out))
+        kefu("ingest", str(args.corpus), "--out", str(out))  # the stages before segment, not the analyses
+        kefu("normalise", str(out))
+        kefu("dedup", str(out))
         for workers in (1, 2):
             kefu("segment", str(out), "--workers", str(workers))
             stage = json.loads((out / "manifest.json").read_text(encoding="utf-8"))["stages"]["segment"]
