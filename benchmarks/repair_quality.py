@@ -4,7 +4,9 @@ Recovery: each clean seed (every seed with no possible damage site) is converted
 OpenCC ``s2t``, damaged exactly as seed 003 was (``kefu_corpus.text.cp936.damage``: GBK, lost bytes,
 misaligned lenient decoding, full-width folding), and repaired with a model trained the way the
 pipeline trains it: the other seeds' text plus the damaged document's own clean part (leave one out).
-Character accuracy counts the original characters of the damaged runs that come back exactly.
+Character accuracy counts the original characters of the damaged runs that come back exactly; it is
+also broken down by how each character was damaged: its first byte was lost at the trigger, a byte
+went with an unassigned pair the decoder dropped, or both bytes are visible in the garbage.
 
 False repairs: the repair runs over every document of ../shared/bench/tw_laws.jsonl.gz and the clean
 seeds, and over the clean seeds with legitimate ``??`` and ``?!`` written in after sentences (the
@@ -60,8 +62,32 @@ def _gbk(ch: str) -> bool:
         return False
 
 
+def loss_classes(text: str) -> dict[int, str]:
+    """For each damaged character of ``text``: ``trigger`` (its first byte was lost), ``dropped`` (a
+    byte went with an unassigned pair) or ``visible`` (both bytes show in the damaged text)."""
+    chars = cp936.encode_chars(text)
+    out = {i: "visible" for i in cp936.damaged_chars(text)}
+    owner = [i for i, b in enumerate(chars) for _ in b]
+    data, pair = cp936.lose_bytes(chars), cp936.table().pair
+    i = 0
+    while i < len(data):
+        b = data[i]
+        if cp936.is_lead(b) and i + 1 < len(data) and cp936.is_trail(data[i + 1]):
+            if pair[b][data[i + 1]] == "":
+                out.update({owner[i]: "dropped", owner[i + 1]: "dropped"})
+            i += 2
+        else:
+            i += 1
+    for i, b in enumerate(chars):  # the trigger rule of cp936.lose_bytes
+        if len(b) == 2 and b[1] == cp936.TRIGGER_BYTE and i + 1 < len(chars) \
+                and chars[i + 1][0] in cp936.TRIGGER_LEAD.values():
+            out[i] = "trigger"
+    return out
+
+
 def recovery(seeds: dict[str, str], params: RepairParams = RepairParams(), verbose: bool = True) -> dict:
     runs = damaged_total = restored = collateral = exact_runs = n_runs = 0
+    by_class: dict[str, list[int]] = {}
     seconds = 0.0
     for name, text in seeds.items():
         original = to_traditional(text)
@@ -76,6 +102,10 @@ def recovery(seeds: dict[str, str], params: RepairParams = RepairParams(), verbo
         ok = _correct(truth, result.text)
         bad_set = set(bad)
         damaged_total += len(bad)
+        for i, kind in loss_classes(original).items():
+            counts = by_class.setdefault(kind, [0, 0])
+            counts[0] += ok[i]
+            counts[1] += 1
         restored += sum(1 for i in bad if ok[i])
         collateral += sum(1 for i in range(len(truth)) if i not in bad_set and not ok[i])
         doc_runs = _runs(bad)
@@ -87,7 +117,7 @@ def recovery(seeds: dict[str, str], params: RepairParams = RepairParams(), verbo
                   f"{sum(1 for i in bad if ok[i])} restored, {len(result.repairs)} repairs")
     return {"runs": n_runs, "runs_exact": exact_runs, "repairs": runs, "damaged_chars": damaged_total,
             "restored": restored, "accuracy": restored / damaged_total if damaged_total else 1.0,
-            "collateral": collateral, "seconds": seconds}
+            "collateral": collateral, "seconds": seconds, "by_class": by_class}
 
 
 def _correct(truth: str, got: str) -> list[bool]:
@@ -148,6 +178,8 @@ def main() -> None:
     print(f"  {rec['runs']} runs, {rec['damaged_chars']} damaged characters: {rec['restored']} restored "
           f"= {rec['accuracy']:.1%}; {rec['runs_exact']}/{rec['runs']} runs exact; "
           f"{rec['collateral']} undamaged characters changed; {rec['seconds']:.1f} s")
+    print("  restored by how the character was damaged: " + "; ".join(
+        f"{kind} {ok}/{n}" for kind, (ok, n) in sorted(rec["by_class"].items())))
     rows = [false_repairs(seeds.values(), "clean seeds"),
             false_repairs((with_legit_marks(t) for t in seeds.values()), "clean seeds with legit ?? and ?!")]
     if not args.skip_corpus and args.corpus.exists():

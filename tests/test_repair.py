@@ -12,6 +12,7 @@ from conftest import SEEDS, read, seed_text
 from kefu_corpus.cli import app
 from kefu_corpus.text import cp936
 from kefu_corpus.text.offsets import OffsetMap
+from kefu_corpus.text.charlm import word_model
 from kefu_corpus.text.repair import build_model, clean_text, find_sites, repair
 from kefu_corpus.text.script import detect_script
 
@@ -73,10 +74,20 @@ def test_repairs_recover_most_of_003(corpus_model):
     assert rebuilt == result.text
 
 
-@pytest.mark.xfail(strict=True, reason="the run at 238 (規模化生產) loses to the unrepaired text; see the README")
 def test_every_run_of_003_is_repaired(corpus_model):
     starts = {r.start for r in repair(seed_text("003"), corpus_model).repairs}
     assert set(RUNS_003) <= starts
+
+
+@pytest.mark.parametrize("text", ["客服工作正在以一種全新的姿態", "在北京舉行。客服節盛況空前,業內", "“商海”更加有力",
+                                  "What?! 2024年,可一旦實現"])
+def test_the_incremental_word_lattice_scores_like_the_word_model(text):
+    words = word_model()
+    others, unseen = {"。": -3.0, ",": -3.5, "“": -6.0, "”": -6.0}, -9.0
+    state = ("", (0.0,))
+    for ch in text:
+        state = words.extend(state, ch, others, unseen)
+    assert state[1][-1] == pytest.approx(words.score(text, others, unseen))
 
 
 @pytest.mark.parametrize("text", [

@@ -341,7 +341,7 @@ def repair(file: Path = typer.Argument(..., help="A text file in any common enco
            train: Optional[List[Path]] = typer.Option(None, "--train", "-t",
                                                       help="Clean text files or folders (.txt, .md) the model also "
                                                            "learns from, e.g. the rest of the corpus. Repeatable."),
-           min_gain: float = typer.Option(10.0, "--min-gain", min=0.0,
+           min_gain: float = typer.Option(6.0, "--min-gain", min=0.0,
                                           help="Nats a reading must gain over the damaged text to be accepted.")) -> None:
     """Repair misaligned-GBK mojibake in FILE: repaired UTF-8 text to stdout, a summary to stderr.
 

@@ -126,7 +126,7 @@ PARAMS: dict[str, dict[str, Param]] = {
         "repair": Param(True, bool, "true or false", _any, "Find and repair misaligned-GBK mojibake."),
         "repair_beam": Param(64, int, "an int >= 1", _positive,
                              "States the repair search keeps per position (more: slower, rarely better)."),
-        "repair_min_gain": Param(10.0, float, "a float >= 0", _non_negative,
+        "repair_min_gain": Param(6.0, float, "a float >= 0", _non_negative,
                                  "Nats of log-likelihood a repaired reading must gain over the text as it "
                                  "stands to be accepted."),
         "repair_word_weight": Param(0.6, float, "a float >= 0", _non_negative,

@@ -236,6 +236,52 @@ class WordModel:
         self.tokenizer = jieba.Tokenizer()
         self.tokenizer.initialize()
         self.canonical = canonical
+        self._map = char_mapping(canonical)
+        self._logtotal = math.log(self.tokenizer.total)
+        self._steps: dict[tuple[str, str], tuple] = {}
+
+    #: Longest word the incremental lattice (:meth:`extend`) looks for.
+    MAX_WORD = 5
+
+    def extend(self, state: tuple[str, tuple[float, ...]], ch: str, others: dict[str, float],
+               unseen: float) -> tuple[str, tuple[float, ...]]:
+        """One step of a left-to-right word lattice: ``state`` holds the Han characters (canonical)
+        that end the text so far and the best segmentation score at each boundary among them; ``ch``
+        is appended.
+
+        Scores agree with :meth:`score` on Han text and non-Han tokens, up to words longer than
+        :attr:`MAX_WORD` characters. The empty state is ``("", (0.0,))``.
+        """
+        tail, best = state
+        step = self._steps.get((tail, ch)) or self._step(tail, ch)
+        new_tail, words, c = step
+        if words is None:
+            return new_tail, (best[-1] + others.get(c, unseen),)
+        value = best[-1] + words[0][1]
+        for k, logp in words[1:]:
+            value = max(value, best[-k] + logp)
+        return new_tail, (best + (value,))[-(self.MAX_WORD + 1):]
+
+    def _step(self, tail: str, ch: str) -> tuple[str, tuple[tuple[int, float], ...] | None, str]:
+        """What :meth:`extend` needs to know of ``tail + ch``: the new tail, the dictionary words
+        (length, log probability) that end with ``ch`` (None when ``ch`` is not Han), and ``ch`` in
+        the canonical script."""
+        if len(self._steps) > 1_000_000:
+            self._steps.clear()
+        c = chr(int(self._map[ord(ch)]))
+        if not self._HAN.match(c):
+            step: tuple = ("", None, c)
+        else:
+            new_tail = (tail + c)[-self.MAX_WORD:]
+            freq, logtotal = self.tokenizer.FREQ, self._logtotal
+            words = [(1, math.log(freq.get(c) or 1) - logtotal)]
+            for k in range(2, len(new_tail) + 1):
+                f = freq.get(new_tail[-k:])
+                if f:
+                    words.append((k, math.log(f) - logtotal))
+            step = (new_tail, tuple(words), c)
+        self._steps[(tail, ch)] = step
+        return step
 
     def score(self, text: str, others: dict[str, float] | None = None, unseen: float = 0.0) -> float:
         """Log probability of the best segmentation of ``text``'s Han runs into dictionary words, plus

@@ -9,9 +9,12 @@ and each proposal must reproduce, byte for byte, what the damage model would hav
 garbage character made of its trail byte and the next character's lead byte, or nothing for a pair
 CP936 leaves unassigned, or ``?`` for a lost byte. Characters whose bytes are visible are fixed by
 that constraint; only lost bytes are open, and a character language model
-(:class:`~kefu_corpus.text.charlm.CharNgramModel`) and the document's script choose among them. The
-search ends where the decoder got back in step, a few characters of the clean text that follows are
-scored too, and a reading is accepted only when it is far more probable than the text as it stands.
+(:class:`~kefu_corpus.text.charlm.CharNgramModel`), a word lattice over jieba's dictionary
+(:meth:`~kefu_corpus.text.charlm.WordModel.extend`, scored as the search goes, so it ranks and prunes
+states, not only the finished readings) and the document's script choose among them. Two states
+merge only when they agree on everything either model can still see. The search ends where the
+decoder got back in step, a few characters of the clean text that follows are scored too, and a
+reading is accepted only when it is far more probable than the text as it stands.
 """
 
 from __future__ import annotations
@@ -67,7 +70,7 @@ class RepairParams:
     beam: int = 64
     per_state: int = 32  # children each state may pass on to the beam
     max_dropped: int = 3  # consecutive unassigned pairs the search assumes at one place
-    min_gain: float = 10.0  # nats a reading must beat the unrepaired text by
+    min_gain: float = 6.0  # nats a reading must beat the unrepaired text by
     word_weight: float = 0.6  # weight of the word model when readings are compared
     max_run: int = 2000  # characters of damage one run may span
 
@@ -111,9 +114,11 @@ class _State:
     chars: tuple = field(compare=False)  # original characters, as a cons list (char, rest)
     dropped: int = field(compare=False)  # consecutive unassigned pairs so far
     done: bool = field(compare=False, default=False)
+    char_score: float = field(compare=False, default=0.0)  # the character model's share of the score
+    lattice: tuple = field(compare=False, default=("", (0.0,)))  # the word lattice's state
 
     def key(self):
-        return (self.i, self.pending, self.fixed, self.hist, self.dropped)
+        return (self.i, self.pending, self.fixed, self.hist, self.dropped, self.lattice[0])
 
     def text(self) -> str:
         out, node = [], self.chars
@@ -211,7 +216,7 @@ class _Search:
                 add(self.dropped[p], i, st.dropped + 1)
         return self._score(st, groups, singles)
 
-    def _score(self, st: _State, groups, singles) -> list[_State]:
+    def _score(self, st: _State, groups, singles, per_state: int | None = None) -> list[_State]:
         if not groups and not singles:
             return []
         hist = st.hist[len(st.hist) - (self.order - 1):] if len(st.hist) >= self.order - 1 else st.hist
@@ -221,26 +226,36 @@ class _Search:
         trail = np.concatenate(parts_trail) if groups else np.zeros(0, np.int64)
         ids = np.concatenate([self.cid[lead, trail],
                               np.array([self.model.id_of(c) for c, *_ in singles], np.uint64)])
-        score = st.score + self.model.logprob(hist, ids)
+        score = st.char_score + self.model.logprob(hist, ids)
         score[: len(lead)] += self.prior[lead, trail]
-        k = min(self.params.per_state, len(score))
+        k = min(per_state or self.params.per_state, len(score))
         top = np.argpartition(-score, k - 1)[:k] if k < len(score) else np.arange(len(score))
-        bounds = np.cumsum([len(g[0]) for g in groups])
+        n_pairs = len(lead)
+        pairs, others = top[top < n_pairs], top[top >= n_pairs]
         out = []
         keep = self.order - 1
-        for t in top.tolist():
-            if t < len(lead):
-                g = int(np.searchsorted(bounds, t, side="right"))
-                off = t - (bounds[g - 1] if g else 0)
-                _l, _t, nxt, pending, fixed, dropped, done = groups[g]
-                ch = self.table.pair[int(lead[t])][int(trail[t])]
-                state = _State(float(score[t]), int(nxt[off]), int(pending[off]), fixed, (st.hist + (int(ids[t]),))[-keep:],
-                               (ch, st.chars), dropped if not done[off] else 0, bool(done[off]))
-            else:
-                ch, nxt, fixed, done = singles[t - len(lead)]
-                state = _State(float(score[t]), nxt, -1, fixed, (st.hist + (int(ids[t]),))[-keep:], (ch, st.chars), 0, done)
-            out.append(state)
+        if groups and len(pairs):
+            sizes = [len(g[0]) for g in groups]
+            nxt = np.concatenate([g[2] for g in groups])[pairs].tolist()
+            pending = np.concatenate([g[3] for g in groups])[pairs].tolist()
+            done = np.concatenate([g[6] for g in groups])[pairs].tolist()
+            fixed = np.repeat([g[4] for g in groups], sizes)[pairs].tolist()
+            dropped = np.repeat([g[5] for g in groups], sizes)[pairs].tolist()
+            pair = self.table.pair
+            for j, (t, lead_b, trail_b, id_, sc) in enumerate(zip(pairs.tolist(), lead[pairs].tolist(), trail[pairs].tolist(),
+                                                                  ids[pairs].tolist(), score[pairs].tolist())):
+                out.append(self._child(st, pair[lead_b][trail_b], nxt[j], pending[j], fixed[j],
+                                       0 if done[j] else dropped[j], bool(done[j]), id_, sc, keep))
+        for t in others.tolist():
+            ch, nxt_i, fixed_i, done_i = singles[t - n_pairs]
+            out.append(self._child(st, ch, nxt_i, -1, fixed_i, 0, done_i, int(ids[t]), float(score[t]), keep))
         return out
+
+    def _child(self, st: _State, ch: str, i: int, pending: int, fixed: int, dropped: int, done: bool, id_: int,
+               char_score: float, keep: int) -> _State:
+        lattice = self.extend(st.lattice, ch)
+        return _State(char_score + self.params.word_weight * lattice[1][-1], i, pending, fixed,
+                      (st.hist + (id_,))[-keep:], (ch, st.chars), dropped, done, char_score, lattice)
 
     # -- search ------------------------------------------------------------------------------
     def run(self, left: str, obs: str, first_mark: str) -> tuple[list[tuple[float, str, int, float]], int]:
@@ -249,13 +264,16 @@ class _Search:
         model's, weighted."""
         masks = self.masks(obs)
         hist0 = tuple(int(x) for x in self.model.ids(left[-(self.order - 1):]))
-        start = _State(0.0, 0, -1, -1, hist0, None, 0)
+        lattice = ("", (0.0,))
+        for ch in left[-WORD_CONTEXT:]:
+            lattice = self.extend(lattice, ch)
+        start = _State(0.0, 0, -1, -1, hist0, None, 0, lattice=(lattice[0], tuple(x - lattice[1][-1] for x in lattice[1])))
         leads = self.lost_leads
         first = [(leads, np.full(len(leads), cp936.TRIGGER_BYTE), np.zeros(len(leads), np.int64),
                   np.full(len(leads), -1), cp936.TRIGGER_LEAD[first_mark], 0, np.zeros(len(leads), bool))]
         buckets: dict[int, dict] = {}
         finished: list[_State] = []
-        for st in self._score(start, first, []):
+        for st in self._score(start, first, [], per_state=len(leads)):
             _keep(buckets.setdefault(st.i, {}), st)
         while buckets:
             i = min(buckets)
@@ -276,15 +294,19 @@ class _Search:
         if not finished:
             return [], 0
         end = min(len(obs), max(st.i for st in finished) + RIGHT_CONTEXT)
-        best: dict[tuple[str, int], float] = {}
+        best: dict[tuple[str, int], tuple[float, float]] = {}  # (estimate with the lattice, character score)
         for st in finished:
-            total = st.score + self.model.score(self.model.ids(obs[st.i:end]), st.hist)
+            total = st.char_score + self.model.score(self.model.ids(obs[st.i:end]), st.hist)
             key = (st.text(), st.i)
-            best[key] = max(best.get(key, -math.inf), total)
+            rank = (total + st.score - st.char_score, total)
+            best[key] = max(best.get(key, rank), rank)
         shortlist = heapq.nlargest(self.params.beam, best.items(), key=lambda kv: kv[1])
         finals = [(score + self.word_score(left, reading + obs[i:end]), reading, i, score)
-                  for (reading, i), score in shortlist]
+                  for (reading, i), (_rank, score) in shortlist]
         return sorted(finals, reverse=True), end
+
+    def extend(self, lattice: tuple, ch: str) -> tuple:
+        return self.words.extend(lattice, ch, *self.token_costs) if self.params.word_weight else lattice
 
     def word_score(self, left: str, text: str) -> float:
         """The word model's share of a reading's score, with a little left context."""
