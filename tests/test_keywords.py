@@ -61,7 +61,9 @@ def test_textrank_of_the_union_graph_equals_networkx_pagerank_of_each_document_a
             "c": ["数字化 转型 客服 数字化"]}
     table = tokens_table(docs)
     params = KeywordParams(textrank_window=3, min_chars=2)
-    union = textrank_scores(table, params)
+    union: dict[str, dict[str, float]] = {}
+    for row in textrank_scores(table, params).to_pylist():
+        union.setdefault(row["doc_id"], {})[row["term"]] = row["score"]
     for doc, passages in docs.items():
         words = passages[0].split()
         graph = nx.Graph()
@@ -76,8 +78,11 @@ def test_textrank_of_the_union_graph_equals_networkx_pagerank_of_each_document_a
 
 def test_textrank_keeps_only_the_configured_parts_of_speech():
     table = tokens_table({"a": ["客服/n 提升/v 很快/d 质量/n 很快/d"]})
-    assert set(textrank_scores(table, KeywordParams(textrank_pos=("n", "v")))["a"]) == {"客服", "提升", "质量"}
-    assert set(textrank_scores(table, KeywordParams(textrank_pos=("n",)))["a"]) == {"客服", "质量"}
+    def terms(pos):
+        return set(textrank_scores(table, KeywordParams(textrank_pos=pos)).column("term").to_pylist())
+
+    assert terms(("n", "v")) == {"客服", "提升", "质量"}
+    assert terms(("n",)) == {"客服", "质量"}
 
 
 def g2_by_hand(cells: list[tuple[float, float]]) -> float:

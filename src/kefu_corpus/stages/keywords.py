@@ -53,17 +53,39 @@ def _terms_mask(tokens: pa.Table, params: KeywordParams) -> pa.ChunkedArray:
                    pc.greater_equal(pc.utf8_length(token), params.min_chars))
 
 
-def _original_forms(terms: pa.Table) -> dict[tuple[str, str], str]:
-    """(doc_id, term) -> the term's most frequent written form in that document (ties: first in order)."""
+def _first_per_group(keys: list[np.ndarray]) -> np.ndarray:
+    """Mask of the rows that start a run of equal ``keys`` (rows already sorted by them)."""
+    start = np.zeros(len(keys[0]), bool)
+    if len(start):
+        start[0] = True
+        for key in keys:
+            start[1:] |= key[1:] != key[:-1]
+    return start
+
+
+def _term_facts(terms: pa.Table) -> pa.Table:
+    """Per (doc_id, term): its count in the document and its most frequent written form there (ties: the
+    form that sorts first)."""
     forms = terms.group_by(["doc_id", "token", "token_original"], use_threads=False).aggregate(
         [("position", "count")])
     forms = forms.sort_by([("doc_id", "ascending"), ("token", "ascending"), ("position_count", "descending"),
                            ("token_original", "ascending")])
-    best: dict[tuple[str, str], str] = {}
-    for doc, term, original in zip(forms.column("doc_id").to_pylist(), forms.column("token").to_pylist(),
-                                   forms.column("token_original").to_pylist()):
-        best.setdefault((doc, term), original)
-    return best
+    docs, words = _codes(forms.column("doc_id")), _codes(forms.column("token"))
+    first = _first_per_group([docs, words])
+    counts = np.add.reduceat(forms.column("position_count").to_numpy(), np.flatnonzero(first)) if len(first) else []
+    best = forms.filter(pa.array(first))
+    return pa.table({"doc_id": best.column("doc_id"), "term": best.column("token"),
+                     "term_original": best.column("token_original"), "count": pa.array(counts, pa.int32())})
+
+
+def _top(docs: np.ndarray, scores: np.ndarray, alphabetical: np.ndarray, top_n: int) -> np.ndarray:
+    """Indices of the ``top_n`` best-scored rows of every document (ties: alphabetical), with their
+    rank, as ``(indices, ranks)``."""
+    order = np.lexsort((alphabetical, -scores, docs))
+    first = np.flatnonzero(_first_per_group([docs[order]]))
+    rank = np.arange(len(order)) - np.repeat(first, np.diff(np.r_[first, len(order)]))
+    keep = rank < top_n
+    return order[keep], rank[keep]
 
 
 def tfidf_scores(doc_ids: list[str], doc_terms: list[list[str]]):
@@ -81,8 +103,9 @@ def _codes(column: pa.ChunkedArray) -> np.ndarray:
     return pc.index_in(values, value_set=pc.unique(values)).to_numpy()
 
 
-def textrank_scores(tokens: pa.Table, params: KeywordParams) -> dict[str, dict[str, float]]:
-    """doc_id -> {term: TextRank score} for every document with at least one co-occurrence edge."""
+def textrank_scores(tokens: pa.Table, params: KeywordParams) -> pa.Table:
+    """TextRank scores (doc_id, term, score) of the candidate terms of every document with at least one
+    co-occurrence edge; a document's scores sum to 1."""
     import igraph as ig
 
     eligible = pc.and_(_terms_mask(tokens, params),
@@ -101,18 +124,19 @@ def textrank_scores(tokens: pa.Table, params: KeywordParams) -> dict[str, dict[s
         right.append(node[i + d])
     a, b = np.concatenate(left), np.concatenate(right)
     if not len(a):
-        return {}
+        return pa.table({"doc_id": pa.array([], pa.string()), "term": pa.array([], pa.string()),
+                         "score": pa.array([], pa.float64())})
     nodes, index = np.unique(np.concatenate([a, b]), return_inverse=True)
-    graph = ig.Graph(n=len(nodes), edges=index.reshape(2, -1).T, directed=False)
-    graph.es["weight"] = np.ones(len(a))  # parallel edges add up: the weight is the co-occurrence count
+    i, j = index[:len(a)].astype(np.int64), index[len(a):].astype(np.int64)
+    pairs, weight = np.unique(np.minimum(i, j) * len(nodes) + np.maximum(i, j), return_counts=True)
+    graph = ig.Graph(n=len(nodes), directed=False)
+    graph.add_edges(np.stack(np.divmod(pairs, len(nodes)), axis=1))
+    graph.es["weight"] = weight.astype(np.float64)  # the co-occurrence count of the pair
     values = np.asarray(graph.pagerank(weights="weight", damping=0.85))
     docs_of, words_of = np.divmod(nodes, len(word_values))
     totals = np.bincount(docs_of, weights=values, minlength=len(doc_values))
-    doc_names, word_names = doc_values.to_pylist(), word_values.to_pylist()
-    scores: dict[str, dict[str, float]] = {}
-    for d, w, v in zip(docs_of.tolist(), words_of.tolist(), (values / totals[docs_of]).tolist()):
-        scores.setdefault(doc_names[d], {})[word_names[w]] = v
-    return scores
+    return pa.table({"doc_id": pc.take(doc_values, docs_of), "term": pc.take(word_values, words_of),
+                     "score": values / totals[docs_of]})
 
 
 def keywords(tokens: pa.Table, params: KeywordParams) -> pa.Table:
@@ -121,35 +145,34 @@ def keywords(tokens: pa.Table, params: KeywordParams) -> pa.Table:
     ``tokens`` needs doc_id, passage_id, position, token, token_original, pos, token_type, is_stopword,
     in table order (passages in order, tokens by position).
     """
-    rows: dict[str, list] = {name: [] for name in schemas.KEYWORDS.schema.names}
     terms = tokens.filter(_terms_mask(tokens, params)).select(["doc_id", "token", "token_original", "position"])
     terms = terms.cast(pa.schema([(f.name, pa.string() if f.name != "position" else f.type) for f in terms.schema]))
     if not terms.num_rows:
-        return schemas.table_from_columns(schemas.KEYWORDS, rows)
-    original = _original_forms(terms)
+        return schemas.table_from_columns(schemas.KEYWORDS, {name: [] for name in schemas.KEYWORDS.schema.names})
+    doc_values = pc.unique(terms.column("doc_id"))  # documents in order of first appearance
     order = np.argsort(_codes(terms.column("doc_id")), kind="stable")
     doc_col = terms.column("doc_id").to_numpy(zero_copy_only=False)[order]
     word_col = terms.column("token").to_numpy(zero_copy_only=False)[order]
     cuts = np.flatnonzero(doc_col[1:] != doc_col[:-1]) + 1
     doc_ids = [str(doc_col[s]) for s in np.r_[0, cuts]]
-    doc_terms = [list(chunk) for chunk in np.split(word_col, cuts)]
-    matrix, vocabulary = tfidf_scores(doc_ids, doc_terms)
+    matrix, vocabulary = tfidf_scores(doc_ids, [list(chunk) for chunk in np.split(word_col, cuts)])
+    # Vocabulary columns are in alphabetical order, so the column index breaks ties alphabetically.
+    rows = np.repeat(np.arange(matrix.shape[0]), np.diff(matrix.indptr))
+    picked, rank = _top(rows, matrix.data, matrix.indices, params.top_n)
+    tfidf = pa.table({"doc_id": pa.array(np.array(doc_ids, dtype=object)[rows[picked]], pa.string()),
+                      "method": pa.array(["tfidf"] * len(picked), pa.string()), "rank": pa.array(rank, pa.int16()),
+                      "term": pa.array(vocabulary[matrix.indices[picked]], pa.string()),
+                      "score": pa.array(matrix.data[picked], pa.float64())})
     ranked = textrank_scores(tokens, params)
-
-    def emit(doc: str, method: str, scored: list[tuple[str, float]], counts: dict[str, int]) -> None:
-        scored.sort(key=lambda item: (-item[1], item[0]))
-        for rank, (term, score) in enumerate(scored[:params.top_n]):
-            for name, value in (("doc_id", doc), ("method", method), ("rank", rank), ("term", term),
-                                ("term_original", original[(doc, term)]), ("score", float(score)),
-                                ("count", counts[term])):
-                rows[name].append(value)
-
-    for row, (doc, words) in enumerate(zip(doc_ids, doc_terms)):
-        counts: dict[str, int] = {}
-        for word in words:
-            counts[word] = counts.get(word, 0) + 1
-        line = matrix.getrow(row)
-        emit(doc, "tfidf", [(str(vocabulary[c]), v) for c, v in zip(line.indices.tolist(), line.data.tolist())],
-             counts)
-        emit(doc, "textrank", list(ranked.get(doc, {}).items()), counts)
-    return schemas.table_from_columns(schemas.KEYWORDS, rows)
+    words = ranked.column("term")
+    alphabetical = pc.rank(words, sort_keys="ascending", tiebreaker="dense").to_numpy()
+    picked, rank = _top(_codes(ranked.column("doc_id")), ranked.column("score").to_numpy(), alphabetical,
+                        params.top_n)
+    textrank = pa.table({"doc_id": pc.take(ranked.column("doc_id"), pa.array(picked)),
+                         "method": pa.array(["textrank"] * len(picked), pa.string()),
+                         "rank": pa.array(rank, pa.int16()), "term": pc.take(words, pa.array(picked)),
+                         "score": pc.take(ranked.column("score"), pa.array(picked))})
+    chosen = pa.concat_tables([tfidf, textrank]).join(_term_facts(terms), ["doc_id", "term"], use_threads=False)
+    chosen = chosen.append_column("doc_order", pc.index_in(chosen.column("doc_id"), value_set=doc_values))
+    chosen = chosen.sort_by([("doc_order", "ascending"), ("method", "descending"), ("rank", "ascending")])
+    return chosen.select(schemas.KEYWORDS.schema.names).cast(schemas.KEYWORDS.schema)
