@@ -309,68 +309,61 @@ def topic_prevalence(source: Any, *, topics: Any = None, n_terms: int = 3, displ
         return _finish(fig)
 
 
+def _bar_panels(panels: list[tuple[str, list[str], list[float], str]], *, n: int, title: str, empty: str,
+                display_script: str):
+    """A grid of horizontal bar charts, three to a row: one ``(title, labels, values, colour)`` per panel,
+    the first bar on top."""
+    import matplotlib
+
+    cols = min(3, max(1, len(panels)))
+    nrows = max(1, math.ceil(len(panels) / cols))
+    with matplotlib.rc_context(cjk_rc(display_script)):
+        fig = _figure(3.2 * cols, 0.32 * n * nrows + 0.9 * nrows)
+        if not panels:
+            return _finish(_empty(fig, fig.add_subplot(), empty))
+        axes = fig.subplots(nrows, cols, squeeze=False)
+        for ax, panel in zip(axes.flat, panels):
+            name, labels, values, colour = panel
+            positions = list(range(len(labels)))
+            ax.barh(positions, values[::-1], color=colour)
+            ax.set_yticks(positions, [shown(label, display_script) for label in labels[::-1]])
+            ax.set_title(name)
+            ax.tick_params(axis="x", labelsize="small")
+        for ax in list(axes.flat)[len(panels):]:
+            ax.set_axis_off()
+        fig.suptitle(title, x=0.02, ha="left", fontsize="medium")
+        return _finish(fig)
+
+
 def topic_terms(source: Any, *, n_terms: int = 8, display_script: str = "simplified"):
     """The heaviest terms of each topic, one bar panel per topic."""
     _check_script(display_script, "topic_terms")
-    import matplotlib
-
     table = _table(source, "topics", ["topic_id", "rank", "term", "weight"])
     rows = table.filter(pc.less(table["rank"], n_terms)).sort_by([("topic_id", "ascending"),
                                                                   ("rank", "ascending")]).to_pylist()
-    topic_ids = sorted({r["topic_id"] for r in rows})
-    cols = min(3, max(1, len(topic_ids)))
-    nrows = max(1, math.ceil(len(topic_ids) / cols))
-    with matplotlib.rc_context(cjk_rc(display_script)):
-        fig = _figure(3.2 * cols, 0.32 * n_terms * nrows + 0.9 * nrows)
-        if not topic_ids:
-            return _finish(_empty(fig, fig.add_subplot(), "no topics in this run"))
-        axes = fig.subplots(nrows, cols, squeeze=False)
-        for i, ax in enumerate(axes.flat):
-            if i >= len(topic_ids):
-                ax.set_axis_off()
-                continue
-            tid = topic_ids[i]
-            terms = [r for r in rows if r["topic_id"] == tid][::-1]
-            positions = list(range(len(terms)))
-            ax.barh(positions, [r["weight"] for r in terms], color=_COLOURS[tid % len(_COLOURS)])
-            ax.set_yticks(positions, [shown(r["term"], display_script) for r in terms])
-            ax.set_title(f"topic {tid}")
-            ax.tick_params(axis="x", labelsize="small")
-        fig.suptitle("Top terms per topic (weight)", x=0.02, ha="left", fontsize="medium")
-        return _finish(fig)
+    panels = []
+    for tid in sorted({r["topic_id"] for r in rows}):
+        terms = [r for r in rows if r["topic_id"] == tid]
+        panels.append((f"topic {tid}", [r["term"] for r in terms], [r["weight"] for r in terms],
+                       _COLOURS[tid % len(_COLOURS)]))
+    return _bar_panels(panels, n=n_terms, title="Top terms per topic (weight)", empty="no topics in this run",
+                       display_script=display_script)
 
 
 def keyness(source: Any, *, years: Sequence[int] | None = None, n: int = 10, display_script: str = "simplified"):
     """The ``n`` terms most characteristic of each year against the rest of the corpus (signed G²)."""
     _check_script(display_script, "keyness")
-    import matplotlib
-
     table = _table(source, "keyness", ["year", "term", "g2", "log_ratio"])
     table = table.filter(pc.greater(table["g2"], 0))
     if years is not None:
         table = table.filter(pc.is_in(table["year"], pa.array(list(years), type=table.schema.field("year").type)))
     rows = table.sort_by([("year", "ascending"), ("g2", "descending"), ("term", "ascending")]).to_pylist()
-    shown_years = sorted({r["year"] for r in rows})
-    cols = min(3, max(1, len(shown_years)))
-    nrows = max(1, math.ceil(len(shown_years) / cols))
-    with matplotlib.rc_context(cjk_rc(display_script)):
-        fig = _figure(3.2 * cols, 0.3 * n * nrows + 0.9 * nrows)
-        if not shown_years:
-            return _finish(_empty(fig, fig.add_subplot(), "no key terms (no dated years)"))
-        axes = fig.subplots(nrows, cols, squeeze=False)
-        for i, ax in enumerate(axes.flat):
-            if i >= len(shown_years):
-                ax.set_axis_off()
-                continue
-            year = shown_years[i]
-            top = [r for r in rows if r["year"] == year][:n][::-1]
-            positions = list(range(len(top)))
-            ax.barh(positions, [r["g2"] for r in top], color=_COLOURS[i % len(_COLOURS)])
-            ax.set_yticks(positions, [shown(r["term"], display_script) for r in top])
-            ax.set_title(str(year))
-            ax.tick_params(axis="x", labelsize="small")
-        fig.suptitle("Key terms of each year against the rest (G²)", x=0.02, ha="left", fontsize="medium")
-        return _finish(fig)
+    panels = []
+    for i, year in enumerate(sorted({r["year"] for r in rows})):
+        top = [r for r in rows if r["year"] == year][:n]
+        panels.append((str(year), [r["term"] for r in top], [r["g2"] for r in top], _COLOURS[i % len(_COLOURS)]))
+    return _bar_panels(panels, n=n, title="Key terms of each year against the rest (G²)",
+                       empty="no key terms (no dated years)", display_script=display_script)
 
 
 def quality_summary(out: Path | str, *, display_script: str = "simplified"):
