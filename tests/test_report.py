@@ -166,3 +166,9 @@ def test_the_report_renders_in_headless_chromium(seed_run, tmp_path):
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert png.is_file() and "1280x4000" in done.stdout
+
+
+def test_the_same_run_gives_the_same_report_byte_for_byte(reports, seed_run, tmp_path):
+    out, _ = seed_run
+    again = write_report(out, tmp_path / "again.html").read_text(encoding="utf-8")
+    assert again == reports["simplified"]

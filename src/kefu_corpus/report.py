@@ -17,7 +17,6 @@ import html
 import io
 import logging
 import os
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
@@ -349,7 +348,7 @@ class _Report:
         header = (f"<header><h1>kefu-corpus report</h1><p class=\"run\">Run <code>kefu {_esc(m.get('command'))}</code>"
                   f" of {_esc(m.get('raw'))} at {_esc(m.get('started_at'))} (kefu-corpus {_esc(m.get('kefu_corpus'))},"
                   f" {_esc(m.get('seconds'))} s); output folder <code>{_esc(self.out)}</code>. Display script: "
-                  f"{_esc(self.script)}. Written {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC by kefu-corpus "
+                  f"{_esc(self.script)}. Written by kefu-corpus "
                   f"{_esc(__version__)}.</p><nav>{nav}</nav></header>")
         font_css = _font_face(header + body, self.script)
         return (f'<!DOCTYPE html>\n<html lang="{lang}">\n<head>\n<meta charset="utf-8">\n'
@@ -373,7 +372,8 @@ def _font_face(text: str, display_script: str) -> str:
 
         font = plots.cjk_font(display_script)
         collection = font.path.suffix.lower() in (".ttc", ".otc")
-        tt = TTFont(str(font.path), fontNumber=font.face_index if collection else -1, lazy=True)
+        tt = TTFont(str(font.path), fontNumber=font.face_index if collection else -1, lazy=True,
+                    recalcTimestamp=False)  # a fixed head.modified: the same page each time
         options = subset.Options()
         options.notdef_outline = True
         options.name_IDs = ["*"]
