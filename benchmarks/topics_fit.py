@@ -1,7 +1,7 @@
 """Topic model fit times on the segmented bench corpus, passages as units.
 
-Builds the tables of ../shared/bench/tw_laws.jsonl.gz with ``kefu run`` (or reads an earlier run's
-folder given with --out), then fits gensim LDA and scikit-learn NMF once each at a fixed k on the
+Segments ../shared/bench/tw_laws.jsonl.gz with the pipeline's first four stages (or reads an earlier
+run's folder given with --out), then fits gensim LDA and scikit-learn NMF once each at a fixed k on the
 deduplicated passages and prints the seconds, plus the time of one NPMI coherence evaluation.
 
     python benchmarks/topics_fit.py [--corpus PATH] [--out DIR] [--k 10]
@@ -10,34 +10,20 @@ deduplicated passages and prints the seconds, plus the time of one NPMI coherenc
 from __future__ import annotations
 
 import argparse
-import subprocess
-import sys
-import tempfile
 import time
-from pathlib import Path
 
 import pyarrow.parquet as pq
+from segmented import add_arguments, segmented_corpus
 
 from kefu_corpus.stages.topics import TopicParams, make_model, units
-
-ROOT = Path(__file__).resolve().parents[1]
-BENCH = ROOT.parent / "shared" / "bench" / "tw_laws.jsonl.gz"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--corpus", type=Path, default=BENCH)
-    parser.add_argument("--out", type=Path, help="output folder of an earlier run (with tokens.parquet)")
+    add_arguments(parser)
     parser.add_argument("--k", type=int, default=10)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        out = args.out
-        if out is None:
-            if not args.corpus.is_file():
-                sys.exit(f"{args.corpus} not found: pass --corpus PATH or --out DIR")
-            out = Path(tmp) / "out"
-            subprocess.run([sys.executable, "-m", "kefu_corpus", "run", str(args.corpus), "--out", str(out),
-                            "--quiet", "--set", "topics.k_grid=[2]"], check=True)
+    with segmented_corpus(args) as out:
         from gensim.corpora import Dictionary
         from gensim.models import CoherenceModel
 

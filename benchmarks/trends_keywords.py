@@ -11,21 +11,15 @@ seconds and the tokens per second.
 from __future__ import annotations
 
 import argparse
-import sys
-import tempfile
 import time
-from pathlib import Path
 
 import pyarrow.parquet as pq
+from segmented import add_arguments, segmented_corpus
 
-from kefu_corpus import pipeline
 from kefu_corpus.analysis import collocations
 from kefu_corpus.config import Config
 from kefu_corpus.stages import keywords as keywords_stage
 from kefu_corpus.stages import trends as trends_stage
-
-ROOT = Path(__file__).resolve().parents[1]
-BENCH = ROOT.parent / "shared" / "bench" / "tw_laws.jsonl.gz"
 
 
 def timed(label: str, n_tokens: int, fn):
@@ -38,16 +32,9 @@ def timed(label: str, n_tokens: int, fn):
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--corpus", type=Path, default=BENCH)
-    parser.add_argument("--out", type=Path, help="output folder of an earlier run (with tokens.parquet)")
+    add_arguments(parser)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        out = args.out
-        if out is None:
-            if not args.corpus.is_file():
-                sys.exit(f"{args.corpus} not found: pass --corpus PATH or --out DIR")
-            out = Path(tmp) / "out"
-            pipeline.run(args.corpus, out, Config(), stages=("ingest", "normalise", "dedup", "segment"))
+    with segmented_corpus(args) as out:
         config = Config()
         tokens = pq.read_table(out / "tokens.parquet", columns=["doc_id", "passage_id", "position", "token",
                                                                 "token_original", "pos", "token_type",

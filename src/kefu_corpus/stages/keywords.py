@@ -88,7 +88,7 @@ def _top(docs: np.ndarray, scores: np.ndarray, alphabetical: np.ndarray, top_n: 
     return order[keep], rank[keep]
 
 
-def tfidf_scores(doc_ids: list[str], doc_terms: list[list[str]]):
+def tfidf_scores(doc_terms: list[list[str]]):
     """A (documents x terms) TF-IDF matrix with the corpus IDF, and its vocabulary in column order."""
     from sklearn.feature_extraction.text import TfidfVectorizer
 
@@ -155,7 +155,7 @@ def keywords(tokens: pa.Table, params: KeywordParams) -> pa.Table:
     word_col = terms.column("token").to_numpy(zero_copy_only=False)[order]
     cuts = np.flatnonzero(doc_col[1:] != doc_col[:-1]) + 1
     doc_ids = [str(doc_col[s]) for s in np.r_[0, cuts]]
-    matrix, vocabulary = tfidf_scores(doc_ids, [list(chunk) for chunk in np.split(word_col, cuts)])
+    matrix, vocabulary = tfidf_scores([list(chunk) for chunk in np.split(word_col, cuts)])
     # Vocabulary columns are in alphabetical order, so the column index breaks ties alphabetically.
     rows = np.repeat(np.arange(matrix.shape[0]), np.diff(matrix.indptr))
     picked, rank = _top(rows, matrix.data, matrix.indices, params.top_n)
