@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import collections
+import functools
 import json
+import math
 import re
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
@@ -12,7 +16,9 @@ from conftest import SEEDS, read, seed_text
 from kefu_corpus.cli import app
 from kefu_corpus.text import cp936
 from kefu_corpus.text.offsets import OffsetMap
-from kefu_corpus.text.charlm import word_model
+from kefu_corpus.text.charlm import (CharNgramModel, WordPrefixModel, dictionary_unigram, dictionary_words,
+                                     jieba_dictionary, token_logprob, vocabulary)
+from kefu_corpus.text.convert import char_mapping
 from kefu_corpus.text.repair import build_model, clean_text, find_sites, repair
 from kefu_corpus.text.script import detect_script
 
@@ -74,20 +80,94 @@ def test_repairs_recover_most_of_003(corpus_model):
     assert rebuilt == result.text
 
 
+def test_a_run_ending_inside_a_word_is_read_with_that_word(corpus_model):
+    # run 64 of 003 ends with 舉, whose word 舉辦 closes right of the run: the word model credits 舉 for
+    # the words it may begin, and readings that end the run are compared with the text after them
+    result = repair(seed_text("003"), corpus_model)
+    assert "智慧未來。客服節的勝利舉辦,不僅" in result.text
+
+
 def test_every_run_of_003_is_repaired(corpus_model):
     starts = {r.start for r in repair(seed_text("003"), corpus_model).repairs}
     assert set(RUNS_003) <= starts
 
 
+@pytest.mark.parametrize("smoothing", ["wb", "kn"])
+def test_character_model_is_a_distribution_after_any_history(smoothing):
+    texts = [clean_text(p.read_text(encoding="utf-8")) for p in SEEDS]
+    model = CharNgramModel(smoothing=smoothing).fit(((t, 1.0) for t in texts), base=dictionary_unigram())
+    words = WordPrefixModel(token_logprob(model))
+    everything = np.arange(1, model.vocab_size_, dtype=np.uint64)  # every id but the separator
+    for context in ["", "客", "客服", "客服中", "服務的", "“商海”", "齉龘靐"]:  # seen and unseen contexts
+        history = tuple(model.ids(context).tolist())
+        assert np.exp(model.logprob(history, everything)).sum() == pytest.approx(1.0)
+        state = WordPrefixModel.START
+        for cid in history:
+            state = words.advance(state, cid)[0]
+        lower = words.probs(state, everything)  # backing off to the word model keeps it a distribution
+        with np.errstate(divide="ignore"):  # the word model gives unknown characters nothing
+            assert np.exp(model.logprob(history, everything, lower)).sum() == pytest.approx(1.0)
+
+
+@pytest.fixture(scope="module")
+def dictionary_words_by_prefix():
+    """Word and prefix probabilities straight from jieba's dictionary file, in the canonical script
+    (every Han character of the vocabulary is also a word of frequency 0.5, as the model has it)."""
+    to_canonical = char_mapping("t2s")
+    han = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+    vocab = vocabulary("t2s")
+    freq = collections.Counter()
+    for word, f in dictionary_words(jieba_dictionary()):
+        word = "".join(chr(to_canonical[ord(c)]) for c in word)
+        if len(word) <= 8 and han.fullmatch(word):
+            freq[word] += f
+    singles = {chr(c) for c in np.flatnonzero(vocab > 1).tolist() if han.fullmatch(chr(c))}
+    for ch in singles:
+        freq[ch] += 0.5
+    total = sum(freq.values())
+    whole, prefix = {}, collections.Counter()
+    for word, f in freq.items():
+        whole[word] = f / total
+        for k in range(1, len(word) + 1):
+            prefix[word[:k]] += f / total
+    return whole, prefix
+
+
+def _forward_logprob(words: WordPrefixModel, text: str, whole: dict, prefix: dict) -> float:
+    """log P(text starts with ``text``) by brute force over every split into tokens, the last one
+    possibly unfinished: an independent reading of what the incremental states compute."""
+    to_canonical = char_mapping("t2s")
+    text = "".join(chr(to_canonical[ord(c)]) for c in text)
+    ids = vocabulary("t2s")[[ord(c) for c in text]]
+
+    def token(i, j, finished):
+        if j - i == 1 and not words.trie.han[ids[i]]:
+            return words.tokens[ids[i]]
+        return words.p_han * (whole if finished else prefix).get(text[i:j], 0.0)
+
+    @functools.lru_cache(maxsize=None)
+    def rest(i):  # P(the text goes on as text[i:], from a token boundary at i)
+        if i == len(text):
+            return 1.0
+        return sum(token(i, j, True) * rest(j) for j in range(i + 1, len(text))) + token(i, len(text), False)
+
+    return math.log(rest(0))
+
+
 @pytest.mark.parametrize("text", ["客服工作正在以一種全新的姿態", "在北京舉行。客服節盛況空前,業內", "“商海”更加有力",
                                   "What?! 2024年,可一旦實現"])
-def test_the_incremental_word_lattice_scores_like_the_word_model(text):
-    words = word_model()
-    others, unseen = {"。": -3.0, ",": -3.5, "“": -6.0, "”": -6.0}, -9.0
-    state = ("", (0.0,))
-    for ch in text:
-        state = words.extend(state, ch, others, unseen)
-    assert state[1][-1] == pytest.approx(words.score(text, others, unseen))
+def test_word_model_is_a_character_model_of_jiebas_word_unigrams(corpus_model, dictionary_words_by_prefix, text):
+    words = WordPrefixModel(token_logprob(corpus_model))
+    everything = np.arange(len(words.root), dtype=np.uint64)
+    state, total = WordPrefixModel.START, 0.0
+    for cid in corpus_model.ids(text).tolist():
+        probs = words.probs(state, everything)
+        assert probs.sum() == pytest.approx(1.0)  # a distribution over the next character
+        state, logp = words.advance(state, cid)
+        assert logp == pytest.approx(math.log(probs[cid]))
+        total += logp
+    # the incremental states sum over segmentations exactly as the forward algorithm does
+    assert total == pytest.approx(_forward_logprob(words, text, *dictionary_words_by_prefix))
 
 
 @pytest.mark.parametrize("text", [

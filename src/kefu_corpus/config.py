@@ -129,8 +129,9 @@ PARAMS: dict[str, dict[str, Param]] = {
         "repair_min_gain": Param(6.0, float, "a float >= 0", _non_negative,
                                  "Nats of log-likelihood a repaired reading must gain over the text as it "
                                  "stands to be accepted."),
-        "repair_word_weight": Param(0.6, float, "a float >= 0", _non_negative,
-                                    "Weight of the word model against the character model in the repair."),
+        "repair_word_weight": Param(1.0, float, "a float from 0 to 1", _unit,
+                                    "Share of the word model (jieba's dictionary) in what the repair's character "
+                                    "n-grams back off to; the rest is the corpus's character frequencies."),
         "repair_train_chars": Param(5_000_000, int, "an int >= 0", _non_negative,
                                     "Characters of the corpus's clean text the repair model learns from "
                                     "(first documents first)."),

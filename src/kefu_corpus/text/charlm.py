@@ -1,9 +1,12 @@
 """Language models for the mojibake repair, in the canonical (Simplified) script.
 
-* :class:`CharNgramModel`: a character n-gram model with Witten-Bell interpolation, trained on clean
-  running text (the corpus's undamaged passages); its unigram level backs off to character
-  frequencies from jieba's dictionary (:func:`dictionary_unigram`).
-* :class:`WordModel`: jieba's word unigram model, for the words and idioms running text never shows.
+* :class:`CharNgramModel`: a character n-gram model (interpolated Kneser-Ney, or Witten-Bell) trained
+  on clean running text (the corpus's undamaged passages). Its unigram level backs off to character
+  frequencies from jieba's dictionary (:func:`dictionary_unigram`); a caller may put another model of
+  the next character in the unigram level's place.
+* :class:`WordPrefixModel`: jieba's word unigram model turned into a character model (the forward
+  algorithm over a trie of the dictionary), for the words and idioms running text never shows. The
+  repair backs the n-grams off to it.
 
 N-grams of up to four characters are packed into one ``uint64`` key (16 bits per character id), so
 the model is a few sorted arrays, built with ``np.unique`` and queried with ``np.searchsorted`` for a
@@ -13,7 +16,6 @@ whole batch of candidate characters at once.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -51,7 +53,7 @@ def _lookup(keys: np.ndarray, values: np.ndarray, query: np.ndarray) -> np.ndarr
 
 
 class CharNgramModel:
-    """Interpolated Witten-Bell character model over canonical code points.
+    """Interpolated character n-gram model over canonical code points.
 
     Parameters
     ----------
@@ -59,13 +61,19 @@ class CharNgramModel:
         Longest n-gram (2 to 4).
     canonical
         OpenCC config that maps characters to the script the model is trained and queried in.
+    smoothing
+        ``"kn"``: interpolated Kneser-Ney (lower orders count the distinct characters seen before an
+        n-gram, with absolute discounts from the counts of counts); ``"wb"``: Witten-Bell.
     """
 
-    def __init__(self, order: int = MAX_ORDER, canonical: str = "t2s") -> None:
+    def __init__(self, order: int = MAX_ORDER, canonical: str = "t2s", smoothing: str = "kn") -> None:
         if not 2 <= order <= MAX_ORDER:
             raise ValueError(f"The 'order' parameter of CharNgramModel must be an int in [2, {MAX_ORDER}]. Got {order!r} instead.")
+        if smoothing not in ("kn", "wb"):
+            raise ValueError(f"The 'smoothing' parameter of CharNgramModel must be 'kn' or 'wb'. Got {smoothing!r} instead.")
         self.order = order
         self.canonical = canonical
+        self.smoothing = smoothing
 
     # -- fitting -------------------------------------------------------------------------------
     def fit(self, segments: Iterable[tuple[str, float]], base: np.ndarray | None = None) -> CharNgramModel:
@@ -86,29 +94,14 @@ class CharNgramModel:
         self.cp2id_ = vocabulary(self.canonical)
         self.vocab_size_ = int(self.cp2id_.max()) + 1
         ids = self.cp2id_[codes].astype(np.uint64)
-        self.orders_: list[_Order] = []
-        for n in range(1, self.order + 1):
-            m = len(ids) - n + 1
-            if m <= 0:
-                empty = np.zeros(0, np.uint64)
-                self.orders_.append(_Order(empty, np.zeros(0), empty, np.zeros(0), np.zeros(0)))
-                continue
-            key = np.zeros(m, np.uint64)
-            valid = np.ones(m, bool)
-            for j in range(n):
-                window = ids[j: j + m]
-                valid &= window != SEPARATOR
-                key = (key << np.uint64(_BITS)) | window
-            key, w = key[valid], weight[: m][valid]
-            keys, inverse = np.unique(key, return_inverse=True)
-            counts = np.bincount(inverse, weights=w, minlength=len(keys))
-            ctx = keys >> np.uint64(_BITS)
-            ctx_keys, ctx_inv = np.unique(ctx, return_inverse=True)
-            self.orders_.append(_Order(keys, counts, ctx_keys,
-                                       np.bincount(ctx_inv, weights=counts, minlength=len(ctx_keys)),
-                                       np.bincount(ctx_inv, minlength=len(ctx_keys)).astype(np.float64)))
-        self.total_ = float(self.orders_[0].counts.sum())
-        self.types_ = float(len(self.orders_[0].keys))
+        self.orders_ = _count(ids, weight, self.order)
+        self.characters_ = self.orders_[0]  # how often each character occurs
+        self.total_ = float(self.characters_.counts.sum())
+        self.types_ = float(len(self.characters_.keys))
+        self.discounts_: list[float] | None = None
+        if self.smoothing == "kn":
+            self.discounts_ = [_discount(level.counts) for level in self.orders_]
+            self.orders_ = _continuation(self.orders_)
         if base is None:
             base = np.full(self.vocab_size_, 1.0 / self.vocab_size_)
         self.base_ = base
@@ -122,30 +115,24 @@ class CharNgramModel:
     def id_of(self, ch: str) -> int:
         return int(self.cp2id_[char_mapping(self.canonical)[ord(ch)]])
 
-    def logprob(self, history: tuple[int, ...], candidates: np.ndarray) -> np.ndarray:
-        """Natural-log probability of each candidate id after ``history`` (ids, oldest first)."""
+    def unigram(self, candidates: np.ndarray) -> np.ndarray:
+        """The unigram level: each candidate id's share of the running text, backing off to ``base``."""
         cand = np.asarray(candidates, dtype=np.uint64)
-        first = self.orders_[0]
+        first = self.characters_
         base = self.base_[cand.astype(np.int64)]
-        prob = (_lookup(first.keys, first.counts, cand) + self.types_ * base) / (self.total_ + self.types_) \
-            if self.total_ else base
-        for n in range(2, self.order + 1):
-            if len(history) < n - 1:
-                break
-            ctx = history[len(history) - (n - 1):]
-            if SEPARATOR in ctx or UNKNOWN in ctx:
-                break
-            packed = 0
-            for h in ctx:
-                packed = (packed << _BITS) | int(h)
-            level = self.orders_[n - 1]
-            i = int(np.searchsorted(level.ctx_keys, np.uint64(packed)))
-            if i >= len(level.ctx_keys) or int(level.ctx_keys[i]) != packed:
-                break
-            total, types = level.ctx_total[i], level.ctx_types[i]
-            keys = (np.uint64(packed) << np.uint64(_BITS)) | cand
-            prob = (_lookup(level.keys, level.counts, keys) + types * prob) / (total + types)
-        return np.log(prob)
+        if not self.total_:
+            return base
+        return (_lookup(first.keys, first.counts, cand) + self.types_ * base) / (self.total_ + self.types_)
+
+    def logprob(self, history: tuple[int, ...], candidates: np.ndarray, lower: np.ndarray | None = None) -> np.ndarray:
+        """Natural-log probability of each candidate id after ``history`` (ids, oldest first).
+
+        ``lower`` replaces the unigram level as what the bigrams back off to: the probability of each
+        candidate under another model of the next character (for the repair, the word model's).
+        """
+        cand = np.asarray(candidates, dtype=np.uint64)
+        prob = self.unigram(cand) if lower is None else lower
+        return np.log(_interpolate(self.orders_, history, cand, prob, self.order, self.discounts_))
 
     def score(self, ids: Iterable[int], history: tuple[int, ...] = ()) -> float:
         """Total log probability of a sequence of ids after ``history``."""
@@ -155,6 +142,91 @@ class CharNgramModel:
             total += float(self.logprob(tuple(hist[-(self.order - 1):]), np.array([i], np.uint64))[0])
             hist.append(int(i))
         return total
+
+
+def _count(ids: np.ndarray, weight: np.ndarray, order: int) -> list[_Order]:
+    """N-gram counts of orders 1 to ``order`` of an id sequence (``SEPARATOR`` ends a segment)."""
+    orders: list[_Order] = []
+    for n in range(1, order + 1):
+        m = len(ids) - n + 1
+        if m <= 0:
+            empty = np.zeros(0, np.uint64)
+            orders.append(_Order(empty, np.zeros(0), empty, np.zeros(0), np.zeros(0)))
+            continue
+        key = np.zeros(m, np.uint64)
+        valid = np.ones(m, bool)
+        for j in range(n):
+            window = ids[j: j + m]
+            valid &= window != SEPARATOR
+            key = (key << np.uint64(_BITS)) | window
+        key, w = key[valid], weight[: m][valid]
+        keys, inverse = np.unique(key, return_inverse=True)
+        counts = np.bincount(inverse, weights=w, minlength=len(keys))
+        ctx = keys >> np.uint64(_BITS)
+        ctx_keys, ctx_inv = np.unique(ctx, return_inverse=True)
+        orders.append(_Order(keys, counts, ctx_keys, np.bincount(ctx_inv, weights=counts, minlength=len(ctx_keys)),
+                             np.bincount(ctx_inv, minlength=len(ctx_keys)).astype(np.float64)))
+    return orders
+
+
+def _discount(counts: np.ndarray) -> float:
+    """Kneser-Ney's absolute discount from the counts of counts: n1 / (n1 + 2 n2)."""
+    n1, n2 = float((counts == 1).sum()), float((counts == 2).sum())
+    return n1 / (n1 + 2 * n2) if n1 + n2 else 0.75
+
+
+def _continuation(orders: list[_Order]) -> list[_Order]:
+    """Kneser-Ney: every order but the highest counts, for each n-gram, the distinct characters seen
+    before it rather than its occurrences."""
+    out = []
+    for n, level in enumerate(orders[:-1], start=1):
+        longer = orders[n].keys
+        suffix = longer & np.uint64((1 << (_BITS * n)) - 1)
+        keys, counts = np.unique(suffix, return_counts=True)
+        counts = counts.astype(np.float64)
+        ctx = keys >> np.uint64(_BITS)
+        ctx_keys, ctx_inv = np.unique(ctx, return_inverse=True)
+        out.append(_Order(keys, counts, ctx_keys, np.bincount(ctx_inv, weights=counts, minlength=len(ctx_keys)),
+                          np.bincount(ctx_inv, minlength=len(ctx_keys)).astype(np.float64)))
+    return out + [orders[-1]]
+
+
+def _interpolate(orders: list[_Order], history: tuple[int, ...], cand: np.ndarray, prob: np.ndarray,
+                 order: int, discounts: list[float] | None = None) -> np.ndarray:
+    """Interpolation of ``prob`` (the level below) with n-grams of orders 2 to ``order``: Witten-Bell,
+    or Kneser-Ney's absolute discounting when ``discounts`` (one per order) are given."""
+    for n in range(2, order + 1):
+        if len(history) < n - 1:
+            break
+        ctx = history[len(history) - (n - 1):]
+        if SEPARATOR in ctx or UNKNOWN in ctx:
+            break
+        packed = 0
+        for h in ctx:
+            packed = (packed << _BITS) | int(h)
+        level = orders[n - 1]
+        i = int(np.searchsorted(level.ctx_keys, np.uint64(packed)))
+        if i >= len(level.ctx_keys) or int(level.ctx_keys[i]) != packed:
+            break
+        total, types = level.ctx_total[i], level.ctx_types[i]
+        keys = (np.uint64(packed) << np.uint64(_BITS)) | cand
+        if discounts is None:
+            prob = (_lookup(level.keys, level.counts, keys) + types * prob) / (total + types)
+        else:
+            d = discounts[n - 1]
+            prob = (np.maximum(_lookup(level.keys, level.counts, keys) - d, 0.0) + d * types * prob) / total
+    return prob
+
+
+@lru_cache(maxsize=4)
+def han_ids(canonical: str = "t2s") -> np.ndarray:
+    """id -> is a Han character (CJK unified ideographs, extension A, compatibility ideographs)."""
+    cp2id = vocabulary(canonical)
+    inverse = np.zeros(int(cp2id.max()) + 1, np.uint32)
+    known = np.flatnonzero(cp2id > UNKNOWN)
+    inverse[cp2id[known]] = known
+    return ((inverse >= 0x3400) & (inverse <= 0x4DBF)) | ((inverse >= 0x4E00) & (inverse <= 0x9FFF)) \
+        | ((inverse >= 0xF900) & (inverse <= 0xFAFF))
 
 
 @lru_cache(maxsize=None)
@@ -216,100 +288,10 @@ def dictionary_unigram(canonical: str = "t2s") -> np.ndarray:
     return counts / counts.sum()
 
 
-class WordModel:
-    """A word unigram model over jieba's dictionary: the log probability of a text's best segmentation.
-
-    It prefers readings made of real words (正在 over 遮, 舉辦 over 要積) where a character model
-    trained on little running text cannot always tell them apart. Only runs of Han characters are
-    scored as words, in the canonical script; other characters are scored as tokens of their own, by
-    their share of the running text (:func:`token_costs`).
-    """
-
-    _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
-
-    def __init__(self, canonical: str = "t2s") -> None:
-        import logging
-
-        import jieba
-
-        jieba.setLogLevel(logging.getLogger("kefu_corpus").getEffectiveLevel() or logging.WARNING)
-        self.tokenizer = jieba.Tokenizer()
-        self.tokenizer.initialize()
-        self.canonical = canonical
-        self._map = char_mapping(canonical)
-        self._logtotal = math.log(self.tokenizer.total)
-        self._steps: dict[tuple[str, str], tuple] = {}
-
-    #: Longest word the incremental lattice (:meth:`extend`) looks for.
-    MAX_WORD = 5
-
-    def extend(self, state: tuple[str, tuple[float, ...]], ch: str, others: dict[str, float],
-               unseen: float) -> tuple[str, tuple[float, ...]]:
-        """One step of a left-to-right word lattice: ``state`` holds the Han characters (canonical)
-        that end the text so far and the best segmentation score at each boundary among them; ``ch``
-        is appended.
-
-        Scores agree with :meth:`score` on Han text and non-Han tokens, up to words longer than
-        :attr:`MAX_WORD` characters. The empty state is ``("", (0.0,))``.
-        """
-        tail, best = state
-        step = self._steps.get((tail, ch)) or self._step(tail, ch)
-        new_tail, words, c = step
-        if words is None:
-            return new_tail, (best[-1] + others.get(c, unseen),)
-        value = best[-1] + words[0][1]
-        for k, logp in words[1:]:
-            value = max(value, best[-k] + logp)
-        return new_tail, (best + (value,))[-(self.MAX_WORD + 1):]
-
-    def _step(self, tail: str, ch: str) -> tuple[str, tuple[tuple[int, float], ...] | None, str]:
-        """What :meth:`extend` needs to know of ``tail + ch``: the new tail, the dictionary words
-        (length, log probability) that end with ``ch`` (None when ``ch`` is not Han), and ``ch`` in
-        the canonical script."""
-        if len(self._steps) > 1_000_000:
-            self._steps.clear()
-        c = chr(int(self._map[ord(ch)]))
-        if not self._HAN.match(c):
-            step: tuple = ("", None, c)
-        else:
-            new_tail = (tail + c)[-self.MAX_WORD:]
-            freq, logtotal = self.tokenizer.FREQ, self._logtotal
-            words = [(1, math.log(freq.get(c) or 1) - logtotal)]
-            for k in range(2, len(new_tail) + 1):
-                f = freq.get(new_tail[-k:])
-                if f:
-                    words.append((k, math.log(f) - logtotal))
-            step = (new_tail, tuple(words), c)
-        self._steps[(tail, ch)] = step
-        return step
-
-    def score(self, text: str, others: dict[str, float] | None = None, unseen: float = 0.0) -> float:
-        """Log probability of the best segmentation of ``text``'s Han runs into dictionary words, plus
-        ``others[ch]`` (else ``unseen``) for each other character, a token of its own."""
-        if not text:
-            return 0.0
-        canonical = "".join(map(chr, char_mapping(self.canonical)[_codes(text)].tolist()))
-        total = 0.0
-        if others is not None:
-            total += sum(others.get(ch, unseen) for ch in self._HAN.sub("", canonical))
-        for m in self._HAN.finditer(canonical):
-            run = m.group()
-            route: dict = {}
-            self.tokenizer.calc(run, self.tokenizer.get_DAG(run), route)
-            total += route[0][0]
-        return total
-
-
-@lru_cache(maxsize=2)
-def word_model(canonical: str = "t2s") -> WordModel:
-    """The word model (jieba's dictionary loaded once per process)."""
-    return WordModel(canonical)
-
-
 def token_costs(model: CharNgramModel, chars_per_word: float = 1.6) -> tuple[dict[str, float], float]:
     """Log probabilities of non-Han characters as tokens of running text, from ``model``'s unigram
     counts, taking Han text to average ``chars_per_word`` characters a word; and the cost of an unseen one."""
-    first = model.orders_[0]
+    first = model.characters_
     if not model.total_:
         return {}, 0.0
     inverse = np.zeros(int(model.cp2id_.max()) + 1, np.uint32)
@@ -321,3 +303,147 @@ def token_costs(model: CharNgramModel, chars_per_word: float = 1.6) -> tuple[dic
     tokens = first.counts[han].sum() / chars_per_word + first.counts[~han].sum()
     costs = {chr(c): math.log(n / tokens) for c, n in zip(codes[~han].tolist(), first.counts[~han].tolist()) if c}
     return costs, math.log(0.5 / tokens)
+
+
+@dataclass(frozen=True)
+class _Trie:
+    """jieba's dictionary as a trie over canonical ids, with the probability mass under each node."""
+
+    mass: np.ndarray  # node -> summed probability of the words through it (the root: 1)
+    term: np.ndarray  # node -> probability of the word that ends there
+    edge_key: np.ndarray  # sorted (parent << 16) | char id
+    edge_child: np.ndarray  # the child node of each edge
+    first_edge: np.ndarray  # node -> index of its first edge
+    n_edges: np.ndarray  # node -> number of edges
+    root_child: np.ndarray  # char id -> node of the one-character prefix (-1: none)
+    han: np.ndarray  # char id -> is a Han character
+
+
+@lru_cache(maxsize=2)
+def _dictionary_trie(canonical: str = "t2s", max_word: int = 8, floor: float = 0.5) -> _Trie:
+    """The trie of :class:`WordPrefixModel`. Every Han character of the vocabulary is also a word of
+    frequency ``floor``, so no character is impossible; Han probabilities sum to 1."""
+    cp2id = vocabulary(canonical)
+    mapping = char_mapping(canonical)
+    size = int(cp2id.max()) + 1
+    han = han_ids(canonical)
+    words = [(w, f) for w, f in dictionary_words(jieba_dictionary()) if len(w) <= max_word]
+    lengths = np.fromiter((len(w) for w, _ in words), np.int64, len(words))
+    flat = cp2id[mapping[_codes("".join(w for w, _ in words))]].astype(np.int64)
+    starts = np.cumsum(lengths) - lengths
+    all_han = np.logical_and.reduceat(han[flat], starts) if len(words) else np.zeros(0, bool)
+    singles = np.flatnonzero(han)
+    lengths = np.concatenate([lengths[all_han], np.ones(len(singles), np.int64)])
+    flat = np.concatenate([flat[np.repeat(all_han, np.diff(np.append(starts, len(flat))))], singles])
+    freq = np.concatenate([np.fromiter((f for _, f in words), np.float64, len(words))[all_han],
+                           np.full(len(singles), floor)])
+    prob = freq / freq.sum()
+    starts = np.cumsum(lengths) - lengths
+    node = np.zeros(len(lengths), np.int64)
+    keys, children, masses, terms = [], [], [np.ones(1)], [np.zeros(1)]
+    n_nodes = 1
+    for depth in range(1, max_word + 1):
+        alive = np.flatnonzero(lengths >= depth)
+        if not len(alive):
+            break
+        key = (node[alive] << _BITS) | flat[starts[alive] + depth - 1]
+        uniq, inv = np.unique(key, return_inverse=True)
+        new = n_nodes + np.arange(len(uniq))
+        node[alive] = new[inv]
+        keys.append(uniq)
+        children.append(new)
+        masses.append(np.bincount(inv, weights=prob[alive], minlength=len(uniq)))
+        ends = lengths[alive] == depth
+        terms.append(np.bincount(inv[ends], weights=prob[alive][ends], minlength=len(uniq)))
+        n_nodes += len(uniq)
+    edge_key, edge_child = np.concatenate(keys), np.concatenate(children)
+    parent = edge_key >> _BITS
+    n_edges = np.bincount(parent, minlength=n_nodes)
+    first_edge = np.cumsum(n_edges) - n_edges
+    root_child = np.full(size, -1, np.int64)
+    root_child[keys[0] & _MAX_ID] = children[0]
+    return _Trie(np.concatenate(masses), np.concatenate(terms), edge_key, edge_child, first_edge, n_edges,
+                 root_child, han)
+
+
+class WordPrefixModel:
+    """jieba's word unigram model as a character model.
+
+    ``P(next character | text so far)`` sums over every segmentation of the text into dictionary words
+    and over every word the last, unfinished one may still become (the forward algorithm over a trie).
+    So a character already earns the mass of every word it may begin, and a reading is not ranked
+    only when its words are complete. Characters that are not Han are tokens of their own, with their share
+    of the tokens of the running text the character model learnt from (``token_logprob``).
+
+    A state is ``(nodes, weights)``: the trie node of each word that may still be open (the root, 0,
+    for a word boundary) and its forward weight, scaled so the text so far has probability 1.
+    """
+
+    START = ((0,), (1.0,))
+
+    def __init__(self, token_logprob: np.ndarray, canonical: str = "t2s") -> None:
+        self.trie = _dictionary_trie(canonical)
+        trie = self.trie
+        tokens = np.where(trie.han, 0.0, np.exp(token_logprob))
+        tokens[SEPARATOR] = tokens[UNKNOWN] = 0.0
+        p_han = max(1.0 - float(tokens.sum()), 0.5)
+        tokens *= (1.0 - p_han) / tokens.sum() if tokens.sum() else 0.0
+        self.tokens = tokens
+        #: id -> probability that the next token starts with it (from the root)
+        self.root = tokens.copy()
+        has = trie.root_child >= 0
+        self.root[has] = p_han * trie.mass[trie.root_child[has]]
+        self.p_han = p_han
+
+    def probs(self, state: tuple, candidates: np.ndarray) -> np.ndarray:
+        """Probability of each candidate id after ``state``."""
+        nodes, weights = state
+        trie = self.trie
+        if len(nodes) == 1:
+            return weights[0] * self.root[candidates.astype(np.int64)]
+        dense = weights[0] * self.root
+        for v, a in zip(nodes[1:], weights[1:]):
+            lo = trie.first_edge[v]
+            hi = lo + trie.n_edges[v]
+            dense[trie.edge_key[lo:hi] & _MAX_ID] += a * self.p_han * trie.mass[trie.edge_child[lo:hi]]
+        return dense[candidates.astype(np.int64)]
+
+    def advance(self, state: tuple, cid: int) -> tuple[tuple, float]:
+        """The state after character id ``cid``, and the character's log probability."""
+        nodes, weights = state
+        trie = self.trie
+        if not trie.han[cid]:
+            p = weights[0] * self.tokens[cid]
+            return (self.START if p > 0 else state), (math.log(p) if p > 0 else -50.0)
+        new_nodes, new_weights, boundary, total = [0], [0.0], 0.0, 0.0
+        for v, a in zip(nodes, weights):
+            if v == 0:
+                child = int(trie.root_child[cid])
+            else:
+                key = (v << _BITS) | cid
+                lo = int(trie.first_edge[v])
+                hi = lo + int(trie.n_edges[v])
+                j = lo + int(np.searchsorted(trie.edge_key[lo:hi], key))
+                child = int(trie.edge_child[j]) if j < hi and trie.edge_key[j] == key else -1
+            if child < 0:
+                continue
+            boundary += a * trie.term[child]
+            total += a * trie.mass[child]
+            if trie.n_edges[child]:
+                new_nodes.append(child)
+                new_weights.append(a)
+        boundary *= self.p_han
+        total *= self.p_han
+        if total <= 0:
+            return self.START, -50.0
+        new_weights[0] = boundary
+        return (tuple(new_nodes), tuple(w / total for w in new_weights)), math.log(total)
+
+
+def token_logprob(model: CharNgramModel, chars_per_word: float = 1.6) -> np.ndarray:
+    """:func:`token_costs` as a vector over ids (every id not seen gets the unseen cost)."""
+    costs, unseen = token_costs(model, chars_per_word)
+    out = np.full(int(model.cp2id_.max()) + 1, unseen)
+    for ch, cost in costs.items():
+        out[model.id_of(ch)] = cost
+    return out

@@ -8,13 +8,17 @@ The repair is analysis by synthesis. A beam search proposes the original charact
 and each proposal must reproduce, byte for byte, what the damage model would have printed: the
 garbage character made of its trail byte and the next character's lead byte, or nothing for a pair
 CP936 leaves unassigned, or ``?`` for a lost byte. Characters whose bytes are visible are fixed by
-that constraint; only lost bytes are open, and a character language model
-(:class:`~kefu_corpus.text.charlm.CharNgramModel`), a word lattice over jieba's dictionary
-(:meth:`~kefu_corpus.text.charlm.WordModel.extend`, scored as the search goes, so it ranks and prunes
-states, not only the finished readings) and the document's script choose among them. Two states
-merge only when they agree on everything either model can still see. The search ends where the
-decoder got back in step, a few characters of the clean text that follows are scored too, and a
-reading is accepted only when it is far more probable than the text as it stands.
+that constraint; only lost bytes are open. A character model chooses among them: the character
+n-grams of the corpus's clean text (:class:`~kefu_corpus.text.charlm.CharNgramModel`) backing off,
+where the text has not seen enough of a context, to jieba's word unigram model read as a character
+model (:class:`~kefu_corpus.text.charlm.WordPrefixModel`), which credits a character for the words
+it may begin. It is one distribution over the next character, so readings of different lengths
+compare fairly; a prior from the document's script weighs in too. Every state is scored as the
+search goes, two states merge only when they agree on everything either model can still see, and a
+state keeps more of the children that end the run than of those that go on, since those cost no
+further search. The search ends where the decoder got back in step; readings that end at the same
+place are compared with a few characters of the clean text that follows, and a reading is accepted
+only when it is far more probable than the text as it stands.
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from kefu_corpus.text import cp936
-from kefu_corpus.text.charlm import CharNgramModel, dictionary_unigram, token_costs, word_model
+from kefu_corpus.text.charlm import CharNgramModel, WordPrefixModel, dictionary_unigram, token_logprob
 from kefu_corpus.text.convert import char_mapping
 from kefu_corpus.text.offsets import OffsetMap, OffsetMapBuilder
 
@@ -69,9 +73,11 @@ class RepairParams:
 
     beam: int = 64
     per_state: int = 32  # children each state may pass on to the beam
+    per_state_done: int = 128  # more children that end the run each state may pass on
+    finals: int = 64  # finished readings, per place they end, scored with the text after the run
     max_dropped: int = 3  # consecutive unassigned pairs the search assumes at one place
     min_gain: float = 6.0  # nats a reading must beat the unrepaired text by
-    word_weight: float = 0.6  # weight of the word model when readings are compared
+    word_weight: float = 1.0  # share of the word model in what the character n-grams back off to (0 to 1)
     max_run: int = 2000  # characters of damage one run may span
 
 
@@ -99,7 +105,7 @@ def build_model(clean_texts: Iterable[str], order: int = 4) -> CharNgramModel:
     that backs off to character frequencies from jieba's dictionary.
 
     The running text teaches punctuation and how sentences join; words and idioms the text never
-    shows are left to the word model (:class:`~kefu_corpus.text.charlm.WordModel`).
+    shows are left to the word model (:class:`~kefu_corpus.text.charlm.WordPrefixModel`).
     """
     return CharNgramModel(order=order).fit(((t, 1.0) for t in clean_texts if t), base=dictionary_unigram())
 
@@ -114,11 +120,10 @@ class _State:
     chars: tuple = field(compare=False)  # original characters, as a cons list (char, rest)
     dropped: int = field(compare=False)  # consecutive unassigned pairs so far
     done: bool = field(compare=False, default=False)
-    char_score: float = field(compare=False, default=0.0)  # the character model's share of the score
-    lattice: tuple = field(compare=False, default=("", (0.0,)))  # the word lattice's state
+    words: tuple = field(compare=False, default=WordPrefixModel.START)  # the word model's state
 
     def key(self):
-        return (self.i, self.pending, self.fixed, self.hist, self.dropped, self.lattice[0])
+        return (self.i, self.pending, self.fixed, self.hist, self.dropped, self.words[0])
 
     def text(self) -> str:
         out, node = [], self.chars
@@ -134,8 +139,7 @@ class _Search:
     def __init__(self, model, prior: dict[str, float], params: RepairParams) -> None:
         self.model, self.params, self.table = model, params, cp936.table()
         self.order = model.order
-        self.words = word_model()
-        self.token_costs = token_costs(model)
+        self.words = WordPrefixModel(token_logprob(model))
         tbl = self.table
         self.assigned = np.zeros((256, 256), bool)
         self.cid = np.zeros((256, 256), np.uint64)
@@ -226,11 +230,17 @@ class _Search:
         trail = np.concatenate(parts_trail) if groups else np.zeros(0, np.int64)
         ids = np.concatenate([self.cid[lead, trail],
                               np.array([self.model.id_of(c) for c, *_ in singles], np.uint64)])
-        score = st.char_score + self.model.logprob(hist, ids)
+        score = st.score + self.step(hist, st.words, ids)
         score[: len(lead)] += self.prior[lead, trail]
-        k = min(per_state or self.params.per_state, len(score))
-        top = np.argpartition(-score, k - 1)[:k] if k < len(score) else np.arange(len(score))
+        top = _top(score, per_state or self.params.per_state)
         n_pairs = len(lead)
+        if self.params.per_state_done and groups:  # children that end the run cost no expansion: keep more
+            done_all = np.concatenate([np.concatenate([g[6] for g in groups]),
+                                       np.array([d for *_, d in singles], bool)])
+            idx = np.flatnonzero(done_all)
+            if len(idx):
+                extra = idx[_top(score[idx], self.params.per_state_done)]
+                top = np.union1d(top, extra)
         pairs, others = top[top < n_pairs], top[top >= n_pairs]
         out = []
         keep = self.order - 1
@@ -252,22 +262,48 @@ class _Search:
         return out
 
     def _child(self, st: _State, ch: str, i: int, pending: int, fixed: int, dropped: int, done: bool, id_: int,
-               char_score: float, keep: int) -> _State:
-        lattice = self.extend(st.lattice, ch)
-        return _State(char_score + self.params.word_weight * lattice[1][-1], i, pending, fixed,
-                      (st.hist + (id_,))[-keep:], (ch, st.chars), dropped, done, char_score, lattice)
+               score: float, keep: int) -> _State:
+        return _State(score, i, pending, fixed, (st.hist + (id_,))[-keep:], (ch, st.chars), dropped, done,
+                      self.words.advance(st.words, id_)[0])
+
+    # -- scoring -----------------------------------------------------------------------------
+    def step(self, hist: tuple, words: tuple, ids: np.ndarray) -> np.ndarray:
+        """Log probability of each candidate id as the next character: the character n-grams of the
+        corpus's text, backing off to the word model's distribution (in the share ``word_weight``;
+        the rest is the text's own character frequencies)."""
+        w = self.params.word_weight
+        if w <= 0:
+            return self.model.logprob(hist, ids)
+        lower = self.words.probs(words, ids)
+        if w < 1:
+            lower = w * lower + (1.0 - w) * self.model.unigram(ids)
+        return self.model.logprob(hist, ids, np.maximum(lower, 1e-300))
+
+    def start(self, left: str) -> tuple[tuple, tuple]:
+        """Both models' states after ``left`` (the clean text before a run)."""
+        hist = tuple(int(x) for x in self.model.ids(left[-(self.order - 1):]))
+        words = WordPrefixModel.START
+        for cid in self.model.ids(left[-WORD_CONTEXT:]).tolist():
+            words = self.words.advance(words, int(cid))[0]
+        return hist, words
+
+    def text_score(self, hist: tuple, words: tuple, text: str) -> float:
+        """Log score of ``text`` after the given states."""
+        total = 0.0
+        keep = self.order - 1
+        for cid in self.model.ids(text).tolist():
+            total += float(self.step(hist, words, np.array([cid], np.uint64))[0])
+            hist = (hist + (int(cid),))[-keep:] if keep else ()
+            words = self.words.advance(words, int(cid))[0]
+        return total
 
     # -- search ------------------------------------------------------------------------------
     def run(self, left: str, obs: str, first_mark: str) -> tuple[list[tuple[float, str, int, float]], int]:
-        """Readings of a run, best first, as (score, original characters, observed characters used,
-        character-model score), and how much of ``obs`` every score covers. The score adds the word
-        model's, weighted."""
+        """Readings of a run, best first, as (score, original characters, observed characters used),
+        and how much of ``obs`` every score covers."""
         masks = self.masks(obs)
-        hist0 = tuple(int(x) for x in self.model.ids(left[-(self.order - 1):]))
-        lattice = ("", (0.0,))
-        for ch in left[-WORD_CONTEXT:]:
-            lattice = self.extend(lattice, ch)
-        start = _State(0.0, 0, -1, -1, hist0, None, 0, lattice=(lattice[0], tuple(x - lattice[1][-1] for x in lattice[1])))
+        hist0, words0 = self.start(left)
+        start = _State(0.0, 0, -1, -1, hist0, None, 0, words=words0)
         leads = self.lost_leads
         first = [(leads, np.full(len(leads), cp936.TRIGGER_BYTE), np.zeros(len(leads), np.int64),
                   np.full(len(leads), -1), cp936.TRIGGER_LEAD[first_mark], 0, np.zeros(len(leads), bool))]
@@ -294,28 +330,26 @@ class _Search:
         if not finished:
             return [], 0
         end = min(len(obs), max(st.i for st in finished) + RIGHT_CONTEXT)
-        best: dict[tuple[str, int], tuple[float, float]] = {}  # (estimate with the lattice, character score)
-        for st in finished:
-            total = st.char_score + self.model.score(self.model.ids(obs[st.i:end]), st.hist)
+        best: dict[tuple[str, int], float] = {}
+        by_end: dict[int, list[_State]] = {}
+        for st in finished:  # readings are compared with the text after them only where they end alike
+            by_end.setdefault(st.i, []).append(st)
+        for st in (st for group in by_end.values() for st in heapq.nlargest(self.params.finals, group)):
+            total = st.score + self.text_score(st.hist, st.words, obs[st.i:end])
             key = (st.text(), st.i)
-            rank = (total + st.score - st.char_score, total)
-            best[key] = max(best.get(key, rank), rank)
-        shortlist = heapq.nlargest(self.params.beam, best.items(), key=lambda kv: kv[1])
-        finals = [(score + self.word_score(left, reading + obs[i:end]), reading, i, score)
-                  for (reading, i), (_rank, score) in shortlist]
-        return sorted(finals, reverse=True), end
-
-    def extend(self, lattice: tuple, ch: str) -> tuple:
-        return self.words.extend(lattice, ch, *self.token_costs) if self.params.word_weight else lattice
-
-    def word_score(self, left: str, text: str) -> float:
-        """The word model's share of a reading's score, with a little left context."""
-        if not self.params.word_weight:
-            return 0.0
-        return self.params.word_weight * self.words.score(left[-WORD_CONTEXT:] + text, *self.token_costs)
+            best[key] = max(best.get(key, total), total)
+        finals = [(score, reading, i) for (reading, i), score in best.items()]
+        return sorted(finals, reverse=True)[: self.params.beam], end
 
     def _prune(self, states: dict) -> list[_State]:
         return heapq.nlargest(self.params.beam, states.values())
+
+
+def _top(score: np.ndarray, k: int) -> np.ndarray:
+    """Indices of the ``k`` best scores (all of them when there are fewer)."""
+    if k >= len(score):
+        return np.arange(len(score))
+    return np.argpartition(-score, k - 1)[:k]
 
 
 def _keep(bucket: dict, st: _State) -> None:
@@ -397,10 +431,8 @@ def _best(search: _Search, left: str, obs: str, mark: str, text: str, s: int, pa
     readings, end = search.run(left, obs, mark)
     if not readings:
         return None
-    score, reading, used, _char_score = readings[0]
-    model = search.model
-    hist = tuple(int(x) for x in model.ids(left[-(model.order - 1):]))
-    as_is = model.score(model.ids(text[s: s + 2] + obs[:end]), hist) + search.word_score(left, text[s: s + 2] + obs[:end])
+    score, reading, used = readings[0]
+    as_is = search.text_score(*search.start(left), text[s: s + 2] + obs[:end])
     gain = score - as_is
     if gain < params.min_gain:
         return None
