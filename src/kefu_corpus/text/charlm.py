@@ -30,6 +30,7 @@ _BITS = 16
 _MAX_ID = (1 << _BITS) - 1
 SEPARATOR = 0  # id of a boundary; never predicted
 UNKNOWN = 1  # id of a character outside the vocabulary
+IMPOSSIBLE = -50.0  # log probability reported for a character a model gives no mass
 
 
 def _codes(text: str) -> np.ndarray:
@@ -134,15 +135,6 @@ class CharNgramModel:
         prob = self.unigram(cand) if lower is None else lower
         return np.log(_interpolate(self.orders_, history, cand, prob, self.order, self.discounts_))
 
-    def score(self, ids: Iterable[int], history: tuple[int, ...] = ()) -> float:
-        """Total log probability of a sequence of ids after ``history``."""
-        hist = list(history)
-        total = 0.0
-        for i in ids:
-            total += float(self.logprob(tuple(hist[-(self.order - 1):]), np.array([i], np.uint64))[0])
-            hist.append(int(i))
-        return total
-
 
 def _count(ids: np.ndarray, weight: np.ndarray, order: int) -> list[_Order]:
     """N-gram counts of orders 1 to ``order`` of an id sequence (``SEPARATOR`` ends a segment)."""
@@ -161,12 +153,15 @@ def _count(ids: np.ndarray, weight: np.ndarray, order: int) -> list[_Order]:
             key = (key << np.uint64(_BITS)) | window
         key, w = key[valid], weight[: m][valid]
         keys, inverse = np.unique(key, return_inverse=True)
-        counts = np.bincount(inverse, weights=w, minlength=len(keys))
-        ctx = keys >> np.uint64(_BITS)
-        ctx_keys, ctx_inv = np.unique(ctx, return_inverse=True)
-        orders.append(_Order(keys, counts, ctx_keys, np.bincount(ctx_inv, weights=counts, minlength=len(ctx_keys)),
-                             np.bincount(ctx_inv, minlength=len(ctx_keys)).astype(np.float64)))
+        orders.append(_order(keys, np.bincount(inverse, weights=w, minlength=len(keys))))
     return orders
+
+
+def _order(keys: np.ndarray, counts: np.ndarray) -> _Order:
+    """One level of the model from its sorted n-grams and their counts."""
+    ctx_keys, ctx_inv = np.unique(keys >> np.uint64(_BITS), return_inverse=True)
+    return _Order(keys, counts, ctx_keys, np.bincount(ctx_inv, weights=counts, minlength=len(ctx_keys)),
+                  np.bincount(ctx_inv, minlength=len(ctx_keys)).astype(np.float64))
 
 
 def _discount(counts: np.ndarray) -> float:
@@ -179,15 +174,11 @@ def _continuation(orders: list[_Order]) -> list[_Order]:
     """Kneser-Ney: every order but the highest counts, for each n-gram, the distinct characters seen
     before it rather than its occurrences."""
     out = []
-    for n, level in enumerate(orders[:-1], start=1):
+    for n in range(1, len(orders)):
         longer = orders[n].keys
         suffix = longer & np.uint64((1 << (_BITS * n)) - 1)
         keys, counts = np.unique(suffix, return_counts=True)
-        counts = counts.astype(np.float64)
-        ctx = keys >> np.uint64(_BITS)
-        ctx_keys, ctx_inv = np.unique(ctx, return_inverse=True)
-        out.append(_Order(keys, counts, ctx_keys, np.bincount(ctx_inv, weights=counts, minlength=len(ctx_keys)),
-                          np.bincount(ctx_inv, minlength=len(ctx_keys)).astype(np.float64)))
+        out.append(_order(keys, counts.astype(np.float64)))
     return out + [orders[-1]]
 
 
@@ -286,23 +277,6 @@ def dictionary_unigram(canonical: str = "t2s") -> np.ndarray:
     np.add.at(counts, ids, np.repeat(np.asarray(freqs), lengths))
     counts[UNKNOWN] = 1.0
     return counts / counts.sum()
-
-
-def token_costs(model: CharNgramModel, chars_per_word: float = 1.6) -> tuple[dict[str, float], float]:
-    """Log probabilities of non-Han characters as tokens of running text, from ``model``'s unigram
-    counts, taking Han text to average ``chars_per_word`` characters a word; and the cost of an unseen one."""
-    first = model.characters_
-    if not model.total_:
-        return {}, 0.0
-    inverse = np.zeros(int(model.cp2id_.max()) + 1, np.uint32)
-    known = np.flatnonzero(model.cp2id_ > UNKNOWN)
-    inverse[model.cp2id_[known]] = known
-    ids = (first.keys).astype(np.int64)
-    codes = inverse[ids]
-    han = ((codes >= 0x3400) & (codes <= 0x9FFF)) | ((codes >= 0xF900) & (codes <= 0xFAFF))
-    tokens = first.counts[han].sum() / chars_per_word + first.counts[~han].sum()
-    costs = {chr(c): math.log(n / tokens) for c, n in zip(codes[~han].tolist(), first.counts[~han].tolist()) if c}
-    return costs, math.log(0.5 / tokens)
 
 
 @dataclass(frozen=True)
@@ -414,7 +388,7 @@ class WordPrefixModel:
         trie = self.trie
         if not trie.han[cid]:
             p = weights[0] * self.tokens[cid]
-            return (self.START if p > 0 else state), (math.log(p) if p > 0 else -50.0)
+            return self.START, (math.log(p) if p > 0 else IMPOSSIBLE)
         new_nodes, new_weights, boundary, total = [0], [0.0], 0.0, 0.0
         for v, a in zip(nodes, weights):
             if v == 0:
@@ -435,15 +409,22 @@ class WordPrefixModel:
         boundary *= self.p_han
         total *= self.p_han
         if total <= 0:
-            return self.START, -50.0
+            return self.START, IMPOSSIBLE
         new_weights[0] = boundary
         return (tuple(new_nodes), tuple(w / total for w in new_weights)), math.log(total)
 
 
 def token_logprob(model: CharNgramModel, chars_per_word: float = 1.6) -> np.ndarray:
-    """:func:`token_costs` as a vector over ids (every id not seen gets the unseen cost)."""
-    costs, unseen = token_costs(model, chars_per_word)
-    out = np.full(int(model.cp2id_.max()) + 1, unseen)
-    for ch, cost in costs.items():
-        out[model.id_of(ch)] = cost
+    """Log probability (by id) of each character that is not Han as a token of running text, from
+    ``model``'s character counts, taking Han text to average ``chars_per_word`` characters a word;
+    characters the text never shows get half a count."""
+    out = np.zeros(model.vocab_size_)
+    if not model.total_:
+        return out
+    first = model.characters_
+    ids = first.keys.astype(np.int64)
+    han = han_ids(model.canonical)[ids]
+    tokens = first.counts[han].sum() / chars_per_word + first.counts[~han].sum()
+    out[:] = math.log(0.5 / tokens)
+    out[ids[~han]] = np.log(first.counts[~han] / tokens)
     return out

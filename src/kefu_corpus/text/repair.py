@@ -293,12 +293,12 @@ class _Search:
         keep = self.order - 1
         for cid in self.model.ids(text).tolist():
             total += float(self.step(hist, words, np.array([cid], np.uint64))[0])
-            hist = (hist + (int(cid),))[-keep:] if keep else ()
+            hist = (hist + (int(cid),))[-keep:]
             words = self.words.advance(words, int(cid))[0]
         return total
 
     # -- search ------------------------------------------------------------------------------
-    def run(self, left: str, obs: str, first_mark: str) -> tuple[list[tuple[float, str, int, float]], int]:
+    def run(self, left: str, obs: str, first_mark: str) -> tuple[list[tuple[float, str, int]], int]:
         """Readings of a run, best first, as (score, original characters, observed characters used),
         and how much of ``obs`` every score covers."""
         masks = self.masks(obs)
