@@ -307,8 +307,8 @@ def _dictionary_trie(canonical: str = "t2s", max_word: int = 8, floor: float = 0
     starts = np.cumsum(lengths) - lengths
     all_han = np.logical_and.reduceat(han[flat], starts) if len(words) else np.zeros(0, bool)
     singles = np.flatnonzero(han)
+    flat = np.concatenate([flat[np.repeat(all_han, lengths)], singles])
     lengths = np.concatenate([lengths[all_han], np.ones(len(singles), np.int64)])
-    flat = np.concatenate([flat[np.repeat(all_han, np.diff(np.append(starts, len(flat))))], singles])
     freq = np.concatenate([np.fromiter((f for _, f in words), np.float64, len(words))[all_han],
                            np.full(len(singles), floor)])
     prob = freq / freq.sum()
