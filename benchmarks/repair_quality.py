@@ -137,6 +137,33 @@ def _correct(truth: str, got: str) -> list[bool]:
     return ok
 
 
+def _exact_repairs(truth: str, result) -> list[tuple[float, bool]]:
+    """``(confidence, exact)`` for each repair in ``result``: exact when every character it wrote is
+    in a block of ``truth`` that the repaired text reproduces."""
+    ok = _correct(result.text, truth)  # for each character of the repaired text
+    out, shift = [], 0
+    for r in result.repairs:
+        lo = r.start + shift
+        out.append((r.confidence, all(ok[lo: lo + len(r.repaired)])))
+        shift += len(r.repaired) - (r.end - r.start)
+    return out
+
+
+CONFIDENCE_BINS = (0.99, 0.9, 0.5, 0.0)
+
+
+def calibration(pairs: list[tuple[float, bool]]) -> str:
+    """Repairs and the share of them that are exact, by confidence."""
+    parts, upper = [], None
+    for lower in CONFIDENCE_BINS:
+        hits = [exact for conf, exact in pairs if conf >= lower and (upper is None or conf < upper)]
+        label = f">= {lower}" if upper is None else f"{lower}-{upper}"
+        if hits:
+            parts.append(f"{label}: {sum(hits)}/{len(hits)} exact")
+        upper = lower
+    return "; ".join(parts)
+
+
 def _runs(indices: list[int]) -> list[tuple[int, int]]:
     runs: list[tuple[int, int]] = []
     for i in indices:
@@ -175,10 +202,13 @@ def recovery_on_corpus(path: Path, train_chars: list[int], test_docs: int,
         started = time.perf_counter()
         model = build_model(train)
         restored = total = runs = exact = 0
+        confidence: list[tuple[float, bool]] = []
         for original in tests.values():
             truth = "".join(cp936.fold(ch) for ch in original)
             bad = cp936.damaged_chars(original)
-            ok = _correct(truth, repair(cp936.damage(original), model, params).text)
+            result = repair(cp936.damage(original), model, params)
+            confidence += _exact_repairs(truth, result)
+            ok = _correct(truth, result.text)
             restored += sum(1 for i in bad if ok[i])
             total += len(bad)
             for lo, hi in _runs(bad):
@@ -186,7 +216,7 @@ def recovery_on_corpus(path: Path, train_chars: list[int], test_docs: int,
                 exact += all(ok[lo:hi])
         rows.append({"train_chars": used, "docs": len(tests), "runs": runs, "runs_exact": exact,
                      "damaged_chars": total, "restored": restored, "accuracy": restored / total if total else 1.0,
-                     "seconds": time.perf_counter() - started})
+                     "seconds": time.perf_counter() - started, "calibration": calibration(confidence)})
     return rows
 
 
@@ -258,6 +288,7 @@ def main() -> None:
             print(f"  model from {r['train_chars']:,} characters: {r['runs']} runs, {r['damaged_chars']} damaged "
                   f"characters: {r['restored']} restored = {r['accuracy']:.1%}; {r['runs_exact']}/{r['runs']} runs "
                   f"exact; {r['seconds']:.1f} s")
+            print(f"    repairs by confidence: {r['calibration']}")
     rows = [false_repairs(seeds.values(), "clean seeds"),
             false_repairs((with_legit_marks(t) for t in seeds.values()), "clean seeds with legit ?? and ?!")]
     if not args.skip_corpus and args.corpus.exists():
@@ -268,7 +299,7 @@ def main() -> None:
     for r in rows:
         print(f"  {r['label']}: {r['docs']} docs, {r['mb']:.2f} MB, {r['sites']} possible sites, "
               f"{r['changed_chars']} characters changed ({r['changed_per_mb']:.2f}/MB), "
-              f"{r['mb_per_s']:.1f} MB/s")
+              f"{r['mb_per_s']:.3g} MB/s" + (f", {r['seconds'] / r['sites']:.2f} s per site" if r["sites"] else ""))
 
 
 if __name__ == "__main__":

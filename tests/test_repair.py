@@ -19,7 +19,8 @@ from kefu_corpus.text.offsets import OffsetMap
 from kefu_corpus.text.charlm import (CharNgramModel, WordPrefixModel, dictionary_unigram, dictionary_words,
                                      jieba_dictionary, token_logprob, vocabulary)
 from kefu_corpus.text.convert import char_mapping
-from kefu_corpus.text.repair import build_model, clean_text, find_sites, repair
+from kefu_corpus.text.repair import (RepairParams, _Search, build_model, clean_text, find_sites, repair,
+                                     script_prior)
 from kefu_corpus.text.script import detect_script
 
 # The two runs the damage study quotes, as the original reads and as the damage left it.
@@ -183,13 +184,43 @@ def test_legitimate_question_and_exclamation_marks_are_left_alone(corpus_model, 
     assert result.offsets.is_identity()
 
 
+def _emphatic(text: str) -> str:
+    """``text`` with ``??`` and ``?!`` for the full stops between sentences."""
+    return re.sub(r"。(?=[\u4e00-\u9fff])", lambda m: "??" if m.start() % 2 else "?!", text)
+
+
 @pytest.mark.parametrize("seed", ["000", "002"])
 def test_clean_seeds_with_emphatic_marks_are_left_alone(corpus_model, seed):
     text = seed_text(seed)[:1500]  # the benchmark runs every clean seed whole
-    marked = re.sub(r"。(?=[\u4e00-\u9fff])", lambda m: "??" if m.start() % 2 else "?!", text)
+    marked = _emphatic(text)
     assert find_sites(marked)
     result = repair(marked, corpus_model)
     assert result.text == marked, [(r.damaged, r.repaired) for r in result.repairs]
+
+
+def test_search_stops_once_every_reading_is_far_behind_the_text_as_it_is(corpus_model):
+    """After a legitimate mark, readings out of step fall further behind the clean text with every
+    character; the search stops at ``give_up`` nats rather than reading on to the end of the line."""
+    marked = _emphatic(seed_text("001")[:1500])
+    depth = {}
+    for give_up in (RepairParams().give_up, math.inf):
+        search = _Search(corpus_model, script_prior(clean_text(marked)), RepairParams(give_up=give_up))
+        expanded = []
+        children = search.children
+        search.children = lambda st, obs, masks: expanded.append(st) or children(st, obs, masks)
+        depth[give_up] = 0
+        for s in find_sites(marked):
+            end = marked.find("\n", s)
+            left, obs, mark = marked[max(0, s - 8): s], marked[s + 2: end if end >= 0 else None], marked[s + 1]
+            expanded.clear()
+            assert search.run(left, obs, mark) == ([], 0)  # no reading finishes: nothing to repair
+            best = {}
+            for st in expanded:
+                best[st.i] = max(best.get(st.i, -math.inf), st.score)
+            for i, score in best.items():  # every position the search went on from was still in reach
+                assert score >= search.text_score(*search.start(left), "?" + mark + obs[:i]) - give_up
+            depth[give_up] += max(best, default=0)
+    assert depth[RepairParams().give_up] < depth[math.inf]
 
 
 def test_text_without_sites_is_returned_as_is_without_a_model():

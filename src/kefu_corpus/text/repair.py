@@ -79,6 +79,7 @@ class RepairParams:
     min_gain: float = 6.0  # nats a reading must beat the unrepaired text by
     word_weight: float = 1.0  # share of the word model in what the character n-grams back off to (0 to 1)
     max_run: int = 2000  # characters of damage one run may span
+    give_up: float = 40.0  # nats behind the unrepaired text at which the search stops
 
 
 def find_sites(text: str) -> list[int]:
@@ -120,10 +121,20 @@ class _State:
     chars: tuple = field(compare=False)  # original characters, as a cons list (char, rest)
     dropped: int = field(compare=False)  # consecutive unassigned pairs so far
     done: bool = field(compare=False, default=False)
-    words: tuple = field(compare=False, default=WordPrefixModel.START)  # the word model's state
+    # the word model's state, kept as (parent's state, character id) until first needed: most children
+    # are pruned before they are expanded, so most never pay for it
+    words_from: tuple = field(compare=False, default=(WordPrefixModel.START, -1))
+    words_: tuple | None = field(compare=False, default=None)
 
     def key(self):
-        return (self.i, self.pending, self.fixed, self.hist, self.dropped, self.words[0])
+        parent, cid = self.words_from
+        return (self.i, self.pending, self.fixed, self.hist, self.dropped, parent[0], cid)
+
+    def words(self, model: WordPrefixModel) -> tuple:
+        """The word model's state after this state's characters."""
+        if self.words_ is None:
+            self.words_ = model.advance(*self.words_from)[0]
+        return self.words_
 
     def text(self) -> str:
         out, node = [], self.chars
@@ -230,7 +241,7 @@ class _Search:
         trail = np.concatenate(parts_trail) if groups else np.zeros(0, np.int64)
         ids = np.concatenate([self.cid[lead, trail],
                               np.array([self.model.id_of(c) for c, *_ in singles], np.uint64)])
-        score = st.score + self.step(hist, st.words, ids)
+        score = st.score + self.step(hist, st.words(self.words), ids)
         score[: len(lead)] += self.prior[lead, trail]
         top = _top(score, per_state or self.params.per_state)
         n_pairs = len(lead)
@@ -264,7 +275,7 @@ class _Search:
     def _child(self, st: _State, ch: str, i: int, pending: int, fixed: int, dropped: int, done: bool, id_: int,
                score: float, keep: int) -> _State:
         return _State(score, i, pending, fixed, (st.hist + (id_,))[-keep:], (ch, st.chars), dropped, done,
-                      self.words.advance(st.words, id_)[0])
+                      (st.words(self.words), id_))
 
     # -- scoring -----------------------------------------------------------------------------
     def step(self, hist: tuple, words: tuple, ids: np.ndarray) -> np.ndarray:
@@ -300,10 +311,15 @@ class _Search:
     # -- search ------------------------------------------------------------------------------
     def run(self, left: str, obs: str, first_mark: str) -> tuple[list[tuple[float, str, int]], int]:
         """Readings of a run, best first, as (score, original characters, observed characters used),
-        and how much of ``obs`` every score covers."""
+        and how much of ``obs`` every score covers.
+
+        The search stops once every open reading is ``give_up`` nats behind the unrepaired text of
+        the same span: read out of step, clean text (after a legitimate ``??``, or after the place a
+        run ended) never catches up."""
         masks = self.masks(obs)
         hist0, words0 = self.start(left)
-        start = _State(0.0, 0, -1, -1, hist0, None, 0, words=words0)
+        as_is = _Prefix(self, hist0, words0, "?" + first_mark, obs)
+        start = _State(0.0, 0, -1, -1, hist0, None, 0, words_=words0)
         leads = self.lost_leads
         first = [(leads, np.full(len(leads), cp936.TRIGGER_BYTE), np.zeros(len(leads), np.int64),
                   np.full(len(leads), -1), cp936.TRIGGER_LEAD[first_mark], 0, np.zeros(len(leads), bool))]
@@ -314,6 +330,8 @@ class _Search:
         while buckets:
             i = min(buckets)
             frontier = self._prune(buckets.pop(i))
+            if frontier[0].score < as_is.score(i) - self.params.give_up:
+                break  # readings that finished earlier still count
             for _ in range(self.params.max_dropped + 2):
                 same: dict = {}
                 for st in frontier:
@@ -335,7 +353,7 @@ class _Search:
         for st in finished:  # readings are compared with the text after them only where they end alike
             by_end.setdefault(st.i, []).append(st)
         for st in (st for group in by_end.values() for st in heapq.nlargest(self.params.finals, group)):
-            total = st.score + self.text_score(st.hist, st.words, obs[st.i:end])
+            total = st.score + self.text_score(st.hist, st.words(self.words), obs[st.i:end])
             key = (st.text(), st.i)
             best[key] = max(best.get(key, total), total)
         finals = [(score, reading, i) for (reading, i), score in best.items()]
@@ -343,6 +361,31 @@ class _Search:
 
     def _prune(self, states: dict) -> list[_State]:
         return heapq.nlargest(self.params.beam, states.values())
+
+
+class _Prefix:
+    """Scores of the unrepaired text over growing prefixes of a run, computed as far as asked."""
+
+    def __init__(self, search: _Search, hist: tuple, words: tuple, mark: str, obs: str) -> None:
+        self.search, self.obs = search, obs
+        self.hist, self.words = hist, words
+        self.scores = [search.text_score(hist, words, mark)]
+        for cid in search.model.ids(mark).tolist():
+            self._advance(cid)
+
+    def _advance(self, cid: int) -> None:
+        self.hist = (self.hist + (cid,))[-(self.search.order - 1):]
+        self.words = self.search.words.advance(self.words, cid)[0]
+
+    def score(self, i: int) -> float:
+        """Score of the mark and the first ``i`` observed characters."""
+        i = min(i, len(self.obs))
+        while len(self.scores) <= i:
+            cid = int(self.search.model.ids(self.obs[len(self.scores) - 1])[0])
+            step = float(self.search.step(self.hist, self.words, np.array([cid], np.uint64))[0])
+            self.scores.append(self.scores[-1] + step)
+            self._advance(cid)
+        return self.scores[i]
 
 
 def _top(score: np.ndarray, k: int) -> np.ndarray:
