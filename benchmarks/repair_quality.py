@@ -12,12 +12,12 @@ The same measure on a corpus: documents spread over ../shared/bench/tw_laws.json
 Traditional text) are damaged the same way and repaired with a model trained, as the pipeline trains
 it, on the clean text of other documents of the same corpus, for several amounts of that text;
 training and test documents never overlap. It shows how recovery grows with the clean text a corpus
-supplies.
+supplies, and, for each amount, how many repairs are exact at each level of their ``confidence``.
 
 False repairs: the repair runs over every document of ../shared/bench/tw_laws.jsonl.gz and the clean
 seeds (neither has a possible site), and over the clean seeds and a sample of tw_laws with
 legitimate ``??`` and ``?!`` written in after sentences (the sequences a damaged run starts with).
-Every changed character counts.
+Every changed character counts; where there are sites, the seconds each one costs are printed too.
 
     python benchmarks/repair_quality.py [--corpus PATH] [--skip-corpus] [--train-chars 100000,1000000,5000000]
                                         [--test-docs 40] [--legit-chars 20000]
