@@ -300,13 +300,7 @@ class _Search:
 
     def text_score(self, hist: tuple, words: tuple, text: str) -> float:
         """Log score of ``text`` after the given states."""
-        total = 0.0
-        keep = self.order - 1
-        for cid in self.model.ids(text).tolist():
-            total += float(self.step(hist, words, np.array([cid], np.uint64))[0])
-            hist = (hist + (int(cid),))[-keep:]
-            words = self.words.advance(words, int(cid))[0]
-        return total
+        return _Prefix(self, hist, words, text).score(len(text))
 
     # -- search ------------------------------------------------------------------------------
     def run(self, left: str, obs: str, first_mark: str) -> tuple[list[tuple[float, str, int]], int]:
@@ -318,7 +312,7 @@ class _Search:
         run ended) never catches up."""
         masks = self.masks(obs)
         hist0, words0 = self.start(left)
-        as_is = _Prefix(self, hist0, words0, "?" + first_mark, obs)
+        as_is = _Prefix(self, hist0, words0, "?" + first_mark + obs)  # the run as it stands
         start = _State(0.0, 0, -1, -1, hist0, None, 0, words_=words0)
         leads = self.lost_leads
         first = [(leads, np.full(len(leads), cp936.TRIGGER_BYTE), np.zeros(len(leads), np.int64),
@@ -330,7 +324,7 @@ class _Search:
         while buckets:
             i = min(buckets)
             frontier = self._prune(buckets.pop(i))
-            if frontier[0].score < as_is.score(i) - self.params.give_up:
+            if frontier[0].score < as_is.score(2 + i) - self.params.give_up:
                 break  # readings that finished earlier still count
             for _ in range(self.params.max_dropped + 2):
                 same: dict = {}
@@ -364,28 +358,23 @@ class _Search:
 
 
 class _Prefix:
-    """Scores of the unrepaired text over growing prefixes of a run, computed as far as asked."""
+    """Scores of growing prefixes of ``text`` after the given states, computed as far as asked."""
 
-    def __init__(self, search: _Search, hist: tuple, words: tuple, mark: str, obs: str) -> None:
-        self.search, self.obs = search, obs
+    def __init__(self, search: _Search, hist: tuple, words: tuple, text: str) -> None:
+        self.search, self.ids = search, search.model.ids(text).tolist()
         self.hist, self.words = hist, words
-        self.scores = [search.text_score(hist, words, mark)]
-        for cid in search.model.ids(mark).tolist():
-            self._advance(cid)
+        self.scores = [0.0]
 
-    def _advance(self, cid: int) -> None:
-        self.hist = (self.hist + (cid,))[-(self.search.order - 1):]
-        self.words = self.search.words.advance(self.words, cid)[0]
-
-    def score(self, i: int) -> float:
-        """Score of the mark and the first ``i`` observed characters."""
-        i = min(i, len(self.obs))
-        while len(self.scores) <= i:
-            cid = int(self.search.model.ids(self.obs[len(self.scores) - 1])[0])
-            step = float(self.search.step(self.hist, self.words, np.array([cid], np.uint64))[0])
+    def score(self, n: int) -> float:
+        """Log score of the first ``n`` characters."""
+        search, keep = self.search, self.search.order - 1
+        while len(self.scores) <= min(n, len(self.ids)):
+            cid = self.ids[len(self.scores) - 1]
+            step = float(search.step(self.hist, self.words, np.array([cid], np.uint64))[0])
             self.scores.append(self.scores[-1] + step)
-            self._advance(cid)
-        return self.scores[i]
+            self.hist = (self.hist + (cid,))[-keep:]
+            self.words = search.words.advance(self.words, cid)[0]
+        return self.scores[min(n, len(self.ids))]
 
 
 def _top(score: np.ndarray, k: int) -> np.ndarray:
