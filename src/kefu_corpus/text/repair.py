@@ -9,7 +9,8 @@ and each proposal must reproduce, byte for byte, what the damage model would hav
 garbage character made of its trail byte and the next character's lead byte, or nothing for a pair
 CP936 leaves unassigned, or ``?`` for a lost byte. Characters whose bytes are visible are fixed by
 that constraint; only lost bytes are open. A character model chooses among them: the character
-n-grams of the corpus's clean text (:class:`~kefu_corpus.text.charlm.CharNgramModel`) backing off,
+n-grams of the corpus's clean text (:class:`~kefu_corpus.text.charlm.CharNgramModel`), pooled with a
+reference text of general Chinese where that helps (:mod:`kefu_corpus.text.reference`), backing off,
 where the text has not seen enough of a context, to jieba's word unigram model read as a character
 model (:class:`~kefu_corpus.text.charlm.WordPrefixModel`), which credits a character for the words
 it may begin. It is one distribution over the next character, so readings of different lengths
@@ -35,6 +36,7 @@ from kefu_corpus.text import cp936
 from kefu_corpus.text.charlm import CharNgramModel, WordPrefixModel, dictionary_unigram, token_logprob
 from kefu_corpus.text.convert import char_mapping
 from kefu_corpus.text.offsets import OffsetMap, OffsetMapBuilder
+from kefu_corpus.text.reference import choose_reference, reference_text
 
 METHOD = "cp936-realign"
 #: Where a damaged run may start: the lost byte, then the mark the straddling pair shows as.
@@ -101,14 +103,21 @@ def clean_text(text: str) -> str:
     return "\n".join(p for p in parts if p)
 
 
-def build_model(clean_texts: Iterable[str], order: int = 4) -> CharNgramModel:
-    """A repair model: a character model of running text (for example the corpus's clean passages)
-    that backs off to character frequencies from jieba's dictionary.
+def build_model(clean_texts: Iterable[str], order: int = 4, reference: bool | None = None) -> CharNgramModel:
+    """A repair model: a character model of running text (the corpus's clean passages, and the general
+    Chinese of :mod:`~kefu_corpus.text.reference` if ``reference``) that backs off to character
+    frequencies from jieba's dictionary. ``reference=None`` uses the reference text when it makes
+    held-out text of the corpus more probable (:func:`~kefu_corpus.text.reference.choose_reference`).
 
     The running text teaches punctuation and how sentences join; words and idioms the text never
-    shows are left to the word model (:class:`~kefu_corpus.text.charlm.WordPrefixModel`).
+    shows are left to the word model (:class:`~kefu_corpus.text.charlm.WordPrefixModel`). The corpus
+    and the reference text count alike: Kneser-Ney discounts assume whole counts.
     """
-    return CharNgramModel(order=order).fit(((t, 1.0) for t in clean_texts if t), base=dictionary_unigram())
+    texts = [t for t in clean_texts if t]
+    if reference is None:
+        reference, _ = choose_reference(texts, "auto", order)
+    segments = [(t, 1.0) for t in texts] + ([(reference_text(), 1.0)] if reference else [])
+    return CharNgramModel(order=order).fit(segments, base=dictionary_unigram())
 
 
 @dataclass(order=True)
@@ -414,7 +423,8 @@ def repair(text: str, model: CharNgramModel | None = None, params: RepairParams 
     text
         Decoded text, possibly damaged.
     model
-        A repair model (:func:`build_model`); by default one is built from ``text``'s own clean part.
+        A repair model (:func:`build_model`); by default one is built from ``text``'s own clean part
+        (and the reference text, when the held-out test of :func:`build_model` says so).
     params
         Search and acceptance settings.
 
