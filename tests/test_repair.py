@@ -66,9 +66,15 @@ def test_quoted_runs_are_repaired(corpus_model, original, damaged):
     assert result.offsets.source_span(i, i + len(fix.repaired)) == (fix.start, fix.end)
 
 
-def test_repairs_recover_most_of_003(corpus_model):
+@pytest.fixture(scope="module")
+def repaired_003(corpus_model):
+    """Seed 003 repaired with the seeds' model (one search, shared by the tests that read it)."""
+    return repair(seed_text("003"), corpus_model)
+
+
+def test_repairs_recover_most_of_003(repaired_003):
     text = seed_text("003")
-    result = repair(text, corpus_model)
+    result = repaired_003
     starts = {r.start for r in result.repairs}
     assert len(starts & set(RUNS_003)) >= 14
     assert result.text.count("?") < text.count("?") - 25
@@ -84,15 +90,14 @@ def test_repairs_recover_most_of_003(corpus_model):
     assert rebuilt == result.text
 
 
-def test_a_run_ending_inside_a_word_is_read_with_that_word(corpus_model):
+def test_a_run_ending_inside_a_word_is_read_with_that_word(repaired_003):
     # run 64 of 003 ends with 舉, whose word 舉辦 closes right of the run: the word model credits 舉 for
     # the words it may begin, and readings that end the run are compared with the text after them
-    result = repair(seed_text("003"), corpus_model)
-    assert "智慧未來。客服節的勝利舉辦,不僅" in result.text
+    assert "智慧未來。客服節的勝利舉辦,不僅" in repaired_003.text
 
 
-def test_every_run_of_003_is_repaired(corpus_model):
-    starts = {r.start for r in repair(seed_text("003"), corpus_model).repairs}
+def test_every_run_of_003_is_repaired(repaired_003):
+    starts = {r.start for r in repaired_003.repairs}
     assert set(RUNS_003) <= starts
 
 
@@ -100,8 +105,8 @@ def test_every_run_of_003_is_repaired(corpus_model):
     "商品的規模化生產銷售",  # two dropped pairs hide 生, and 模's first byte is lost
     "不再單一地圍繞家電進行",  # 圍繞 lost a byte to a dropped pair; the garbage also fits 嘆
 ])
-def test_runs_of_003_the_corpus_alone_cannot_teach_are_read_with_general_chinese(corpus_model, reading):
-    assert reading in repair(seed_text("003"), corpus_model).text
+def test_runs_of_003_the_corpus_alone_cannot_teach_are_read_with_general_chinese(repaired_003, reading):
+    assert reading in repaired_003.text
 
 
 def test_the_model_reads_full_width_forms_as_their_ascii_characters():
