@@ -47,7 +47,8 @@ log = logging.getLogger(__name__)
 STAGES = ("ingest", "normalise", "dedup", "segment", "trends", "topics")
 #: Distributions whose versions every manifest records.
 RECORDED_LIBRARIES = ("pyarrow", "charset-normalizer", "typer", "rich", "tomli-w", "opencc", "jieba", "numpy",
-                      "scipy", "rensa", "xxhash", "rjieba", "stopwordsiso", "gensim", "scikit-learn", "igraph", "snownlp")
+                      "scipy", "rensa", "xxhash", "rjieba", "stopwordsiso", "gensim", "scikit-learn", "igraph",
+                      "snownlp")
 
 
 class Progress(Protocol):

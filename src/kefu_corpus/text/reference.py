@@ -100,7 +100,8 @@ def reference_helps(clean_texts: Sequence[str], order: int = 4) -> ReferenceTest
     return ReferenceTest(n_held, *entropy)
 
 
-def choose_reference(clean_texts: Sequence[str], mode: str = "auto", order: int = 4) -> tuple[bool, ReferenceTest | None]:
+def choose_reference(clean_texts: Sequence[str], mode: str = "auto",
+                     order: int = 4) -> tuple[bool, ReferenceTest | None]:
     """Whether a repair model of ``clean_texts`` uses the reference text, and the test that decided
     (None unless ``mode`` is ``"auto"``)."""
     if mode not in MODES:
