@@ -102,13 +102,7 @@ def loss_classes(text: str) -> dict[int, str]:
 def model_for(texts: list[str], reference: str):
     """A repair model as the pipeline builds it, and a note of what the reference test found."""
     use, test = choose_reference(texts, reference)
-    if test is None:
-        note = "reference " + ("always" if use else "never")
-    elif test.alone is None:
-        note = f"reference used ({test.held_out_chars} characters held out: too few to test)"
-    else:
-        note = (f"reference {'used' if use else 'not used'}: held-out cross-entropy {test.with_reference:.2f} "
-                f"with it, {test.alone:.2f} without (nats/character)")
+    note = f"reference {reference}" if test is None else f"reference {'used' if use else 'not used'}: {test.describe()}"
     return build_model(texts, reference=use), note
 
 

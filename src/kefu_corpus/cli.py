@@ -382,7 +382,8 @@ def repair(file: Path = typer.Argument(..., help="A text file in any common enco
         err_console.print(f"{file}: {len(result.repairs)} run(s) repaired of {sites} possible site(s)", markup=False)
         if sites:
             err_console.print(f"  model: {sum(map(len, texts)):,} characters of clean text"
-                              + (" and the reference text" if use_reference else "") + _reference_reason(test),
+                              + (" and the reference text" if use_reference else "")
+                              + (f" ({test.describe()})" if test else ""),
                               markup=False)
         for r in result.repairs:
             err_console.print(f"  {r.start}-{r.end}: {r.damaged!r} -> {r.repaired!r} "
@@ -392,15 +393,6 @@ def repair(file: Path = typer.Argument(..., help="A text file in any common enco
                                        "reference_test": asdict(test) if test else None, "repairs": [
                 {"start": r.start, "end": r.end, "damaged": r.damaged, "repaired": r.repaired,
                  "confidence": r.confidence, "gain": r.gain, "method": r.method} for r in result.repairs]})
-
-
-def _reference_reason(test) -> str:
-    if test is None:
-        return ""
-    if test.alone is None:
-        return f" (too little text, {test.held_out_chars} characters held out, to go without it)"
-    return (f" (held-out cross-entropy {test.with_reference:.2f} nats/character with it, "
-            f"{test.alone:.2f} without)")
 
 
 def _read_texts(paths: List[Path]) -> list[str]:

@@ -80,6 +80,12 @@ class ReferenceTest:
         """Use the reference: it lowers the cross-entropy, or there is too little text to tell."""
         return self.alone is None or self.with_reference < self.alone
 
+    def describe(self) -> str:
+        if self.alone is None:
+            return f"too little text to test ({self.held_out_chars} characters held out)"
+        return (f"held-out cross-entropy {self.with_reference:.2f} nats/character with the reference, "
+                f"{self.alone:.2f} without")
+
 
 def reference_helps(clean_texts: Sequence[str], order: int = 4) -> ReferenceTest:
     """Compare character models of the corpus with and without the reference text on held-out blocks
