@@ -109,6 +109,30 @@ def test_runs_of_003_the_corpus_alone_cannot_teach_are_read_with_general_chinese
     assert reading in repaired_003.text
 
 
+def test_a_dropped_pair_is_not_crowded_out_by_states_that_must_drop_again(repaired_003):
+    # run 2734 reads ...為所展現: the pair of 所's trail byte and 展's lead byte is unassigned and was
+    # dropped, and 斯 fits the visible bytes alone. States that must drop yet another pair look more
+    # probable than 所展 at that place, since their last byte is free; they are pruned apart
+    (fix,) = [r for r in repaired_003.repairs if r.start == 2734]
+    assert fix.repaired.endswith("為所展現")
+
+
+def test_confidence_counts_readings_merged_into_the_best_one(corpus_model, repaired_003):
+    # run 1102 closes the quote “商海”: 海 lost its first byte, and 。, which also ends in A3, fits the
+    # garbage as well. The two readings merge once their last characters agree, so only one of them
+    # is finished; the confidence must still count the other: it is at most the share of the best
+    # reading against that one alone
+    (fix,) = [r for r in repaired_003.repairs if r.start == 1102]
+    search = _Search(corpus_model, script_prior(clean_text(seed_text("003"))), RepairParams())
+    at = repaired_003.text.index(fix.repaired)
+    state = search.start(repaired_003.text[:at])
+    right = seed_text("003")[fix.end: fix.end + 4]
+    scores = sorted(search.text_score(*state, ch + fix.repaired[1:] + right) for ch in "海。")
+    share = 1 / (1 + math.exp(scores[0] - scores[1]))
+    assert share < 0.9  # a near tie: neither reading is certain
+    assert fix.confidence <= share + 1e-3
+
+
 def test_the_model_reads_full_width_forms_as_their_ascii_characters():
     # the damage folded every full-width form (003 has "," for "，"); the model must not tell them apart
     vocab = vocabulary("t2s")
@@ -300,7 +324,7 @@ def test_search_stops_once_every_reading_is_far_behind_the_text_as_it_is(corpus_
             end = marked.find("\n", s)
             left, obs, mark = marked[max(0, s - 8): s], marked[s + 2: end if end >= 0 else None], marked[s + 1]
             expanded.clear()
-            assert search.run(left, obs, mark) == ([], 0)  # no reading finishes: nothing to repair
+            assert search.run(left, obs, mark) == ([], 0, -math.inf)  # no reading finishes: nothing to repair
             best = {}
             for st in expanded:
                 best[st.i] = max(best.get(st.i, -math.inf), st.score)
@@ -419,6 +443,8 @@ def test_kefu_repair_fixes_003_and_reports_every_repair(tmp_path):
     text = path.read_text(encoding="utf-8")
     assert all(text[r["start"]:r["end"]] == r["damaged"] for r in data["repairs"])
     assert "run(s) repaired" in result.stderr
+    doubtful = sum(r["confidence"] < 0.9 for r in data["repairs"])
+    assert doubtful and f"{doubtful} repair(s) with confidence under 0.9: worth a look by hand" in result.stderr
     # the seeds are too small a corpus to stand alone: the held-out test chose the reference text
     assert data["reference"] is True and data["reference_test"]["with_reference"] < data["reference_test"]["alone"]
     assert "and the reference text" in result.stderr

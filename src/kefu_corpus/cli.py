@@ -357,7 +357,7 @@ def repair(file: Path = typer.Argument(..., help="A text file in any common enco
 
     from kefu_corpus.text.decode import DecodeError, decode_bytes
     from kefu_corpus.text.reference import MODES, choose_reference
-    from kefu_corpus.text.repair import RepairParams, build_model, clean_text, find_sites
+    from kefu_corpus.text.repair import REVIEW_CONFIDENCE, RepairParams, build_model, clean_text, find_sites
     from kefu_corpus.text.repair import repair as repair_text
     from kefu_corpus.store import write_json_atomic
 
@@ -388,6 +388,10 @@ def repair(file: Path = typer.Argument(..., help="A text file in any common enco
         for r in result.repairs:
             err_console.print(f"  {r.start}-{r.end}: {r.damaged!r} -> {r.repaired!r} "
                               f"(confidence {r.confidence:.2f})", markup=False)
+        doubtful = sum(r.confidence < REVIEW_CONFIDENCE for r in result.repairs)
+        if doubtful:
+            err_console.print(f"  {doubtful} repair(s) with confidence under {REVIEW_CONFIDENCE}: worth a look by hand",
+                              markup=False)
         if report is not None:
             write_json_atomic(report, {"file": str(file), "sites": sites, "reference": use_reference,
                                        "reference_test": asdict(test) if test else None, "repairs": [

@@ -160,8 +160,8 @@ REPAIRS = TableSpec("repairs", 1, "one repaired run of misaligned-GBK mojibake",
     _f("damaged", pa.string(), "`documents.text[start:end]`: the run as it stands.", nullable=False),
     _f("repaired", pa.string(), "The original characters the run is read as; it replaces `damaged` in "
        "`passages.text_normalised`.", nullable=False),
-    _f("confidence", pa.float32(), "Posterior share of this reading among the readings the search kept and the "
-       "unrepaired text (0-1).", nullable=False),
+    _f("confidence", pa.float32(), "Posterior share of this reading among every reading the search finished "
+       "(those merged into others on the way included) and the unrepaired text (0-1).", nullable=False),
     _f("gain", pa.float32(), "Log-likelihood ratio (nats) of the repaired reading over the unrepaired text.",
        nullable=False),
     _f("method", pa.string(), "How the run was repaired: 'cp936-realign' (byte realignment, lost bytes chosen "

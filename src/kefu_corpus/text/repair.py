@@ -15,11 +15,13 @@ where the text has not seen enough of a context, to jieba's word unigram model r
 model (:class:`~kefu_corpus.text.charlm.WordPrefixModel`), which credits a character for the words
 it may begin. It is one distribution over the next character, so readings of different lengths
 compare fairly; a prior from the document's script weighs in too. Every state is scored as the
-search goes, two states merge only when they agree on everything either model can still see, and a
-state keeps more of the children that end the run than of those that go on, since those cost no
-further search. The search ends where the decoder got back in step; readings that end at the same
-place are compared with a few characters of the clean text that follows, and a reading is accepted
-only when it is far more probable than the text as it stands.
+search goes; two states merge only when they agree on everything either model can still see, the
+survivor carrying the probability of both; a state keeps more of the children that end the run
+than of those that go on, since those cost no further search; and states that must assume another
+dropped pair before they can read on are pruned apart from those that can. The search ends where
+the decoder got back in step; readings that end at the same place are compared with a few
+characters of the clean text that follows, and a reading is accepted only when it is far more
+probable than the text as it stands. Its confidence is its share of every reading finished.
 """
 
 from __future__ import annotations
@@ -47,6 +49,8 @@ RIGHT_CONTEXT = 4
 WORD_CONTEXT = 6
 #: Characters around a site left out of training and script statistics.
 SITE_WINDOW = 60
+#: Repairs less confident than this are right about half the time: worth a look by hand.
+REVIEW_CONFIDENCE = 0.9
 
 
 @dataclass(frozen=True)
@@ -73,7 +77,8 @@ class Repaired:
 class RepairParams:
     """Search and acceptance settings (``normalise.repair_*`` in the config)."""
 
-    beam: int = 64
+    beam: int = 64  # states kept at each place in the garbage
+    beam_dropping: int = 16  # more states kept there that must assume a dropped pair before reading on
     per_state: int = 32  # children each state may pass on to the beam
     per_state_done: int = 128  # more children that end the run each state may pass on
     finals: int = 64  # finished readings, per place they end, scored with the text after the run
@@ -134,6 +139,8 @@ class _State:
     # are pruned before they are expanded, so most never pay for it
     words_from: tuple = field(compare=False, default=(WordPrefixModel.START, -1))
     words_: tuple | None = field(compare=False, default=None)
+    # log of (the probability of every reading merged into this state, and this one) / this one's
+    extra: float = field(compare=False, default=0.0)
 
     def key(self):
         parent, cid = self.words_from
@@ -284,7 +291,7 @@ class _Search:
     def _child(self, st: _State, ch: str, i: int, pending: int, fixed: int, dropped: int, done: bool, id_: int,
                score: float, keep: int) -> _State:
         return _State(score, i, pending, fixed, (st.hist + (id_,))[-keep:], (ch, st.chars), dropped, done,
-                      (st.words(self.words), id_))
+                      (st.words(self.words), id_), extra=st.extra)
 
     # -- scoring -----------------------------------------------------------------------------
     def step(self, hist: tuple, words: tuple, ids: np.ndarray) -> np.ndarray:
@@ -312,9 +319,10 @@ class _Search:
         return _Prefix(self, hist, words, text).score(len(text))
 
     # -- search ------------------------------------------------------------------------------
-    def run(self, left: str, obs: str, first_mark: str) -> tuple[list[tuple[float, str, int]], int]:
-        """Readings of a run, best first, as (score, original characters, observed characters used),
-        and how much of ``obs`` every score covers.
+    def run(self, left: str, obs: str, first_mark: str) -> tuple[list[tuple[float, str, int]], int, float]:
+        """Readings of a run, best first, as (score, original characters, observed characters used);
+        how much of ``obs`` every score covers; and the log probability of every reading the search
+        finished, those merged into others on the way included.
 
         The search stops once every open reading is ``give_up`` nats behind the unrepaired text of
         the same span: read out of step, clean text (after a legitimate ``??``, or after the place a
@@ -332,7 +340,7 @@ class _Search:
             _keep(buckets.setdefault(st.i, {}), st)
         while buckets:
             i = min(buckets)
-            frontier = self._prune(buckets.pop(i))
+            frontier = self._prune(buckets.pop(i), obs)
             if frontier[0].score < as_is.score(2 + i) - self.params.give_up:
                 break  # readings that finished earlier still count
             for _ in range(self.params.max_dropped + 2):
@@ -345,13 +353,14 @@ class _Search:
                             _keep(same, child)
                         else:
                             _keep(buckets.setdefault(child.i, {}), child)
-                frontier = self._prune(same)
+                frontier = self._prune(same, obs)
                 if not frontier:
                     break
         if not finished:
-            return [], 0
+            return [], 0, -math.inf
         end = min(len(obs), max(st.i for st in finished) + RIGHT_CONTEXT)
         best: dict[tuple[str, int], float] = {}
+        mass = []
         by_end: dict[int, list[_State]] = {}
         for st in finished:  # readings are compared with the text after them only where they end alike
             by_end.setdefault(st.i, []).append(st)
@@ -359,11 +368,26 @@ class _Search:
             total = st.score + self.text_score(st.hist, st.words(self.words), obs[st.i:end])
             key = (st.text(), st.i)
             best[key] = max(best.get(key, total), total)
+            mass.append(total + st.extra)
         finals = [(score, reading, i) for (reading, i), score in best.items()]
-        return sorted(finals, reverse=True)[: self.params.beam], end
+        return sorted(finals, reverse=True)[: self.params.beam], end, float(np.logaddexp.reduce(mass))
 
-    def _prune(self, states: dict) -> list[_State]:
-        return heapq.nlargest(self.params.beam, states.values())
+    def _prune(self, states: dict, obs: str) -> list[_State]:
+        """The best ``beam`` states that can read ``obs``'s next character as it stands, and the best
+        ``beam_dropping`` of those that must first assume another dropped pair. The two compete apart:
+        the last character of a state that must drop may end in any of the many bytes that start an
+        unassigned pair, so it looks more probable than a character held to the one byte the garbage
+        shows, and it has still to pay for the character it drops into."""
+        ready, dropping = [], []
+        emits, n = self.table.emits, len(obs)
+        for st in states.values():
+            i = st.i
+            if st.fixed >= 0 or i >= n or obs[i] == "?" or (st.pending >= 0 and obs[i] in emits[st.pending]):
+                ready.append(st)
+            else:
+                dropping.append(st)
+        return sorted(heapq.nlargest(self.params.beam, ready) + heapq.nlargest(self.params.beam_dropping, dropping),
+                      reverse=True)
 
 
 class _Prefix:
@@ -394,10 +418,22 @@ def _top(score: np.ndarray, k: int) -> np.ndarray:
 
 
 def _keep(bucket: dict, st: _State) -> None:
+    """Put ``st`` in ``bucket``, merging it with a state of the same key: the better one goes on,
+    holding the probability of both (for the confidence of what it finally reads)."""
     key = st.key()
     old = bucket.get(key)
-    if old is None or old.score < st.score:
+    if old is None:
         bucket[key] = st
+        return
+    best, other = (st, old) if old.score < st.score else (old, st)
+    best.extra = _logaddexp(best.extra, other.score + other.extra - best.score)
+    bucket[key] = best
+
+
+def _logaddexp(a: float, b: float) -> float:
+    """``log(exp(a) + exp(b))`` for two floats, without numpy's per-call cost."""
+    hi, lo = (a, b) if a >= b else (b, a)
+    return hi + math.log1p(math.exp(lo - hi))
 
 
 def script_prior(text: str) -> dict[str, float]:
@@ -470,7 +506,7 @@ def repair(text: str, model: CharNgramModel | None = None, params: RepairParams 
 
 def _best(search: _Search, left: str, obs: str, mark: str, text: str, s: int, params: RepairParams,
           fold: bool) -> Repair | None:
-    readings, end = search.run(left, obs, mark)
+    readings, end, mass = search.run(left, obs, mark)
     if not readings:
         return None
     score, reading, used = readings[0]
@@ -478,8 +514,6 @@ def _best(search: _Search, left: str, obs: str, mark: str, text: str, s: int, pa
     gain = score - as_is
     if gain < params.min_gain:
         return None
-    scores = np.array([r[0] for r in readings[:32]] + [as_is])
-    posterior = np.exp(scores - scores.max())
-    confidence = float(posterior[0] / posterior.sum())
+    confidence = math.exp(score - _logaddexp(mass, as_is))  # its share of every reading and the text as it is
     repaired = "".join(cp936.fold(ch) for ch in reading) if fold else reading
     return Repair(s, s + 2 + used, text[s: s + 2 + used], repaired, round(confidence, 4), round(gain, 2))
