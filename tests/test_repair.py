@@ -20,7 +20,7 @@ from kefu_corpus.text import cp936, reference
 from kefu_corpus.text.offsets import OffsetMap
 from kefu_corpus.text.reference import MIN_HELD_OUT, choose_reference, reference_helps, reference_text
 from kefu_corpus.text.charlm import (CharNgramModel, WordPrefixModel, dictionary_unigram, dictionary_words,
-                                     jieba_dictionary, token_logprob, vocabulary)
+                                     jieba_dictionary, shape_text, token_logprob, vocabulary)
 from kefu_corpus.text.convert import char_mapping
 from kefu_corpus.text.repair import (RepairParams, _Search, build_model, clean_text, find_sites, repair,
                                      script_prior)
@@ -117,6 +117,46 @@ def test_a_dropped_pair_is_not_crowded_out_by_states_that_must_drop_again(repair
     assert fix.repaired.endswith("為所展現")
 
 
+def test_the_word_model_weighs_in_where_character_contexts_are_thin(repaired_003):
+    # run 2734 also lost 行's first byte: 客服要有為 reads on in characters the seeds have seen, but 行為
+    # is a word and 要有為 is not; the word model's own log score has a small weight in every step.
+    # Run 30 likewise reads 盛況 (a word) rather than 省時 (common characters that fit the bytes too)
+    assert "。客服行為所展現" in repaired_003.text
+    assert "舉行。客服節盛況空前" in repaired_003.text
+
+
+def test_reference_words_are_the_annotators_segmentation_of_running_text():
+    words = reference.reference_words()
+    assert sum(words.values()) > 1_000_000 and len(words) > 50_000
+    assert not any("/" in w or " " in w for w in list(words)[:5000])
+    # running text uses 围绕 more often than 叹, the reverse of jieba's dictionary
+    assert words["围绕"] > 10 * words["叹"] > 0 and words["服务"] > 500
+
+
+def test_a_sentence_does_not_end_one_character_into_a_quotation(repaired_003):
+    # run 1102: 海 and 。 both end in A3 and fit the garbage of “商?. The character 4-grams have never
+    # seen 在“商 and back off to 商, after which 。 is common; as shapes, an opening quote and one Han
+    # character are well attested and never followed by 。, and the shape model has a share in the
+    # score of punctuation
+    assert "產品在“商海”更加有力地“戰斗”。客服中心是運營成本中心" in repaired_003.text
+
+
+def test_shape_text_pools_han_digits_and_latin_and_keeps_punctuation():
+    assert shape_text("客服，“商海”ABC１２3ｘ。") == "一一，“一一”aaa000a。"
+    assert shape_text("") == ""
+
+
+def test_the_shape_model_sees_what_character_contexts_have_not(corpus_model):
+    # 在“商 is in no training text: the character model backs off to 商 and finds 。 likely; the shape
+    # model has seen “ and one character often, and never a full stop right after them
+    hist = tuple(int(x) for x in corpus_model.ids("在“商"))
+    chars = corpus_model.logprob(hist, corpus_model.ids("。"))[0]
+    stop, han = corpus_model.shape_logprob(hist, corpus_model.ids("。海"))
+    assert stop < chars - 2 and han > math.log(0.5)
+    with pytest.raises(ValueError, match="shapes=True"):
+        CharNgramModel().fit([("客服。", 1.0)]).shape_logprob(hist, corpus_model.ids("。"))
+
+
 def test_confidence_counts_readings_merged_into_the_best_one(corpus_model, repaired_003):
     # run 1102 closes the quote “商海”: 海 lost its first byte, and 。, which also ends in A3, fits the
     # garbage as well. The two readings merge once their last characters agree, so only one of them
@@ -205,6 +245,35 @@ def test_character_model_is_a_distribution_after_any_history(smoothing):
         lower = words.probs(state, everything)  # backing off to the word model keeps it a distribution
         with np.errstate(divide="ignore"):  # the word model gives unknown characters nothing
             assert np.exp(model.logprob(history, everything, lower)).sum() == pytest.approx(1.0)
+
+
+def test_text_without_ngrams_seen_once_still_leaves_mass_for_the_unseen():
+    # the shapes of a short, regular document may have no n-gram seen once, where Kneser-Ney's estimate
+    # of its discount is 0: what the text never showed would be impossible, and any reading of a site
+    # in it would beat the text as it stands
+    model = CharNgramModel().fit([("客服。" * 40, 1.0)], base=dictionary_unigram(), shapes=True)
+    everything = np.arange(1, model.vocab_size_, dtype=np.uint64)
+    for context in ["", "客", "客服", "客服。", "。客服"]:
+        history = tuple(model.ids(context).tolist())
+        assert np.exp(model.logprob(history, everything)).sum() == pytest.approx(1.0)
+        assert np.isfinite(model.shape_logprob(history, model.ids("?∑中a0。"))).all()
+
+
+def test_the_shape_model_scores_only_the_symbols_the_training_text_shows(corpus_model):
+    # of a symbol its text never showed the shape model knows no more than the character model; its
+    # share would only lift rare symbols (∑, ⒎, ㄖ) into readings of legitimate ?? and ?! (it did, in
+    # a short statute with no reference text)
+    shaped = corpus_model.shaped_symbols()
+    assert shaped[corpus_model.ids("。，“”、?").astype(np.int64)].all()
+    assert not shaped[corpus_model.ids("∑⒎ㄖ客a0").astype(np.int64)].any()
+    short = build_model([clean_text(seed_text("001"))[:600].replace("?", "")], reference=False)
+    assert not short.shaped_symbols()[short.id_of("?")]
+    prior = script_prior(clean_text(seed_text("001")))
+    with_shape, without = (_Search(short, prior, RepairParams(shape_weight=w)) for w in (0.3, 0.0))
+    history, state = with_shape.start("產品在“商")
+    rare, seen = short.ids("∑?"), short.ids("。")
+    assert np.array_equal(with_shape.step(history, state, rare), without.step(history, state, rare))
+    assert with_shape.step(history, state, seen)[0] != without.step(history, state, seen)[0]
 
 
 @pytest.mark.parametrize("smoothing", ["wb", "kn"])

@@ -132,6 +132,13 @@ PARAMS: dict[str, dict[str, Param]] = {
         "repair_word_weight": Param(1.0, float, "a float from 0 to 1", _unit,
                                     "Share of the word model (jieba's dictionary) in what the repair's character "
                                     "n-grams back off to; the rest is the corpus's character frequencies."),
+        "repair_word_factor": Param(0.15, float, "a float from 0 to 1", _unit,
+                                    "Weight of the word model's log score added to the repair's score of each "
+                                    "character (0: the word model only backs the character n-grams off)."),
+        "repair_shape_weight": Param(0.3, float, "a float from 0 to 1", _unit,
+                                     "Share of the shape model (every Han character one class) in the repair's "
+                                     "log score of the punctuation its training text shows; the rest is the "
+                                     "character n-grams'."),
         "repair_train_chars": Param(5_000_000, int, "an int >= 0", _non_negative,
                                     "Characters of the corpus's clean text the repair model learns from "
                                     "(first documents first)."),

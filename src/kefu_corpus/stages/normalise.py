@@ -63,7 +63,9 @@ class NormaliseParams:
         section = config.section("normalise")
         direct = {f.name: section[f.name] for f in fields(cls) if f.name in section}
         repair_params = RepairParams(beam=section["repair_beam"], min_gain=section["repair_min_gain"],
-                                     word_weight=section["repair_word_weight"])
+                                     word_weight=section["repair_word_weight"],
+                                     shape_weight=section["repair_shape_weight"],
+                                     word_factor=section["repair_word_factor"])
         return cls(**direct, repair_params=repair_params)
 
     def normalize_options(self) -> dict:

@@ -80,11 +80,23 @@ class CharNgramModel:
         self.smoothing = smoothing
 
     # -- fitting -------------------------------------------------------------------------------
-    def fit(self, segments: Iterable[tuple[str, float]], base: np.ndarray | None = None) -> CharNgramModel:
+    def fit(self, segments: Iterable[tuple[str, float]], base: np.ndarray | None = None,
+            shapes: bool = False) -> CharNgramModel:
         """Count n-grams in ``(text, weight)`` segments; n-grams never cross a segment boundary.
 
         ``base`` is the distribution (over ids) the unigram level backs off to; uniform by default.
+        ``shapes`` also fits a model of the text's shape (:meth:`shape_logprob`), backing off to
+        ``base`` summed over each shape class, so a symbol the text never shows is as improbable as a
+        shape as it is as a character.
         """
+        segments = list(segments)
+        self.shape_ = None
+        if shapes:
+            size = int(vocabulary(self.canonical).max()) + 1
+            full = np.full(size, 1.0 / size) if base is None else base
+            shape_base = np.bincount(shape_ids(self.canonical).astype(np.int64), weights=full, minlength=size)
+            self.shape_ = CharNgramModel(self.order, self.canonical, self.smoothing).fit(
+                [(shape_text(text), weight) for text, weight in segments], base=shape_base)
         mapping = char_mapping(self.canonical)
         pieces, weights = [], []
         for text, weight in segments:
@@ -137,6 +149,25 @@ class CharNgramModel:
         cand = np.asarray(candidates, dtype=np.uint64)
         prob = self.unigram(cand) if lower is None else lower
         return np.log(_interpolate(self.orders_, history, cand, prob, self.order, self.discounts_))
+
+    def shape_logprob(self, history: tuple[int, ...], candidates: np.ndarray) -> np.ndarray:
+        """Natural-log probability of each candidate's shape class (:func:`shape_text`) after the shapes
+        of ``history``. Every Han character is one class, so contexts the character n-grams have never
+        seen, such as an opening quote and one character, are well attested as shapes."""
+        if self.shape_ is None:
+            raise ValueError("This model was fitted without shapes: fit it with shapes=True.")
+        shape = shape_ids(self.canonical)
+        hist = tuple(int(x) for x in shape[np.asarray(history, np.int64)]) if len(history) else ()
+        return self.shape_.logprob(hist, shape[np.asarray(candidates, np.int64)])
+
+    def shaped_symbols(self) -> np.ndarray:
+        """id -> the shape model informs its score: a symbol (:func:`symbol_ids`) the training text
+        shows. Of a symbol it never shows, the shape model knows no more than the character model."""
+        if self.shape_ is None:
+            raise ValueError("This model was fitted without shapes: fit it with shapes=True.")
+        out = np.zeros(self.vocab_size_, bool)
+        out[self.characters_.keys.astype(np.int64)] = True
+        return out & symbol_ids(self.canonical)
 
     def text_logprob(self, text: str) -> np.ndarray:
         """Log probability of each character of ``text`` after the ones before it (a newline starts
@@ -204,9 +235,11 @@ def _order(keys: np.ndarray, counts: np.ndarray) -> _Order:
 
 
 def _discount(counts: np.ndarray) -> float:
-    """Kneser-Ney's absolute discount from the counts of counts: n1 / (n1 + 2 n2)."""
+    """Kneser-Ney's absolute discount from the counts of counts: n1 / (n1 + 2 n2). Without n-grams
+    seen once (a small or very regular text, such as the shapes of one short document) that is 0 and
+    would leave no mass for what was never seen; the classic constant 0.75 stands in."""
     n1, n2 = float((counts == 1).sum()), float((counts == 2).sum())
-    return n1 / (n1 + 2 * n2) if n1 + n2 else 0.75
+    return n1 / (n1 + 2 * n2) if n1 else 0.75
 
 
 def _continuation(orders: list[_Order]) -> list[_Order]:
@@ -248,15 +281,72 @@ def _interpolate(orders: list[_Order], history: tuple[int, ...], cand: np.ndarra
     return prob
 
 
+def _is_han(codes: np.ndarray) -> np.ndarray:
+    """Han characters: CJK unified ideographs, extension A, compatibility ideographs."""
+    return ((codes >= 0x3400) & (codes <= 0x4DBF)) | ((codes >= 0x4E00) & (codes <= 0x9FFF)) \
+        | ((codes >= 0xF900) & (codes <= 0xFAFF))
+
+
+def _is_digit(codes: np.ndarray) -> np.ndarray:
+    return ((codes >= 0x30) & (codes <= 0x39)) | ((codes >= 0xFF10) & (codes <= 0xFF19))
+
+
+def _is_latin(codes: np.ndarray) -> np.ndarray:
+    upper, lower = codes & ~np.uint32(0x20), codes | np.uint32(0x20)
+    return ((upper >= 0x41) & (upper <= 0x5A) & (lower <= 0x7A)) | ((codes >= 0xFF21) & (codes <= 0xFF3A)) \
+        | ((codes >= 0xFF41) & (codes <= 0xFF5A))
+
+
 @lru_cache(maxsize=4)
-def han_ids(canonical: str = "t2s") -> np.ndarray:
-    """id -> is a Han character (CJK unified ideographs, extension A, compatibility ideographs)."""
+def _id_codes(canonical: str = "t2s") -> np.ndarray:
+    """id -> the code point it stands for (0 for the separator and unknown characters)."""
     cp2id = vocabulary(canonical)
     inverse = np.zeros(int(cp2id.max()) + 1, np.uint32)
     known = np.flatnonzero(cp2id > UNKNOWN)
+    known = known[(known < _FULL_WIDTH[0]) | (known > _FULL_WIDTH[-1])]  # an id stands for its ASCII form
     inverse[cp2id[known]] = known
-    return ((inverse >= 0x3400) & (inverse <= 0x4DBF)) | ((inverse >= 0x4E00) & (inverse <= 0x9FFF)) \
-        | ((inverse >= 0xF900) & (inverse <= 0xFAFF))
+    return inverse
+
+
+@lru_cache(maxsize=4)
+def han_ids(canonical: str = "t2s") -> np.ndarray:
+    """id -> is a Han character (CJK unified ideographs, extension A, compatibility ideographs)."""
+    return _is_han(_id_codes(canonical))
+
+
+#: What :func:`shape_text` writes for every Han character, digit and Latin letter.
+SHAPE_HAN, SHAPE_DIGIT, SHAPE_LATIN = "\u4e00", "0", "a"
+
+
+def shape_text(text: str) -> str:
+    """The shape of ``text``: every Han character becomes one class character, every digit another and
+    every Latin letter a third; punctuation and other symbols stand for themselves."""
+    codes = _codes(text).copy()
+    codes[_is_han(codes)] = ord(SHAPE_HAN)
+    codes[_is_digit(codes)] = ord(SHAPE_DIGIT)
+    codes[_is_latin(codes)] = ord(SHAPE_LATIN)
+    return codes.astype("<u4").tobytes().decode("utf-32-le")
+
+
+@lru_cache(maxsize=4)
+def shape_ids(canonical: str = "t2s") -> np.ndarray:
+    """id -> the id of its shape class (:func:`shape_text`); unknown characters count as Han."""
+    cp2id = vocabulary(canonical)
+    codes = _id_codes(canonical).copy()
+    codes[UNKNOWN] = ord(SHAPE_HAN)
+    shape = cp2id[_codes(shape_text(codes.astype("<u4").tobytes().decode("utf-32-le")))].astype(np.uint64)
+    shape[SEPARATOR] = SEPARATOR
+    return shape
+
+
+@lru_cache(maxsize=4)
+def symbol_ids(canonical: str = "t2s") -> np.ndarray:
+    """id -> is a class of its own in :func:`shape_text` (punctuation and other symbols; not the
+    characters that stand for the classes of Han characters, digits and Latin letters)."""
+    codes = _id_codes(canonical)
+    out = ~(_is_han(codes) | _is_digit(codes) | _is_latin(codes))
+    out[[SEPARATOR, UNKNOWN]] = False
+    return out
 
 
 @lru_cache(maxsize=None)
@@ -334,15 +424,43 @@ class _Trie:
     han: np.ndarray  # char id -> is a Han character
 
 
-@lru_cache(maxsize=2)
-def _dictionary_trie(canonical: str = "t2s", max_word: int = 8, floor: float = 0.5) -> _Trie:
-    """The trie of :class:`WordPrefixModel`. Every Han character of the vocabulary is also a word of
-    frequency ``floor``, so no character is impossible; Han probabilities sum to 1."""
+#: Share of the reference text's words in the word model's frequencies, when it has them.
+REFERENCE_WORD_SHARE = 0.5
+
+
+def word_frequencies(reference: bool = False) -> list[tuple[str, float]]:
+    """``(word, frequency)`` of the word model: jieba's dictionary, mixed, if ``reference``, with the
+    words of the reference text as its annotators segmented them (in the share
+    :data:`REFERENCE_WORD_SHARE`, on the dictionary's scale). jieba's frequencies come from another
+    source and rank some single characters oddly (叹 4,144 against 围绕 2,065); running text counts
+    words as they are used (9 against 126)."""
+    words = dictionary_words(jieba_dictionary())
+    if not reference:
+        return words
+    from kefu_corpus.text.reference import reference_words  # reference builds on this module
+
+    counts = reference_words()
+    total, scale = sum(f for _, f in words), 1.0 / sum(counts.values())
+    share = REFERENCE_WORD_SHARE
+    mixed = dict.fromkeys(counts, 0.0)
+    for word, freq in words:
+        mixed[word] = (1.0 - share) * freq
+    for word, count in counts.items():
+        mixed[word] += share * count * scale * total
+    return list(mixed.items())
+
+
+@lru_cache(maxsize=4)
+def _dictionary_trie(canonical: str = "t2s", reference: bool = False, max_word: int = 8,
+                     floor: float = 0.5) -> _Trie:
+    """The trie of :class:`WordPrefixModel` (words of :func:`word_frequencies`). Every Han character of
+    the vocabulary is also a word of frequency ``floor``, so no character is impossible; Han
+    probabilities sum to 1."""
     cp2id = vocabulary(canonical)
     mapping = char_mapping(canonical)
     size = int(cp2id.max()) + 1
     han = han_ids(canonical)
-    words = [(w, f) for w, f in dictionary_words(jieba_dictionary()) if len(w) <= max_word]
+    words = [(w, f) for w, f in word_frequencies(reference) if len(w) <= max_word]
     lengths = np.fromiter((len(w) for w, _ in words), np.int64, len(words))
     flat = cp2id[mapping[_codes("".join(w for w, _ in words))]].astype(np.int64)
     starts = np.cumsum(lengths) - lengths
@@ -382,7 +500,8 @@ def _dictionary_trie(canonical: str = "t2s", max_word: int = 8, floor: float = 0
 
 
 class WordPrefixModel:
-    """jieba's word unigram model as a character model.
+    """jieba's word unigram model (mixed, with ``reference``, with the reference text's words:
+    :func:`word_frequencies`) as a character model.
 
     ``P(next character | text so far)`` sums over every segmentation of the text into dictionary words
     and over every word the last, unfinished one may still become (the forward algorithm over a trie).
@@ -396,8 +515,8 @@ class WordPrefixModel:
 
     START = ((0,), (1.0,))
 
-    def __init__(self, token_logprob: np.ndarray, canonical: str = "t2s") -> None:
-        self.trie = _dictionary_trie(canonical)
+    def __init__(self, token_logprob: np.ndarray, canonical: str = "t2s", reference: bool = False) -> None:
+        self.trie = _dictionary_trie(canonical, reference)
         trie = self.trie
         tokens = np.where(trie.han, 0.0, np.exp(token_logprob))
         tokens[SEPARATOR] = tokens[UNKNOWN] = 0.0

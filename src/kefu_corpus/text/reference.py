@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -65,6 +66,15 @@ def reference_sha256() -> str:
 def reference_text() -> str:
     """The reference text, one article paragraph per line (read once per process)."""
     return _TAG.sub("", reference_path().read_text(encoding="utf-8"))
+
+
+@lru_cache(maxsize=1)
+def reference_words() -> dict[str, int]:
+    """How often each word of the reference text occurs, as its annotators segmented it (a ``b``
+    character begins a word, ``m`` goes on with it, ``e`` ends it, ``s`` is a word alone)."""
+    raw = reference_path().read_text(encoding="utf-8")
+    joined = re.sub(r"/[es] ?", " ", re.sub(r"/[bm] ?", "", raw))
+    return dict(Counter(joined.split()))
 
 
 @dataclass(frozen=True)

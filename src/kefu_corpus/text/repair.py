@@ -85,6 +85,8 @@ class RepairParams:
     max_dropped: int = 3  # consecutive unassigned pairs the search assumes at one place
     min_gain: float = 6.0  # nats a reading must beat the unrepaired text by
     word_weight: float = 1.0  # share of the word model in what the character n-grams back off to (0 to 1)
+    shape_weight: float = 0.3  # share of the shape model in the log score of punctuation (0 to 1)
+    word_factor: float = 0.15  # weight of the word model's log score added to each character's (0 to 1)
     max_run: int = 2000  # characters of damage one run may span
     give_up: float = 40.0  # nats behind the unrepaired text at which the search stops
 
@@ -122,7 +124,9 @@ def build_model(clean_texts: Iterable[str], order: int = 4, reference: bool | No
     if reference is None:
         reference, _ = choose_reference(texts, "auto", order)
     segments = [(t, 1.0) for t in texts] + ([(reference_text(), 1.0)] if reference else [])
-    return CharNgramModel(order=order).fit(segments, base=dictionary_unigram())
+    model = CharNgramModel(order=order).fit(segments, base=dictionary_unigram(), shapes=True)
+    model.reference_ = bool(reference)  # the word model then also learns the reference text's words
+    return model
 
 
 @dataclass(order=True)
@@ -166,7 +170,9 @@ class _Search:
     def __init__(self, model, prior: dict[str, float], params: RepairParams) -> None:
         self.model, self.params, self.table = model, params, cp936.table()
         self.order = model.order
-        self.words = WordPrefixModel(token_logprob(model))
+        self.words = WordPrefixModel(token_logprob(model), reference=getattr(model, "reference_", False))
+        self.shapes = params.shape_weight > 0 and getattr(model, "shape_", None) is not None
+        self.symbol = model.shaped_symbols() if self.shapes else None
         tbl = self.table
         self.assigned = np.zeros((256, 256), bool)
         self.cid = np.zeros((256, 256), np.uint64)
@@ -295,16 +301,26 @@ class _Search:
 
     # -- scoring -----------------------------------------------------------------------------
     def step(self, hist: tuple, words: tuple, ids: np.ndarray) -> np.ndarray:
-        """Log probability of each candidate id as the next character: the character n-grams of the
+        """Log score of each candidate id as the next character: the character n-grams of the
         corpus's text, backing off to the word model's distribution (in the share ``word_weight``;
-        the rest is the text's own character frequencies)."""
-        w = self.params.word_weight
+        the rest is the text's own character frequencies), plus ``word_factor`` times the word
+        model's own log probability; for punctuation, the share ``shape_weight`` of the score is the
+        shape model's (:meth:`CharNgramModel.shape_logprob`)."""
+        w, factor = self.params.word_weight, self.params.word_factor
+        word = self.words.probs(words, ids) if w > 0 or factor > 0 else None
         if w <= 0:
-            return self.model.logprob(hist, ids)
-        lower = self.words.probs(words, ids)
-        if w < 1:
-            lower = w * lower + (1.0 - w) * self.model.unigram(ids)
-        return self.model.logprob(hist, ids, np.maximum(lower, 1e-300))
+            out = self.model.logprob(hist, ids)
+        else:
+            lower = word if w >= 1 else w * word + (1.0 - w) * self.model.unigram(ids)
+            out = self.model.logprob(hist, ids, np.maximum(lower, 1e-300))
+        if factor > 0:
+            out += factor * np.log(np.maximum(word, 1e-300))
+        if self.shapes:
+            symbol = self.symbol[ids.astype(np.int64)]
+            if symbol.any():
+                s = self.params.shape_weight
+                out[symbol] = (1.0 - s) * out[symbol] + s * self.model.shape_logprob(hist, ids[symbol])
+        return out
 
     def start(self, left: str) -> tuple[tuple, tuple]:
         """Both models' states after ``left`` (the clean text before a run)."""
