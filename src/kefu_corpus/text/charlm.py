@@ -288,13 +288,14 @@ def _is_han(codes: np.ndarray) -> np.ndarray:
 
 
 def _is_digit(codes: np.ndarray) -> np.ndarray:
+    """ASCII and full-width digits."""
     return ((codes >= 0x30) & (codes <= 0x39)) | ((codes >= 0xFF10) & (codes <= 0xFF19))
 
 
 def _is_latin(codes: np.ndarray) -> np.ndarray:
-    upper, lower = codes & ~np.uint32(0x20), codes | np.uint32(0x20)
-    return ((upper >= 0x41) & (upper <= 0x5A) & (lower <= 0x7A)) | ((codes >= 0xFF21) & (codes <= 0xFF3A)) \
-        | ((codes >= 0xFF41) & (codes <= 0xFF5A))
+    """ASCII and full-width Latin letters."""
+    return ((codes >= 0x41) & (codes <= 0x5A)) | ((codes >= 0x61) & (codes <= 0x7A)) \
+        | ((codes >= 0xFF21) & (codes <= 0xFF3A)) | ((codes >= 0xFF41) & (codes <= 0xFF5A))
 
 
 @lru_cache(maxsize=4)
