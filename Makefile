@@ -28,7 +28,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/repair_quality.py
 	$(BIN)/python benchmarks/dedup_quality.py
 	$(BIN)/python benchmarks/segment_throughput.py
-	$(BIN)/python benchmarks/sighan.py
+	$(BIN)/python benchmarks/segment_quality.py
 	$(BIN)/python benchmarks/trends_keywords.py
 	$(BIN)/python benchmarks/topics_fit.py
 

@@ -17,7 +17,7 @@ Rows, each adding one layer of :mod:`kefu_corpus.text.segment` to the one above:
 The other rows call :func:`kefu_corpus.text.segment.tokenize_text`, the function ``kefu tokenize``
 calls for each line, with the layers set as shown.
 
-    python benchmarks/sighan.py [--eval DIR] [--sets pku,msr,cityu] [--margins 2,4,6,8]
+    python benchmarks/segment_quality.py [--eval DIR] [--sets pku,msr,cityu] [--margins 2,4,6,8]
 
 ``--margins`` adds rows for other values of ``segment.split_margin``.
 """
