@@ -80,6 +80,26 @@ def _separators(text: str) -> list[tuple[int, str]]:
     return [(m.start(), m.group()) for m in _SEPARATOR.finditer(text)]
 
 
+@lru_cache(maxsize=None)
+def _separator_table() -> np.ndarray:
+    """``table[code]`` is True for the code points :data:`_SEPARATOR` matches (all in the BMP)."""
+    table = np.zeros(0x110000, bool)
+    for code in range(0x10000):
+        if _SEPARATOR.match(chr(code)):
+            table[code] = True
+    return table
+
+
+def _same_pieces(text: str, out: str) -> bool:
+    """Whether ``out`` (as long as ``text``) has the same separators at the same places, so that every
+    piece between them kept its length: compared as code-point arrays."""
+    a = np.frombuffer(text.encode("utf-32-le"), np.uint32)
+    b = np.frombuffer(out.encode("utf-32-le"), np.uint32)
+    table = _separator_table()
+    sep_a, sep_b = table[a], table[b]
+    return bool(np.array_equal(sep_a, sep_b) and np.array_equal(a[sep_a], b[sep_b]))
+
+
 def convert(text: str, config: str = "t2s") -> Converted:
     """Convert ``text`` with the OpenCC ``config``; return the output and its map back to ``text``.
 
@@ -91,9 +111,9 @@ def convert(text: str, config: str = "t2s") -> Converted:
     """
     conv = converter(config)
     out = conv.convert(text)
-    seps_in, seps_out = _separators(text), _separators(out)
-    if len(out) == len(text) and seps_in == seps_out:  # every piece kept its length
+    if len(out) == len(text) and _same_pieces(text, out):  # every piece kept its length
         return Converted(out, OffsetMap.identity(len(text)))
+    seps_in, seps_out = _separators(text), _separators(out)
     builder = OffsetMapBuilder()
     if [s for _, s in seps_in] != [s for _, s in seps_out]:
         _align_piece(builder, conv, text, out, 0)

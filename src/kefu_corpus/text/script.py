@@ -2,8 +2,9 @@
 
 A character is *traditional-specific* when OpenCC's ``t2s`` changes it and *simplified-specific* when
 ``s2t`` changes it; characters both scripts share (客, 中, 心...) say nothing. The share of
-traditional-specific characters among the specific ones decides; both conversions are compared to
-the text as arrays of code points, with no per-character Python.
+traditional-specific characters among the specific ones decides. Each character is looked up on its own
+in the two configs' character tables (:func:`~kefu_corpus.text.convert.char_mapping`), as an array of
+code points: no conversion runs, and no per-character Python.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from kefu_corpus.text.convert import converter
+from kefu_corpus.text.convert import char_mapping
 
 SCRIPTS = ("simplified", "traditional", "mixed", "undetermined", "none")
 #: A text is one script when at least this share of its script-specific characters belongs to it.
@@ -40,14 +41,6 @@ def _codes(text: str) -> np.ndarray:
     return np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
 
 
-def _changed(codes: np.ndarray, converted: str) -> int:
-    other = _codes(converted)
-    if len(other) != len(codes):  # a phrase changed length: compare what still lines up
-        n = min(len(other), len(codes))
-        return int((codes[:n] != other[:n]).sum())
-    return int((codes != other).sum())
-
-
 def script_profile(text: str) -> ScriptProfile:
     """Count Han characters and the script-specific ones in ``text``."""
     codes = _codes(text)
@@ -55,8 +48,8 @@ def script_profile(text: str) -> ScriptProfile:
           ((codes >= 0x20000) & (codes <= 0x3134F)) | ((codes >= 0xF900) & (codes <= 0xFAFF))
     if not han.any():
         return ScriptProfile(0, 0, 0)
-    return ScriptProfile(int(han.sum()), _changed(codes, converter("t2s").convert(text)),
-                         _changed(codes, converter("s2t").convert(text)))
+    return ScriptProfile(int(han.sum()), int((char_mapping("t2s")[codes] != codes).sum()),
+                         int((char_mapping("s2t")[codes] != codes).sum()))
 
 
 def detect_script(text: str) -> str:
