@@ -24,6 +24,7 @@ import pyarrow.compute as pc
 from kefu_corpus import schemas
 from kefu_corpus.text.offsets import OffsetMap
 from kefu_corpus.text.segment import SegmentParams, Segmenter, fold_latin, is_stopword, segmenter, token_types
+from kefu_corpus.years import attach_years
 
 OUTPUTS = ("tokens",)
 #: Columns of ``passages`` the stage reads.
@@ -50,6 +51,10 @@ def _gather_strings(text: str, starts: np.ndarray, ends: np.ndarray) -> pa.Array
     byte_at = np.r_[0, np.cumsum(widths)]
     data = np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
     b0, b1 = byte_at[starts], byte_at[ends]
+    if len(starts) and starts[0] == 0 and ends[-1] == len(codes) and np.array_equal(starts[1:], ends[:-1]):
+        # the spans tile the text (the default cut): the text's own bytes, cut at the spans, no copy
+        return pa.StringArray.from_buffers(len(starts), pa.py_buffer(np.r_[b0, b1[-1]].astype(np.int32).tobytes()),
+                                           pa.py_buffer(data))
     sizes = b1 - b0
     offsets = np.r_[0, np.cumsum(sizes)].astype(np.int32)
     index = np.arange(int(offsets[-1]), dtype=np.int64) + np.repeat(b0 - offsets[:-1], sizes)
@@ -57,8 +62,9 @@ def _gather_strings(text: str, starts: np.ndarray, ends: np.ndarray) -> pa.Array
                                        pa.py_buffer(data[index].tobytes()))
 
 
-def segment_batch(table: pa.Table, params: SegmentParams) -> pa.Table:
-    """Rows of ``tokens`` for a batch of passages."""
+def segment_batch(table: pa.Table, years: pa.Table, params: SegmentParams) -> pa.Table:
+    """Rows of ``tokens`` for a batch of passages; ``years`` (:func:`~kefu_corpus.years.year_table`)
+    gives each token its document's year."""
     seg = _SEGMENTER if _SEGMENTER is not None else segmenter(params)
     if not params.include_duplicates:
         table = table.filter(pc.invert(pc.fill_null(table.column("is_duplicate"), False)))
@@ -70,25 +76,26 @@ def segment_batch(table: pa.Table, params: SegmentParams) -> pa.Table:
         found = [seg.search(row["text_canonical"], row["script"]) for row in rows]
         counts = np.fromiter((len(t) for t in found), np.int64, count=len(rows))
         flat = list(chain.from_iterable(found))
-        tokens, pos = list(map(itemgetter(0), flat)), list(map(itemgetter(1), flat))
-        token_arr = pa.array(tokens, pa.string())
+        token_arr = pa.array(list(map(itemgetter(0), flat)), pa.string())
+        pos = pa.array(list(map(itemgetter(1), flat)), pa.string())
         starts_c = np.fromiter(map(itemgetter(2), flat), np.int64, count=len(flat))
         ends_c = np.fromiter(map(itemgetter(3), flat), np.int64, count=len(flat))
     else:
-        tagged = [seg.tag(row["text_canonical"], row["script"]) for row in rows]
+        tagged = [seg.tag(row["text_canonical"], row["script"], fine=False) for row in rows]
         counts = np.fromiter((len(t) for t in tagged), np.int64, count=len(rows))
         pairs = list(chain.from_iterable(tagged))
-        tokens, pos = list(map(itemgetter(0), pairs)), list(map(itemgetter(1), pairs))
-        token_arr = pa.array(tokens, pa.string())
+        token_arr, pos, parts = seg.split_compounds(pa.array(list(map(itemgetter(0), pairs)), pa.string()),
+                                                    pa.array(list(map(itemgetter(1), pairs)), pa.string()))
+        counts = np.bincount(np.repeat(np.arange(len(rows)), counts), weights=parts, minlength=len(rows)).astype(np.int64)
         lengths = pc.utf8_length(token_arr).to_numpy().astype(np.int64)
         first = np.r_[0, np.cumsum(counts)[:-1]].astype(np.int64)
         ends_c = np.cumsum(lengths) - np.repeat(np.r_[0, np.cumsum(lengths)][first], counts)
         starts_c = ends_c - lengths
     owner = np.repeat(np.arange(len(rows)), counts)
     first = np.r_[0, np.cumsum(counts)[:-1]].astype(np.int64)
-    position = np.arange(len(tokens)) - np.repeat(first, counts)
+    position = np.arange(len(token_arr)) - np.repeat(first, counts)
 
-    keep = np.ones(len(tokens), bool)
+    keep = np.ones(len(token_arr), bool)
     norm_start, norm_end = starts_c.copy(), ends_c.copy()
     raw_start, raw_end = starts_c.copy(), ends_c.copy()
     normalised_base = np.zeros(len(rows), np.int64)
@@ -120,13 +127,15 @@ def segment_batch(table: pa.Table, params: SegmentParams) -> pa.Table:
     stop = is_stopword(folded.dictionary, seg.stopwords).take(folded.indices).take(indices)
     owner_index = pa.array(owner, pa.int32())
     doc_ids = pc.dictionary_encode(table.column("doc_id").combine_chunks())
+    token_docs = pa.DictionaryArray.from_arrays(doc_ids.indices.take(owner_index), doc_ids.dictionary)
     out = pa.table({
-        "doc_id": pa.DictionaryArray.from_arrays(doc_ids.indices.take(owner_index), doc_ids.dictionary),
+        "doc_id": token_docs,
         "passage_id": pa.DictionaryArray.from_arrays(owner_index, table.column("passage_id").combine_chunks()),
+        "year": attach_years(token_docs, years),
         "position": pa.array(position, pa.int32()),
         "token": canonical,
         "token_original": original,
-        "pos": pa.array(pos, pa.string()),
+        "pos": pos,
         "token_type": types,
         "is_stopword": stop,
         "start": pa.array(raw_start, pa.int32()),

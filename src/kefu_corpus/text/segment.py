@@ -199,16 +199,53 @@ class Segmenter:
         """Whether the HMM is on for text of ``script`` (``None``: not known, ``segment.hmm``)."""
         return self.params.hmm_traditional if script in TRADITIONAL_SCRIPTS else self.params.hmm
 
-    def tag(self, text: str, script: str | None = None) -> list[tuple[str, str]]:
+    def tag(self, text: str, script: str | None = None, *, fine: bool = True) -> list[tuple[str, str]]:
         """``(token, POS)`` pairs of canonical ``text`` written in ``script``; the tokens concatenate to
-        ``text``."""
+        ``text``. ``fine=False`` leaves compounds whole: for a caller that cuts a batch's compounds at
+        once (:meth:`split_compounds`)."""
         hmm = self.hmm_for(script)
         pairs = self.engine.tag(text, hmm=hmm)
         if self._numbers is not None:
             pairs = self._join_numbers(text, pairs, hmm)
-        if self._fine:
+        if self._fine and fine:
             pairs = self._split_compounds(pairs)
         return pairs
+
+    def split_compounds(self, tokens: pa.Array, pos: pa.Array) -> tuple[pa.Array, pa.Array, np.ndarray]:
+        """The granularity layer over a batch of tokens at once: each distinct token is looked at once,
+        and its parts spread to its occurrences by index. Returns the new tokens and tags, and how many
+        tokens each input token became (1 where it stays whole)."""
+        ones = np.ones(len(tokens), np.int64)
+        if not self._fine or not len(tokens):
+            return tokens, pos, ones
+        encoded = pc.dictionary_encode(tokens)
+        values, index = encoded.dictionary, encoded.indices.to_numpy()
+        long = np.flatnonzero(pc.utf8_length(values).to_numpy() >= 4)
+        words = values.take(pa.array(long)).to_pylist()
+        parts_of = {}
+        for value, word in zip(long.tolist(), words):
+            parts = self._parts.get(word, False)
+            if parts is False:
+                parts = self._parts[word] = self._compound_parts(word)
+            if parts is not None:
+                parts_of[value] = parts
+        if not parts_of:
+            return tokens, pos, ones
+        split = np.zeros(len(values), np.int64)  # parts per distinct value, 0 when whole
+        first = np.zeros(len(values), np.int64)  # where its parts start in the flat list of parts
+        flat_words, flat_tags = [], []
+        for value, parts in parts_of.items():
+            split[value], first[value] = len(parts), len(flat_words)
+            flat_words += [w for w, _ in parts]
+            flat_tags += [t for _, t in parts]
+        n = np.maximum(split[index], 1)
+        owner = np.repeat(np.arange(len(tokens)), n)
+        within = np.arange(len(owner)) - np.repeat(np.cumsum(n) - n, n)
+        cut = split[index][owner] > 0
+        source = np.where(cut, len(tokens) + first[index][owner] + within, owner)
+        at = pa.array(source)
+        return (pa.concat_arrays([tokens, pa.array(flat_words, pa.string())]).take(at),
+                pa.concat_arrays([pos, pa.array(flat_tags, pa.string())]).take(at), n)
 
     def cut(self, text: str, script: str | None = None) -> list[str]:
         return [token for token, _ in self.tag(text, script)]
