@@ -1,9 +1,10 @@
-"""Time of the trends stage's parts (term counts, trends, keyness, keywords) and of collocations on the
+"""Time of the trends stage (term counts, trends, keyness, keywords) and of collocations on the
 segmented bench corpus.
 
 Segments ../shared/bench/tw_laws.jsonl.gz with the pipeline's first four stages (or reads an earlier
-run's folder given with --out), then times each part once on the deduplicated tokens and prints the
-seconds and the tokens per second.
+run's folder given with --out), then runs the trends stage over slices of `tokens.parquet` in this
+process (one core), as the pipeline does with one worker, printing the seconds and tokens per second of
+each part and the peak RSS; then collocations on the whole tokens table.
 
     python benchmarks/trends_keywords.py [--corpus PATH] [--out DIR]
 """
@@ -11,15 +12,20 @@ seconds and the tokens per second.
 from __future__ import annotations
 
 import argparse
+import resource
 import time
+from functools import partial
 
 import pyarrow.parquet as pq
 from segmented import add_arguments, segmented_corpus
 
 from kefu_corpus.analysis import collocations
 from kefu_corpus.config import Config
+from kefu_corpus.memory import Budget
+from kefu_corpus.slices import plan_slices
 from kefu_corpus.stages import keywords as keywords_stage
 from kefu_corpus.stages import trends as trends_stage
+from kefu_corpus.years import documents_per_year
 
 
 def timed(label: str, n_tokens: int, fn):
@@ -36,22 +42,26 @@ def main() -> None:
     args = parser.parse_args()
     with segmented_corpus(args) as out:
         config = Config()
-        tokens = pq.read_table(out / "tokens.parquet", columns=["doc_id", "passage_id", "position", "token",
-                                                                "token_original", "pos", "token_type",
-                                                                "is_stopword"])
-        docs = pq.read_table(out / "documents.parquet", columns=["doc_id", "year"])
-        years = dict(zip(docs.column("doc_id").to_pylist(), docs.column("year").to_pylist()))
-        n = tokens.num_rows
-        print(f"trends stage on {n:,} tokens of {len(years):,} documents:")
+        path = out / "tokens.parquet"
+        n = pq.ParquetFile(path).metadata.num_rows
+        slices = plan_slices(path, "doc_id", Budget(config["run.memory_gb"], 1).slice_rows())
         params = trends_stage.TrendParams.from_config(config)
-        counts = timed("term counts per year", n, lambda: trends_stage.count_terms(tokens, years, params))
+        keyword_params = keywords_stage.KeywordParams.from_config(config)
+        print(f"trends stage on {n:,} tokens in {len(slices)} slices, one core:")
+        counts = timed("term counts per year", n, lambda: trends_stage.merge_counts(
+            [trends_stage.count_batch(s, params) for s in slices]))
+        counts.year_docs = documents_per_year(out / "documents.parquet")
         timed("term trends", n, lambda: trends_stage.term_trends(counts, params))
         timed("keyness", n, lambda: trends_stage.keyness(counts, params))
-        kw = timed("keywords (TF-IDF + TextRank)", n,
-                   lambda: keywords_stage.keywords(tokens, keywords_stage.KeywordParams.from_config(config)))
+        per_term = counts.terms.group_by("term").aggregate([("doc_freq", "sum")])
+        idf = keywords_stage.Idf.from_frequencies(per_term.column("term").combine_chunks(),
+                                                  per_term.column("doc_freq_sum").to_numpy(), counts.documents)
+        rows = timed("keywords (TF-IDF + TextRank)", n, lambda: sum(
+            keywords_stage.keywords_batch(s, idf, keyword_params).num_rows for s in slices))
+        tokens = pq.read_table(path, columns=["passage_id", "position", "token", "token_type", "is_stopword"])
         timed("collocations (adjacent)", n, lambda: collocations(tokens))
-        timed("collocations (window 5)", n, lambda: collocations(tokens, window=5))
-        print(f"  {kw.num_rows:,} keyword rows")
+        timed("collocations (window 5)", n, partial(collocations, tokens, window=5))
+        print(f"  {rows:,} keyword rows; peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3:,.0f} MB")
 
 
 if __name__ == "__main__":

@@ -81,7 +81,7 @@ def test_info_reports_tables_rows_config_and_versions(raw, tmp_path):
         fh.write(b"\0")
     data = json.loads(runner.invoke(app, ["info", str(out), "--json"]).output)
     assert any("stray.parquet" in w for w in data["warnings"])
-    assert any("models/topics.pickle does not match" in w for w in data["warnings"])
+    assert any("models/topics.npz does not match" in w for w in data["warnings"])
 
 
 def test_config_prints_valid_toml_with_overrides(tmp_path, monkeypatch):

@@ -6,6 +6,7 @@ import math
 
 import networkx as nx
 import pyarrow as pa
+import pyarrow.compute  # noqa: F401 - pa.compute below
 import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
@@ -141,3 +142,21 @@ def test_the_seed_tokens_table_feeds_collocations_directly(seed_run):
     top = collocations(tokens, min_count=3, top=10).to_pylist()
     assert top and all(r["count"] >= 3 for r in top)
     assert [r["g2"] for r in top] == sorted((r["g2"] for r in top), reverse=True)
+
+
+def test_keywords_of_batches_with_the_corpus_idf_equal_the_keywords_of_the_whole(seed_run):
+    """Each document's keywords depend on it and the corpus's IDF only: batches change nothing."""
+    from kefu_corpus.stages.keywords import COLUMNS as KEYWORD_COLUMNS, Idf
+    from kefu_corpus.terms import term_mask
+
+    out, _ = seed_run
+    tokens = pq.read_table(out / "tokens.parquet", columns=KEYWORD_COLUMNS)
+    params = KeywordParams()
+    whole = keywords(tokens, params)
+    idf = Idf.of(tokens.filter(term_mask(tokens, params.min_chars)).cast(
+        pa.schema([(f.name, pa.string() if pa.types.is_dictionary(f.type) else f.type) for f in tokens.schema])))
+    docs = list(dict.fromkeys(tokens.column("doc_id").cast(pa.string()).to_pylist()))
+    parts = [keywords(tokens.filter(pa.compute.is_in(tokens.column("doc_id").cast(pa.string()), pa.array(group))),
+                      params, idf) for group in (docs[:2], docs[2:3], docs[3:])]
+    assert pa.concat_tables(parts).equals(whole)
+    assert pq.read_table(out / "keywords.parquet").equals(whole)

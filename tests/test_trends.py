@@ -11,7 +11,8 @@ from typer.testing import CliRunner
 
 from kefu_corpus.analysis import kwic
 from kefu_corpus.cli import app
-from kefu_corpus.stages.trends import TrendParams, count_terms, g2, keyness, term_trends
+from kefu_corpus.stages.trends import (TrendParams, count_terms, g2, keyness, linear_trends, merge_counts,
+                                       term_trends)
 
 from conftest import read
 
@@ -32,15 +33,51 @@ def test_g2_matches_the_textbook_formula():
     assert p[0] < 0.01 and 0 < p[2] <= 1
 
 
+TINY_ROWS = [("d1", 2020, "客服", "word", False), ("d1", 2020, "客服", "word", False), ("d1", 2020, "的", "word", True),
+             ("d1", 2020, "转型", "word", False), ("d1", 2020, "，", "punctuation", True),
+             ("d2", 2021, "客服", "word", False), ("d2", 2021, "转型", "word", False), ("d2", 2021, "转型", "word", False),
+             ("d2", 2021, "AI", "latin", False),
+             ("d3", None, "客服", "word", False)]
+TINY_DOCS = {2020: 1, 2021: 1, -1: 1}
+
+
+def tokens(rows):
+    names = ["doc_id", "year", "token", "token_type", "is_stopword"]
+    return pa.table({name: [r[i] for r in rows] for i, name in enumerate(names)},
+                    schema=pa.schema([("doc_id", pa.string()), ("year", pa.int16()), ("token", pa.string()),
+                                      ("token_type", pa.string()), ("is_stopword", pa.bool_())]))
+
+
 def tiny():
-    """Three documents: 2020 (二), 2021, undated. Words counted by hand below."""
-    rows = [("d1", "客服", "word", False), ("d1", "客服", "word", False), ("d1", "的", "word", True),
-            ("d1", "转型", "word", False), ("d1", "，", "punctuation", True),
-            ("d2", "客服", "word", False), ("d2", "转型", "word", False), ("d2", "转型", "word", False),
-            ("d2", "AI", "latin", False),
-            ("d3", "客服", "word", False)]
-    table = pa.table({name: [r[i] for r in rows] for i, name in enumerate(["doc_id", "token", "token_type", "is_stopword"])})
-    return count_terms(table, {"d1": 2020, "d2": 2021, "d3": None}, TrendParams(min_chars=2, min_count=1))
+    """Three documents: 2020, 2021, undated. Words counted by hand below."""
+    counts = count_terms(tokens(TINY_ROWS), TrendParams(min_chars=2, min_count=1))
+    counts.year_docs = TINY_DOCS
+    return counts
+
+
+def test_counts_of_batches_of_whole_documents_merge_into_the_counts_of_the_whole():
+    params = TrendParams(min_chars=2, min_count=1)
+    whole = tiny()
+    parts = [count_terms(tokens([r for r in TINY_ROWS if r[0] in docs]), params) for docs in (("d1",), ("d2", "d3"))]
+    merged = merge_counts(parts)
+    merged.year_docs = TINY_DOCS
+    assert merged.terms.equals(merge_counts([whole]).terms)
+    assert merged.year_tokens == whole.year_tokens and merged.documents == whole.documents == 3
+    assert term_trends(merged, params).equals(term_trends(whole, params))
+    assert keyness(merged, params).equals(keyness(whole, params))
+
+
+def test_trend_slopes_and_p_values_match_scipy_linregress():
+    from scipy import stats
+
+    rng = np.random.default_rng(7)
+    x = np.array([2019.0, 2020.0, 2021.0, 2023.0])
+    y = np.vstack([rng.poisson(20, size=(30, 4)).astype(float), [[1, 2, 3, 5], [5, 5, 5, 5], [0, 0, 0, 0]]])
+    slope, p = linear_trends(x, y)
+    for i, row in enumerate(y):
+        fit = stats.linregress(x, row)
+        assert slope[i] == pytest.approx(fit.slope, rel=1e-9, abs=1e-12)
+        assert p[i] == pytest.approx(fit.pvalue, rel=1e-7, abs=1e-12, nan_ok=True)
 
 
 def test_rates_and_counts_per_year_by_hand():

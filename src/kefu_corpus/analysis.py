@@ -12,6 +12,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from kefu_corpus.store import read_passages, read_table
+from kefu_corpus.terms import term_mask
 from kefu_corpus.text.convert import convert
 from kefu_corpus.text.offsets import OffsetMap
 
@@ -79,8 +80,7 @@ def collocations(tokens: pa.Table, *, term: str | None = None, window: int = 2, 
     words = tokens.column("token").cast(pa.string())
     vocabulary = pc.unique(words)
     code = pc.index_in(words, value_set=vocabulary).to_numpy()
-    content = pc.and_(pc.is_in(tokens.column("token_type").cast(pa.string()), value_set=pa.array(["word", "latin"])),
-                      pc.invert(tokens.column("is_stopword"))).to_numpy(zero_copy_only=False)
+    content = term_mask(tokens, min_chars=1).to_numpy(zero_copy_only=False)
     n_codes = len(vocabulary)
     keys = [np.zeros(0, np.int64)]
     for d in range(1, window):

@@ -82,6 +82,10 @@ PARAMS: dict[str, dict[str, Param]] = {
                              "A batch is closed early once it holds this many bytes of raw text."),
         "seed": Param(20200101, int, "an int >= 0", _non_negative,
                       "Random seed for every stochastic step; recorded in the manifest."),
+        "memory_gb": Param(2.0, float, "a float > 0", lambda v: v > 0,
+                           "Memory budget of the corpus-wide stages (trends, topics): the rows of tokens a "
+                           "task reads, the partial counts held before a merge and the largest topic sample "
+                           "are sized to fit it. Peak memory per stage is recorded in the manifest."),
     },
     "ingest": {
         "text_extensions": Param([".txt", ".md"], list, "a list of extensions starting with '.'", _extensions,
@@ -225,8 +229,9 @@ PARAMS: dict[str, dict[str, Param]] = {
                               "Parts of speech (jieba's tag set) that are TextRank candidates."),
     },
     "topics": {
-        "engine": Param("lda", str, "one of 'lda', 'nmf'", _one_of("lda", "nmf"),
-                        "Topic model: gensim LDA, or scikit-learn NMF on TF-IDF."),
+        "engine": Param("tomotopy", str, "one of 'tomotopy', 'lda', 'nmf'", _one_of("tomotopy", "lda", "nmf"),
+                        "Topic model: tomotopy's LDA (Gibbs sampling, the fastest), gensim's LDA (variational "
+                        "Bayes), or scikit-learn's NMF on TF-IDF."),
         "unit": Param("passage", str, "one of 'passage', 'document'", _one_of("passage", "document"),
                       "What one modelled text is: passages (the default: the corpus has few, long documents) "
                       "or whole documents."),
@@ -238,7 +243,17 @@ PARAMS: dict[str, dict[str, Param]] = {
         "max_df": Param(0.5, float, "a float in [0, 1]", _unit,
                         "A term in more than this share of units is too common to be modelled."),
         "top_terms": Param(10, int, "an int >= 1", _positive, "Terms listed per topic in topics.parquet."),
-        "passes": Param(10, int, "an int >= 1", _positive, "Passes of LDA over the corpus."),
+        "sample": Param(10000, int, "an int >= 1", _positive,
+                        "Units of the deterministic sample (lowest hashes of unit id and run.seed) the candidate "
+                        "models are fitted and scored on; cut further when run.memory_gb cannot hold it."),
+        "fit": Param("sample", str, "one of 'sample', 'all'", _one_of("sample", "all"),
+                     "The chosen model is the one fitted on the sample, or is fitted again on every unit "
+                     "(memory and time then grow with the corpus)."),
+        "iterations": Param(200, int, "an int >= 1", _positive, "Gibbs sampling iterations (tomotopy)."),
+        "passes": Param(10, int, "an int >= 1", _positive, "Passes over the corpus (gensim LDA)."),
+        "threads": Param(1, int, "an int >= 1", _positive,
+                         "Threads each model fit uses (BLAS included), whatever run.workers is, so the tables are "
+                         "the same with any number of workers; candidate fits run in parallel across workers."),
         "display_script": Param("simplified", str, "one of 'simplified', 'traditional'",
                                 _one_of("simplified", "traditional"), "Script of topics.term_display."),
     },

@@ -1,9 +1,12 @@
-"""Executors decide only *where* a stage function runs over batches; stage code never imports one.
+"""Executors decide only *where* a stage function runs over tasks; stage code never imports one.
 
-``map(fn, batches)`` yields ``fn(batch)`` for every batch, in input order, so output order and therefore
-output bytes do not depend on the number of workers. At most ``2 * workers`` batches are in flight, which
-bounds memory however large the corpus. A worker ``initializer`` runs once per process (the place to load
-heavy resources such as a segmentation dictionary).
+``map(fn, tasks)`` yields ``fn(task)`` for every task, in input order, so output order and therefore
+output bytes do not depend on the number of workers. At most ``2 * workers`` tasks are in flight, which
+bounds memory however large the corpus.
+
+Heavy resources that every task needs (a repair model, a vocabulary with its IDF, a topic sample) are
+handed over explicitly: ``map(fn, tasks, shared=obj)`` calls ``fn(task, obj)``, and ``obj`` travels to
+each worker process once, not with every task. A worker ``initializer`` also runs once per process.
 """
 
 from __future__ import annotations
@@ -11,16 +14,20 @@ from __future__ import annotations
 import os
 from collections import deque
 from concurrent.futures import Future, ProcessPoolExecutor
-from typing import Callable, Iterable, Iterator, Protocol, TypeVar
+from typing import Any, Callable, Iterable, Iterator, Protocol, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
+
+_NOTHING = object()
+#: What ``map(..., shared=...)`` gave this worker process (set by the pool's initializer).
+_SHARED: Any = _NOTHING
 
 
 class Executor(Protocol):
     workers: int
 
-    def map(self, fn: Callable[[T], R], batches: Iterable[T]) -> Iterator[R]: ...
+    def map(self, fn: Callable[..., R], tasks: Iterable[T], *, shared: Any = _NOTHING) -> Iterator[R]: ...
 
 
 def cpu_count() -> int:
@@ -31,7 +38,7 @@ def cpu_count() -> int:
 
 
 class SerialExecutor:
-    """Runs every batch in this process: no start-up cost, easiest to debug."""
+    """Runs every task in this process: no start-up cost, easiest to debug."""
 
     workers = 1
 
@@ -39,27 +46,42 @@ class SerialExecutor:
         self._initializer = initializer
         self._initialized = False
 
-    def map(self, fn: Callable[[T], R], batches: Iterable[T]) -> Iterator[R]:
+    def map(self, fn: Callable[..., R], tasks: Iterable[T], *, shared: Any = _NOTHING) -> Iterator[R]:
         if self._initializer and not self._initialized:
             self._initializer()
             self._initialized = True
-        for batch in batches:
-            yield fn(batch)
+        for task in tasks:
+            yield fn(task) if shared is _NOTHING else fn(task, shared)
+
+
+def _init_worker(initializer: Callable[[], None] | None, shared: Any) -> None:
+    global _SHARED
+    _SHARED = shared
+    if initializer is not None:
+        initializer()
+
+
+def _call_with_shared(fn: Callable[..., R], task: Any) -> R:
+    return fn(task, _SHARED)
 
 
 class LocalExecutor:
-    """A pool of worker processes on this machine."""
+    """A pool of worker processes on this machine, started for each ``map`` call."""
 
     def __init__(self, workers: int, initializer: Callable[[], None] | None = None) -> None:
         self.workers = workers
         self._initializer = initializer
 
-    def map(self, fn: Callable[[T], R], batches: Iterable[T]) -> Iterator[R]:
+    def map(self, fn: Callable[..., R], tasks: Iterable[T], *, shared: Any = _NOTHING) -> Iterator[R]:
         window = 2 * self.workers
-        with ProcessPoolExecutor(max_workers=self.workers, initializer=self._initializer) as pool:
+        with ProcessPoolExecutor(max_workers=self.workers, initializer=_init_worker,
+                                 initargs=(self._initializer, shared)) as pool:
             pending: deque[Future[R]] = deque()
-            for batch in batches:
-                pending.append(pool.submit(fn, batch))
+            for task in tasks:
+                if shared is _NOTHING:
+                    pending.append(pool.submit(fn, task))
+                else:
+                    pending.append(pool.submit(_call_with_shared, fn, task))
                 if len(pending) >= window:
                     yield pending.popleft().result()
             while pending:

@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 from functools import partial
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -24,7 +24,11 @@ import pyarrow.parquet as pq
 
 from kefu_corpus import __version__, schemas
 from kefu_corpus.config import Config
-from kefu_corpus.executor import make_executor
+from kefu_corpus.executor import Executor, make_executor
+from kefu_corpus.memory import Budget, PeakRss
+from kefu_corpus.progress import NoProgress, Progress
+from kefu_corpus.slices import plan_slices
+from kefu_corpus.years import documents_per_year, year_table
 from kefu_corpus.sources import Inventory, Sidecar, batched, discover, iter_items, load_sidecar
 from kefu_corpus.stages.ingest import OUTPUTS as INGEST_OUTPUTS
 from kefu_corpus.stages.ingest import IngestParams, ingest_batch
@@ -47,27 +51,8 @@ log = logging.getLogger(__name__)
 STAGES = ("ingest", "normalise", "dedup", "segment", "trends", "topics")
 #: Distributions whose versions every manifest records.
 RECORDED_LIBRARIES = ("pyarrow", "charset-normalizer", "typer", "rich", "tomli-w", "opencc", "jieba", "numpy",
-                      "scipy", "rensa", "xxhash", "rjieba", "stopwordsiso", "gensim", "scikit-learn", "igraph",
-                      "snownlp")
-
-
-class Progress(Protocol):
-    """What the pipeline reports progress to (the CLI passes a progress bar; the default does nothing)."""
-
-    def start(self, stage: str, total: int | None) -> None: ...
-    def advance(self, n: int) -> None: ...
-    def finish(self) -> None: ...
-
-
-class _NoProgress:
-    def start(self, stage: str, total: int | None) -> None:
-        pass
-
-    def advance(self, n: int) -> None:
-        pass
-
-    def finish(self) -> None:
-        pass
+                      "scipy", "rensa", "xxhash", "rjieba", "stopwordsiso", "gensim", "scikit-learn", "snownlp",
+                      "tomotopy", "threadpoolctl", "psutil")
 
 
 @dataclass
@@ -357,7 +342,7 @@ def run_dedup(documents: Path, passages: Path, writer: RunWriter, config: Config
             **decisions.counts}
 
 
-def run_segment(passages: Path, writer: RunWriter, config: Config, progress: Progress) -> dict[str, Any]:
+def run_segment(documents: Path, passages: Path, writer: RunWriter, config: Config, progress: Progress) -> dict[str, Any]:
     """The segment stage: tokens of the (deduplicated) passages, batch by batch through the worker pool."""
     params = SegmentParams.from_config(config)
     segment_stage.segmenter(params)  # fail early, in this process, on a bad dictionary or stopword file
@@ -375,7 +360,9 @@ def run_segment(passages: Path, writer: RunWriter, config: Config, progress: Pro
     n_tokens = n_bytes = 0
     batches = (pa.Table.from_batches([b]) for b in file.iter_batches(batch_size=batch_rows,
                                                                       columns=segment_stage.COLUMNS))
-    for batch_in, tokens in _with_inputs(batches, executor, partial(segment_stage.segment_batch, params=params)):
+    years = year_table(documents)
+    for batch_in, tokens in _with_inputs(batches, executor, partial(segment_stage.segment_batch, params=params),
+                                         shared=years):
         writer.write("tokens", tokens)
         n_tokens += tokens.num_rows
         kept = batch_in if params.include_duplicates else batch_in.filter(
@@ -390,61 +377,51 @@ def run_segment(passages: Path, writer: RunWriter, config: Config, progress: Pro
             "include_duplicates": params.include_duplicates, "dictionary_entries": segment_stage.segmenter(params).n_entries}
 
 
-def _years(documents: Path) -> dict[str, int | None]:
-    """doc_id -> publication year (None when undated)."""
-    docs = pq.read_table(documents, columns=["doc_id", "year"])
-    return dict(zip(docs.column("doc_id").to_pylist(), docs.column("year").to_pylist()))
+def _budget(config: Config, executor: Executor) -> Budget:
+    return Budget(config["run.memory_gb"], executor.workers)
 
 
-def run_trends(documents: Path, tokens: Path, writer: RunWriter, config: Config) -> dict[str, Any]:
-    """The trends stage: term counts per year, trends and keyness, and per-document keywords (corpus-wide;
-    in this process)."""
-    params = trends_stage.TrendParams.from_config(config)
+def run_trends(documents: Path, tokens: Path, writer: RunWriter, config: Config, progress: Progress) -> dict[str, Any]:
+    """The trends stage: term counts per year merged from slices of ``tokens``, trends and keyness, then
+    per-document keywords slice by slice (corpus-wide, streamed through the executor)."""
     started = time.perf_counter()
-    years = _years(documents)
-    table = pq.read_table(tokens, columns=["doc_id", "passage_id", "position", "token", "token_original", "pos",
-                                           "token_type", "is_stopword"])
-    counts = trends_stage.count_terms(table, years, params)
-    trends, key = trends_stage.term_trends(counts, params), trends_stage.keyness(counts, params)
-    words = keywords_stage.keywords(table, keywords_stage.KeywordParams.from_config(config))
-    writer.write("term_trends", trends)
-    writer.write("keyness", key)
-    writer.write("keywords", words)
+    executor = make_executor(config["run.workers"])
+    budget = _budget(config, executor)
+    for name in ("term_trends", "keyness", "keywords"):
+        writer.open(name)
+    slices = plan_slices(tokens, "doc_id", budget.slice_rows())
+    info = trends_stage.run_trends(slices, documents_per_year(documents), trends_stage.TrendParams.from_config(config),
+                                   keywords_stage.KeywordParams.from_config(config), executor, writer.write, progress,
+                                   merge_rows=budget.merge_rows())
     seconds = time.perf_counter() - started
-    evidence = trends.column("evidence")[0].as_py() if trends.num_rows else None
-    log.info("trends: %d term-year row(s), %d keyness row(s), %d keyword(s), %.2f s", trends.num_rows, key.num_rows,
-             words.num_rows, seconds)
-    return {"seconds": round(seconds, 3), "terms": len(set(trends.column("term").to_pylist())),
-            "years": {("undated" if y == trends_stage.UNDATED else str(y)): n for y, n in sorted(counts.year_docs.items())},
-            "evidence": evidence}
+    log.info("trends: %d term-year row(s), %d keyness row(s), %d keyword(s), %.2f s", info["term_trend_rows"],
+             info["keyness_rows"], info["keywords"], seconds)
+    return {"seconds": round(seconds, 3), "workers": executor.workers, "slices": len(slices), **info}
 
 
-def run_topics(documents: Path, tokens: Path, writer: RunWriter, config: Config) -> dict[str, Any]:
-    """The topics stage: units from the tokens, a model per candidate k, the most coherent one kept."""
+def run_topics(documents: Path, tokens: Path, writer: RunWriter, config: Config, progress: Progress) -> dict[str, Any]:
+    """The topics stage: vocabulary and sample from slices of ``tokens``, candidate models fitted in
+    parallel, the most coherent kept, every unit's weights inferred slice by slice."""
     params = topics_stage.TopicParams.from_config(config)
     started = time.perf_counter()
-    years = _years(documents)
-    table = pq.read_table(tokens, columns=["doc_id", "passage_id", "token", "token_type", "is_stopword"])
-    unit_ids, unit_docs, texts = topics_stage.units(table, params)
+    executor = make_executor(config["run.workers"])
+    budget = _budget(config, executor)
     for name in ("topics", "doc_topics", "topic_trends", "topic_model_selection"):
         writer.open(name)
-    if not unit_ids:
-        return {"seconds": 0.0, "units": 0, "k": None}
-    fit = topics_stage.fit_topics(unit_ids, unit_docs, texts, years, params)
-    tables = fit.tables
-    for name, out in tables.items():
-        writer.write(name, out)
-    model_path = writer.artifact(topics_stage.MODEL_FILE)
-    model = {**topics_stage.save_model(fit.model, model_path), "sha256": file_sha256(model_path)}
-    chosen = tables["topic_model_selection"].filter(tables["topic_model_selection"].column("chosen"))
+    slices = plan_slices(tokens, "doc_id", budget.slice_rows())
+    result = topics_stage.run_topics(slices, params, executor, writer.write, progress,
+                                     merge_rows=budget.merge_rows(), sample_terms=budget.sample_terms())
+    info = {"workers": executor.workers, "slices": len(slices), **result.info}
+    if result.model is not None:
+        model_path = writer.artifact(topics_stage.MODEL_FILE)
+        info["model"] = {**topics_stage.save_model(result.model, model_path), "sha256": file_sha256(model_path)}
     seconds = time.perf_counter() - started
-    log.info("topics: %s, k=%s over %d %s unit(s), %.2f s", params.engine, chosen.column("k")[0], len(unit_ids),
+    log.info("topics: %s, k=%s over %d %s unit(s), %.2f s", params.engine, info.get("k"), info.get("units", 0),
              params.unit, seconds)
-    return {"seconds": round(seconds, 3), "engine": params.engine, "unit": params.unit, "units": len(unit_ids),
-            "k": chosen.column("k")[0].as_py(), "coherence": chosen.column("coherence")[0].as_py(), "model": model}
+    return {"seconds": round(seconds, 3), **info}
 
 
-def _with_inputs(batches, executor, fn):
+def _with_inputs(batches, executor, fn, **kwargs):
     """``(batch, fn(batch))`` pairs through ``executor``, in order."""
     held: list = []
 
@@ -453,7 +430,7 @@ def _with_inputs(batches, executor, fn):
             held.append(item)
             yield item
 
-    for result in executor.map(fn, remember(batches)):
+    for result in executor.map(fn, remember(batches), **kwargs):
         yield held.pop(0), result
 
 
@@ -491,7 +468,7 @@ def run(raw: Path, out: Path, config: Config, *, stages: tuple[str, ...] = STAGE
     -------
     RunResult
     """
-    progress = progress or _NoProgress()
+    progress = progress or NoProgress()
     started_at = dt.datetime.now(dt.timezone.utc)
     started = time.perf_counter()
     writer = RunWriter(out, compression=config["output.compression"], row_group_size=config["output.row_group_size"])
@@ -502,22 +479,25 @@ def run(raw: Path, out: Path, config: Config, *, stages: tuple[str, ...] = STAGE
     previous = read_manifest(out) if "ingest" not in stages else {}
     try:
         for stage in stages:
-            if stage == "ingest":
-                stage_info["ingest"] = run_ingest(raw, writer, config, progress)
-            elif stage == "normalise":
-                docs_in, passages_in = _stage_inputs(out, writer, stages, stage)
-                stage_info["normalise"] = run_normalise(docs_in, passages_in, writer, config, progress)
-            elif stage == "dedup":
-                docs_in, passages_in = _stage_inputs(out, writer, stages, stage)
-                stage_info["dedup"] = run_dedup(docs_in, passages_in, writer, config, progress)
-            elif stage == "segment":
-                stage_info["segment"] = run_segment(_current(out, writer, "passages"), writer, config, progress)
-            elif stage == "trends":
-                stage_info["trends"] = run_trends(_current(out, writer, "documents"), _current(out, writer, "tokens"),
-                                                  writer, config)
-            elif stage == "topics":
-                stage_info["topics"] = run_topics(_current(out, writer, "documents"), _current(out, writer, "tokens"),
-                                                  writer, config)
+            with PeakRss() as peak:
+                if stage == "ingest":
+                    info = run_ingest(raw, writer, config, progress)
+                elif stage == "normalise":
+                    docs_in, passages_in = _stage_inputs(out, writer, stages, stage)
+                    info = run_normalise(docs_in, passages_in, writer, config, progress)
+                elif stage == "dedup":
+                    docs_in, passages_in = _stage_inputs(out, writer, stages, stage)
+                    info = run_dedup(docs_in, passages_in, writer, config, progress)
+                elif stage == "segment":
+                    info = run_segment(_current(out, writer, "documents"), _current(out, writer, "passages"), writer,
+                                       config, progress)
+                elif stage == "trends":
+                    info = run_trends(_current(out, writer, "documents"), _current(out, writer, "tokens"), writer,
+                                      config, progress)
+                elif stage == "topics":
+                    info = run_topics(_current(out, writer, "documents"), _current(out, writer, "tokens"), writer,
+                                      config, progress)
+            stage_info[stage] = {**info, "peak_rss_mb": peak.peak_mb}
         inputs = stage_info.get("ingest", {}).pop("inputs", None)
         if inputs is None:
             inputs = previous.get("inputs", [])

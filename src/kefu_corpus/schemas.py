@@ -194,10 +194,14 @@ DUPLICATES = TableSpec("duplicates", 1, "one span flagged as a duplicate, with t
 _DICT = pa.dictionary(pa.int32(), pa.string())
 TOKEN_TYPES = ("word", "latin", "number", "punctuation", "whitespace")
 
-TOKENS = TableSpec("tokens", 1, "one token of a passage, in the deduplicated view unless configured otherwise",
+_YEAR = "Publication year; null for the undated documents, a group of their own."
+
+TOKENS = TableSpec("tokens", 2, "one token of a passage, in the deduplicated view unless configured otherwise",
                    pa.schema([
     _f("doc_id", _DICT, "Document the token is in.", nullable=False),
     _f("passage_id", _DICT, "Passage the token is in.", nullable=False),
+    _f("year", pa.int16(), "The document's publication year (`documents.year`), so that per-year counts need "
+       "no join; null for undated documents."),
     _f("position", pa.int32(), "0-based index of the token in its passage's segmentation (gaps where "
        "tokens of a partly repeated passage were left out as duplicates).", nullable=False),
     _f("token", _DICT, "The token in the canonical script (normalise.canonical), what counts; Latin tokens "
@@ -211,8 +215,6 @@ TOKENS = TableSpec("tokens", 1, "one token of a passage, in the deduplicated vie
     _f("start", pa.int32(), "Start offset of the token in the document's raw text (inclusive).", nullable=False),
     _f("end", pa.int32(), "End offset of the token in the document's raw text (exclusive).", nullable=False),
 ]))
-
-_YEAR = "Publication year; null for the undated documents, a group of their own."
 
 TERM_TRENDS = TableSpec("term_trends", 1, "one term in one year (undated documents as a year of their own)",
                         pa.schema([
@@ -262,7 +264,7 @@ KEYWORDS = TableSpec("keywords", 1, "one keyword of one document by one method",
     _f("count", pa.int32(), "Occurrences of the term in the document (deduplicated tokens).", nullable=False),
 ]))
 
-_MODEL = "Topic model engine: 'lda' (gensim) or 'nmf' (scikit-learn)."
+_MODEL = "Topic model engine: 'tomotopy' (tomotopy LDA), 'lda' (gensim LDA) or 'nmf' (scikit-learn NMF)."
 
 TOPICS = TableSpec("topics", 1, "one top term of one topic of the chosen model", pa.schema([
     _f("model", pa.string(), _MODEL, nullable=False),
@@ -282,7 +284,8 @@ DOC_TOPICS = TableSpec("doc_topics", 1, "one topic's weight in one modelled unit
     _f("doc_id", pa.string(), "Document of the unit.", nullable=False),
     _f("year", pa.int16(), _YEAR),
     _f("topic_id", pa.int32(), "Topic, 0-based.", nullable=False),
-    _f("weight", pa.float32(), "Weight of the topic in the unit; a unit's weights sum to 1.", nullable=False),
+    _f("weight", pa.float32(), "Weight of the topic in the unit, inferred from the chosen model (the same "
+       "way for every unit, sample or not); a unit's weights sum to 1.", nullable=False),
 ]))
 
 TOPIC_TRENDS = TableSpec("topic_trends", 1, "one topic in one year: its prevalence", pa.schema([
@@ -296,9 +299,11 @@ TOPIC_TRENDS = TableSpec("topic_trends", 1, "one topic in one year: its prevalen
 TOPIC_MODEL_SELECTION = TableSpec("topic_model_selection", 1, "one candidate number of topics", pa.schema([
     _f("model", pa.string(), _MODEL, nullable=False),
     _f("k", pa.int32(), "Number of topics fitted.", nullable=False),
-    _f("coherence", pa.float64(), "Topic coherence of the model's top terms on the modelled units.",
+    _f("coherence", pa.float64(), "Mean NPMI coherence of the model's top terms (topics.top_terms) over its "
+       "topics, on the sample the candidates were fitted on.",
        nullable=False),
-    _f("measure", pa.string(), "Coherence measure: 'c_npmi' (gensim CoherenceModel).", nullable=False),
+    _f("measure", pa.string(), "Coherence measure: 'c_npmi' (NPMI over boolean sliding windows of 10 terms, "
+       "as gensim's CoherenceModel defines it).", nullable=False),
     _f("chosen", pa.bool_(), "The model kept: the highest coherence (or the k given in topics.k).", nullable=False),
 ]))
 

@@ -1,0 +1,106 @@
+"""End to end: `kefu run` on the bench corpus and on its first half, stage by stage.
+
+Runs the whole pipeline as a user would (`kefu run CORPUS --out DIR --workers N`, in a subprocess under
+`/usr/bin/time -v` where it exists) on ../shared/bench/tw_laws.jsonl.gz and on a file of its first half,
+and prints for each: seconds, peak memory and throughput of every stage (from the run's manifest), MB/s
+of ingest through segment together and of the whole run, and the run's peak memory two ways:
+
+- the manifest's per-stage peak: proportional set size (PSS) of the driver and its workers summed,
+  sampled every 0.2 s (shared pages count once);
+- `/usr/bin/time`'s maximum resident set size: the largest single process of the run.
+
+Then how time and memory grow from half the corpus to the whole.
+
+    python benchmarks/run_end_to_end.py [--corpus PATH] [--workers 2] [--no-half] [--set KEY=VALUE ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCH = ROOT.parent / "shared" / "bench" / "tw_laws.jsonl.gz"
+FRONT = ("ingest", "normalise", "dedup", "segment")
+
+
+def first_half(corpus: Path, folder: Path) -> Path:
+    opener = gzip.open if corpus.suffix == ".gz" else open
+    with opener(corpus, "rt", encoding="utf-8") as fh:
+        lines = fh.readlines()
+    half = folder / "first_half.jsonl"
+    half.write_text("".join(lines[: len(lines) // 2]), encoding="utf-8")
+    return half
+
+
+def run(corpus: Path, out: Path, workers: int, sets: list[str]) -> dict:
+    kefu = Path(sys.executable).with_name("kefu")
+    command = [str(kefu), "run", str(corpus), "--out", str(out), "--workers", str(workers), "--quiet"]
+    for s in sets:
+        command += ["--set", s]
+    timer = shutil.which("time") or ("/usr/bin/time" if Path("/usr/bin/time").exists() else None)
+    if timer:
+        command = [timer, "-v", *command]
+    started = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True)
+    wall = time.perf_counter() - started
+    if done.returncode != 0:
+        sys.exit(f"kefu run failed ({done.returncode}):\n{done.stderr[-3000:]}")
+    max_rss = re.search(r"Maximum resident set size \(kbytes\): (\d+)", done.stderr)
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    return {"wall": wall, "max_rss_mb": int(max_rss.group(1)) / 1e3 if max_rss else None, "manifest": manifest}
+
+
+def report(label: str, result: dict) -> dict:
+    stages = result["manifest"]["stages"]
+    n_bytes = stages["ingest"]["bytes"]
+    print(f"\n{label}: {n_bytes / 1e6:.1f} MB of text, {result['manifest']['tables']['documents']['rows']:,} documents")
+    print(f"  {'stage':<10} {'seconds':>8} {'peak MB':>8} {'MB/s':>7}")
+    for name, info in stages.items():
+        rate = n_bytes / 1e6 / info["seconds"] if info.get("seconds") else float("nan")
+        print(f"  {name:<10} {info['seconds']:8.2f} {info.get('peak_rss_mb', float('nan')):8.0f} {rate:7.2f}")
+    front = sum(stages[s]["seconds"] for s in FRONT)
+    total = result["manifest"]["seconds"]
+    peak = max(info.get("peak_rss_mb", 0) for info in stages.values())
+    print(f"  ingest..segment {front:7.2f} s = {n_bytes / 1e6 / front:.2f} MB/s")
+    print(f"  whole run       {total:7.2f} s = {n_bytes / 1e6 / total:.2f} MB/s (process wall {result['wall']:.1f} s)")
+    print(f"  peak memory: {peak:,.0f} MB (PSS of driver + workers, sampled); "
+          f"largest process {result['max_rss_mb'] or float('nan'):,.0f} MB (/usr/bin/time)")
+    topics = stages.get("topics", {})
+    if topics.get("k"):
+        print(f"  topics: {topics['engine']} k={topics['k']} NPMI {topics['coherence']:.3f} on a sample of "
+              f"{topics['sample_units']:,} of {topics['units']:,} units")
+    return {"seconds": total, "peak": peak, "max_rss": result["max_rss_mb"] or 0.0, "front": front}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--corpus", type=Path, default=BENCH)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--no-half", action="store_true", help="skip the run on the first half")
+    parser.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE")
+    args = parser.parse_args()
+    if not args.corpus.exists():
+        sys.exit(f"{args.corpus} not found: pass --corpus PATH")
+    print(f"kefu run {args.corpus.name} --workers {args.workers}")
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        whole = report("whole corpus", run(args.corpus, tmp / "whole", args.workers, args.sets))
+        if args.no_half:
+            return
+        half = report("first half", run(first_half(args.corpus, tmp), tmp / "half", args.workers, args.sets))
+    print(f"\nfrom half to whole: time x{whole['seconds'] / half['seconds']:.2f}, "
+          f"peak memory (PSS) {100 * (whole['peak'] / half['peak'] - 1):+.0f}%, "
+          f"largest process {100 * (whole['max_rss'] / half['max_rss'] - 1):+.0f}%")
+
+
+if __name__ == "__main__":
+    main()
