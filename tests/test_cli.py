@@ -77,7 +77,7 @@ def test_info_reports_tables_rows_config_and_versions(raw, tmp_path):
     assert {t["table"]: t["rows"] for t in data["tables"]}["documents"] == 5
     assert data["warnings"] == []
     (out / "stray.parquet").write_bytes(b"")
-    with open(out / "models" / "topics.pickle", "ab") as fh:
+    with open(out / "models" / "topics.npz", "ab") as fh:
         fh.write(b"\0")
     data = json.loads(runner.invoke(app, ["info", str(out), "--json"]).output)
     assert any("stray.parquet" in w for w in data["warnings"])
