@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 
+import gzip
+import itertools
+
 import pytest
 
-from conftest import SEEDS, run_pipeline
+from conftest import SEEDS, SHARED, run_pipeline
 from kefu_corpus import pipeline
+from kefu_corpus.memory import Budget
 from kefu_corpus.schemas import TABLES
+from kefu_corpus.stages.topics import MODEL_FILE
 from kefu_corpus.store import read_manifest
 
 
 def table_bytes(out):
-    return {spec.filename: (out / spec.filename).read_bytes() for spec in TABLES.values()}
+    files = {spec.filename: (out / spec.filename).read_bytes() for spec in TABLES.values()}
+    return {**files, MODEL_FILE: (out / MODEL_FILE).read_bytes()}
 
 
 def test_same_input_and_config_give_identical_tables(raw, tmp_path):
@@ -20,6 +26,23 @@ def test_same_input_and_config_give_identical_tables(raw, tmp_path):
     run_pipeline(raw, tmp_path / "b")
     run_pipeline(raw, tmp_path / "c", **{"run.workers": 2, "run.batch_size": 2})
     assert table_bytes(tmp_path / "a") == table_bytes(tmp_path / "b") == table_bytes(tmp_path / "c")
+
+
+BENCH = SHARED / "bench" / "tw_laws.jsonl.gz"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not BENCH.exists(), reason="the bench corpus is not in ../shared/bench")
+def test_tables_and_model_are_the_same_bytes_with_one_or_two_workers(raw, tmp_path):
+    # The seeds plus 250 statutes: several slices of tokens for trends and topics, a topic sample smaller
+    # than the corpus, and a k grid fitted across workers.
+    with gzip.open(BENCH, "rt", encoding="utf-8") as fh:
+        (raw / "statutes.jsonl").write_text("".join(itertools.islice(fh, 250)), encoding="utf-8")
+    settings = {"topics.k_grid": [3, 5], "topics.sample": 400, "topics.iterations": 50, "run.memory_gb": 0.05}
+    one = run_pipeline(raw, tmp_path / "one", **settings)
+    two = run_pipeline(raw, tmp_path / "two", **{**settings, "run.workers": 2, "run.batch_size": 7})
+    assert one.tables["tokens"] > 2 * Budget(0.05, 2).slice_rows()
+    assert table_bytes(tmp_path / "one") == table_bytes(tmp_path / "two")
 
 
 def test_a_crash_mid_run_leaves_the_previous_outputs_untouched(raw, tmp_path, monkeypatch):

@@ -7,10 +7,17 @@ bounds memory however large the corpus.
 Heavy resources that every task needs (a repair model, a vocabulary with its IDF, a topic sample) are
 handed over explicitly: ``map(fn, tasks, shared=obj)`` calls ``fn(task, obj)``, and ``obj`` travels to
 each worker process once, not with every task. A worker ``initializer`` also runs once per process.
+
+Workers are forked from a *fork server*, a clean single-threaded process started once per driver with
+the stage modules already imported, never from the driver itself. A driver that has run threads of its
+own (a serial run before, Arrow, tomotopy or rensa's thread pools) could otherwise hand a worker a lock
+held by a thread that does not exist in the child, and the run would hang. Functions, tasks, the
+initializer and ``shared`` are therefore pickled.
 """
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 from collections import deque
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -28,6 +35,19 @@ class Executor(Protocol):
     workers: int
 
     def map(self, fn: Callable[..., R], tasks: Iterable[T], *, shared: Any = _NOTHING) -> Iterator[R]: ...
+
+
+#: Modules the fork server imports once, so that each worker starts with them loaded.
+PRELOAD = ["kefu_corpus.pipeline"]
+
+
+def _context() -> multiprocessing.context.BaseContext:
+    try:
+        ctx = multiprocessing.get_context("forkserver")
+    except ValueError:  # pragma: no cover - no fork server on this platform
+        return multiprocessing.get_context("spawn")
+    ctx.set_forkserver_preload(PRELOAD)
+    return ctx
 
 
 def cpu_count() -> int:
@@ -74,7 +94,7 @@ class LocalExecutor:
 
     def map(self, fn: Callable[..., R], tasks: Iterable[T], *, shared: Any = _NOTHING) -> Iterator[R]:
         window = 2 * self.workers
-        with ProcessPoolExecutor(max_workers=self.workers, initializer=_init_worker,
+        with ProcessPoolExecutor(max_workers=self.workers, mp_context=_context(), initializer=_init_worker,
                                  initargs=(self._initializer, shared)) as pool:
             pending: deque[Future[R]] = deque()
             for task in tasks:
