@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 RAW    ?= data/raw
 OUT    ?= data/processed
 
-.PHONY: run test bench install clean notebooks report
+.PHONY: run test test-fast bench install clean notebooks report
 
 install: $(STAMP)
 
@@ -20,8 +20,13 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/kefu run $(RAW) --out $(OUT)
 
+# The whole suite, spread over every core (pytest-xdist).
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto
+
+# The tests not marked slow: pure functions and stages on small inputs.
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -n auto -m "not slow"
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/ingest_throughput.py
@@ -31,6 +36,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/segment_quality.py
 	$(BIN)/python benchmarks/trends_keywords.py
 	$(BIN)/python benchmarks/topics_fit.py
+	$(BIN)/python benchmarks/run_end_to_end.py
 
 # Opens the jupytext notebooks in JupyterLab (the `notebooks` extra); `make run` first.
 notebooks: $(STAMP)

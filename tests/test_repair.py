@@ -530,3 +530,25 @@ def test_kefu_repair_names_a_missing_file(tmp_path):
     result = CliRunner().invoke(app, ["repair", str(tmp_path / "nope.txt")])
     assert result.exit_code == 1
     assert "nope.txt" in result.output
+
+
+def test_a_second_run_over_the_same_corpus_reuses_the_model_and_searches_nothing(raw, tmp_path, monkeypatch):
+    from conftest import run_pipeline
+    from kefu_corpus.text import repair as repair_module
+
+    run_pipeline(raw, tmp_path / "first")
+    searches = []
+    run = repair_module._Search.run
+    monkeypatch.setattr(repair_module._Search, "run", lambda self, *a: searches.append(a) or run(self, *a))
+    built = []
+    build = repair_module.build_model
+    monkeypatch.setattr(repair_module, "build_model", lambda *a, **k: built.append(a) or build(*a, **k))
+    run_pipeline(raw, tmp_path / "second")
+    assert searches == [] and built == []
+    first, second = read(tmp_path / "first", "repairs"), read(tmp_path / "second", "repairs")
+    assert len(first) >= 14 and first == second
+    # a text the model has not seen is searched as usual
+    damaged = seed_text("003")
+    model, _, _ = repair_module.corpus_model([clean_text(seed_text("001"))], "always")
+    repair_module.repair(damaged[:400] + "。" + damaged[:400], model)
+    assert searches

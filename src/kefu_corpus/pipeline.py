@@ -42,8 +42,8 @@ from kefu_corpus.stages.normalise import OUTPUTS as NORMALISE_OUTPUTS
 from kefu_corpus.stages.normalise import NormaliseParams, init_worker, normalise_batch
 from kefu_corpus.errors import KefuError
 from kefu_corpus.store import RunWriter, file_sha256, read_manifest, read_table
-from kefu_corpus.text.reference import choose_reference, reference_sha256, reference_text
-from kefu_corpus.text.repair import build_model, clean_text, find_sites
+from kefu_corpus.text.reference import reference_sha256, reference_text
+from kefu_corpus.text.repair import clean_text, corpus_model, find_sites
 from kefu_corpus.text.rules import load_patterns
 
 log = logging.getLogger(__name__)
@@ -235,12 +235,12 @@ def repair_model(documents: Path, config: Config) -> tuple[Any, dict[str, Any]]:
                 used += len(clean)
     if not flagged:
         return None, {"documents_with_sites": 0, **no_model}
-    reference, test = choose_reference(texts, section["repair_reference"])
+    model, reference, test = corpus_model(texts, section["repair_reference"])
     info = {"documents_with_sites": flagged, "train_chars": used,
             "reference_chars": len(reference_text()) if reference else 0,
             "reference_sha256": reference_sha256() if reference else None,
             "reference_test": asdict(test) if test else None}
-    return build_model(texts, reference=reference), info
+    return model, info
 
 
 def run_normalise(documents: Path, passages: Path, writer: RunWriter, config: Config,

@@ -26,10 +26,12 @@ probable than the text as it stands. Its confidence is its share of every readin
 
 from __future__ import annotations
 
+import hashlib
 import heapq
 import math
 import re
-from collections.abc import Iterable
+from collections import OrderedDict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -127,6 +129,58 @@ def build_model(clean_texts: Iterable[str], order: int = 4, reference: bool | No
     model = CharNgramModel(order=order).fit(segments, base=dictionary_unigram(), shapes=True)
     model.reference_ = bool(reference)  # the word model then also learns the reference text's words
     return model
+
+
+# -- remembered work --------------------------------------------------------------------------------------
+# Building a model and searching a damaged run are pure but slow (seconds). A process that normalises the
+# same corpus again (a rerun in a notebook, a second run over the same folder) gets them from here, keyed
+# by content: the model by the hash of its training texts and settings, a repair by the hash of the text,
+# the model's fingerprint and the parameters. Both are bounded; results are the same objects the
+# computation gives, so tables do not change.
+
+_MODELS: OrderedDict[str, tuple[CharNgramModel, bool, object]] = OrderedDict()
+_MODELS_KEPT = 2
+_REPAIRS: OrderedDict[tuple, Repaired] = OrderedDict()
+_REPAIRS_MAX_CHARS = 8_000_000
+_repairs_chars = 0
+
+
+def _digest(parts: Iterable[str]) -> str:
+    h = hashlib.blake2b(digest_size=16)
+    for part in parts:
+        h.update(part.encode("utf-8", "surrogatepass"))
+        h.update(b"\x00")
+    return h.hexdigest()
+
+
+def corpus_model(clean_texts: Sequence[str], reference_mode: str = "auto", order: int = 4):
+    """:func:`build_model` of ``clean_texts``, with the reference text as ``reference_mode`` decides
+    (:func:`~kefu_corpus.text.reference.choose_reference`). Returns ``(model, uses reference, the
+    reference test or None)``; the model carries a ``fingerprint_`` of what it was built from."""
+    key = _digest([str(order), reference_mode, *clean_texts])
+    if key in _MODELS:
+        _MODELS.move_to_end(key)
+        return _MODELS[key]
+    reference, test = choose_reference(clean_texts, reference_mode, order)
+    model = build_model(clean_texts, order, reference=reference)
+    model.fingerprint_ = key
+    _MODELS[key] = (model, reference, test)
+    while len(_MODELS) > _MODELS_KEPT:
+        _MODELS.popitem(last=False)
+    return _MODELS[key]
+
+
+def _remember(key: tuple, repaired: Repaired) -> Repaired:
+    global _repairs_chars
+    size = len(repaired.text)
+    if size > _REPAIRS_MAX_CHARS // 4:
+        return repaired
+    _REPAIRS[key] = repaired
+    _repairs_chars += size
+    while _repairs_chars > _REPAIRS_MAX_CHARS:
+        _, old = _REPAIRS.popitem(last=False)
+        _repairs_chars -= len(old.text)
+    return repaired
 
 
 @dataclass(order=True)
@@ -489,6 +543,17 @@ def repair(text: str, model: CharNgramModel | None = None, params: RepairParams 
     sites = find_sites(text)
     if not sites:
         return Repaired(text, OffsetMap.identity(len(text)), ())
+    fingerprint = getattr(model, "fingerprint_", None)
+    if fingerprint is None:
+        return _repair(text, sites, model, params)
+    key = (fingerprint, params, _digest([text]))
+    if key in _REPAIRS:
+        _REPAIRS.move_to_end(key)
+        return _REPAIRS[key]
+    return _remember(key, _repair(text, sites, model, params))
+
+
+def _repair(text: str, sites: list[int], model: CharNgramModel | None, params: RepairParams) -> Repaired:
     clean = clean_text(text)
     model = model or build_model([clean])
     search = _Search(model, script_prior(clean), params)
