@@ -58,3 +58,13 @@ def seed_docs(seed_run) -> dict[str, dict]:
     """documents.parquet rows by seed number ('000'..'004')."""
     out, _ = seed_run
     return {row["source_path"][:3]: row for row in read(out, "documents")}
+
+
+#: Fixtures that run the whole pipeline, or fit a repair model: a test that uses one is slow.
+SLOW_FIXTURES = {"seed_run", "seed_docs", "corpus_model", "repaired_003"}
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import gzip
 import json
 from pathlib import Path
@@ -80,6 +82,7 @@ def test_big5_file_is_detected_and_decoded(tmp_path):
     assert (doc["encoding"], doc["encoding_method"]) == ("big5", "detector")
 
 
+@pytest.mark.slow
 def test_utf16_file_with_bom(tmp_path):
     text = seed_text("003")
     for codec, name in (("utf-16", "le.txt"), ("utf-16-be", "be.txt")):

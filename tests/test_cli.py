@@ -15,6 +15,7 @@ from kefu_corpus.schemas import TABLES
 runner = CliRunner()
 
 
+@pytest.mark.slow
 def test_run_prints_a_summary_and_writes_every_table(raw, tmp_path):
     out = tmp_path / "out"
     result = runner.invoke(app, ["run", str(raw), "--out", str(out), "--workers", "1"])
@@ -30,6 +31,7 @@ def test_quiet_prints_nothing(raw, tmp_path):
     assert result.exit_code == 0 and result.output == ""
 
 
+@pytest.mark.slow
 def test_problems_are_listed_and_strict_sets_exit_code_3(raw, tmp_path):
     (raw / "empty.txt").write_bytes(b"")
     out = str(tmp_path / "out")
@@ -67,6 +69,7 @@ def test_help_everywhere(command):
     assert result.exit_code == 0 and "Usage" in result.output
 
 
+@pytest.mark.slow
 def test_info_reports_tables_rows_config_and_versions(raw, tmp_path):
     out = tmp_path / "out"
     runner.invoke(app, ["run", str(raw), "-o", str(out), "-w", "1", "-q"])

@@ -20,6 +20,7 @@ def _rows():
     return [{"id": rid, "text": text, "author": "某作者" if rid == "b" else None} for rid, text in ARTICLES]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fmt", ["jsonl", "jsonl.gz", "csv", "parquet"])
 def test_each_corpus_format_gives_the_same_documents(tmp_path, fmt):
     raw = tmp_path / "raw"
@@ -71,6 +72,7 @@ def test_identical_content_is_kept_and_flagged_not_dropped(tmp_path):
 BENCH = SHARED / "bench" / "tw_laws.jsonl.gz"
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not BENCH.exists(), reason="bench corpus not present beside the project")
 def test_bench_corpus_sample(tmp_path):
     """200 real Traditional documents from the bench corpus: titles from records, long lines split."""

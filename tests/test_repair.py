@@ -196,6 +196,7 @@ def _statutes(n: int) -> list[str]:
                     for i in range(start, start + 100)) for start in range(0, n, 100)]
 
 
+@pytest.mark.slow
 def test_the_reference_text_is_used_where_it_makes_the_corpus_more_probable():
     seeds = [clean_text(p.read_text(encoding="utf-8")) for p in SEEDS]
     test = reference_helps(seeds)
@@ -369,6 +370,7 @@ def _emphatic(text: str) -> str:
     return re.sub(r"。(?=[\u4e00-\u9fff])", lambda m: "??" if m.start() % 2 else "?!", text)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", ["000", "002"])
 def test_clean_seeds_with_emphatic_marks_are_left_alone(corpus_model, seed):
     text = seed_text(seed)[:1500]  # the benchmark runs every clean seed whole
@@ -378,6 +380,7 @@ def test_clean_seeds_with_emphatic_marks_are_left_alone(corpus_model, seed):
     assert result.text == marked, [(r.damaged, r.repaired) for r in result.repairs]
 
 
+@pytest.mark.slow
 def test_search_stops_once_every_reading_is_far_behind_the_text_as_it_is(corpus_model):
     """After a legitimate mark, readings out of step fall further behind the clean text with every
     character; the search stops at ``give_up`` nats rather than reading on to the end of the line."""
@@ -463,6 +466,7 @@ def test_passage_maps_send_repairs_and_characters_back_to_the_raw_text(seed_run,
         assert (full.starts >= 0).all() and (full.ends <= len(p["text"])).all()
 
 
+@pytest.mark.slow
 def test_normalise_alone_rewrites_its_tables_and_keeps_the_others(raw, tmp_path):
     out = tmp_path / "out"
     runner = CliRunner()
@@ -501,6 +505,7 @@ def test_kefu_repair_writes_clean_text_unchanged():
     assert result.stdout == path.read_text(encoding="utf-8")
 
 
+@pytest.mark.slow
 def test_kefu_repair_fixes_003_and_reports_every_repair(tmp_path):
     path = next(p for p in SEEDS if p.name.startswith("003"))
     report = tmp_path / "report.json"
@@ -532,6 +537,7 @@ def test_kefu_repair_names_a_missing_file(tmp_path):
     assert "nope.txt" in result.output
 
 
+@pytest.mark.slow
 def test_a_second_run_over_the_same_corpus_reuses_the_model_and_searches_nothing(raw, tmp_path, monkeypatch):
     from conftest import run_pipeline
     from kefu_corpus.text import repair as repair_module

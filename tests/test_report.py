@@ -105,6 +105,7 @@ def test_the_embedded_font_has_a_glyph_for_every_chinese_character(reports, scri
     assert len(match.group(1)) < 2_000_000  # a subset, not the whole font
 
 
+@pytest.mark.slow
 def test_writing_is_atomic_and_replaces_an_earlier_report(seed_run, tmp_path):
     out, _ = seed_run
     target = tmp_path / "nested" / "report.html"
@@ -140,6 +141,7 @@ def test_a_run_without_later_stages_still_reports_what_it_has(seed_run, tmp_path
     assert "新世代客户服务岗位的价值发展与转型" in page
 
 
+@pytest.mark.slow
 def test_the_cli_writes_the_report(seed_run, tmp_path):
     from typer.testing import CliRunner
 
@@ -168,6 +170,7 @@ def test_the_report_renders_in_headless_chromium(seed_run, tmp_path):
     assert png.is_file() and "1280x4000" in done.stdout
 
 
+@pytest.mark.slow
 def test_the_same_run_gives_the_same_report_byte_for_byte(reports, seed_run, tmp_path):
     out, _ = seed_run
     again = write_report(out, tmp_path / "again.html").read_text(encoding="utf-8")

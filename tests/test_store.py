@@ -21,6 +21,7 @@ def table_bytes(out):
     return {**files, MODEL_FILE: (out / MODEL_FILE).read_bytes()}
 
 
+@pytest.mark.slow
 def test_same_input_and_config_give_identical_tables(raw, tmp_path):
     run_pipeline(raw, tmp_path / "a")
     run_pipeline(raw, tmp_path / "b")

@@ -212,3 +212,17 @@ def test_the_sample_hash_depends_only_on_the_id_and_the_seed():
     assert h[0] == h[4] and len(set(h.tolist())) == 4
     assert np.array_equal(stable_hash(ids.slice(1, 3), 7), h[1:4])
     assert not np.array_equal(stable_hash(ids, 8), h)
+
+
+def test_a_table_read_from_several_row_groups_is_modelled_like_one(seed_tokens):
+    # Parquet written in row groups reads back with one dictionary per group; fit_topics on such a
+    # table (as a notebook reads tokens.parquet) must not trip over the differing dictionaries.
+    params = TopicParams(k_grid=(3,), iterations=30)
+    half = seed_tokens.num_rows // 2
+    chunked = pa.concat_tables([seed_tokens.slice(0, half).unify_dictionaries(),
+                                pa.table(seed_tokens.slice(half).combine_chunks().to_pydict(),
+                                         schema=seed_tokens.schema)])
+    assert chunked.column("token").num_chunks == 2
+    whole, chunks = fit_topics(seed_tokens.combine_chunks(), params), fit_topics(chunked, params)
+    for name, table in whole.tables.items():
+        assert table.equals(chunks.tables[name]), name

@@ -97,5 +97,5 @@ def read_slice(piece: Slice, columns: list[str] | None = None) -> pa.Table:
 
 def tokens_of(source: Slice | pa.Table, columns: list[str]) -> pa.Table:
     """The rows of a batch with ``columns``: a slice read from its file (in the worker), or a table already
-    in memory."""
-    return read_slice(source, columns) if isinstance(source, Slice) else source.select(columns)
+    in memory (its dictionary columns unified across chunks, as a slice's are)."""
+    return read_slice(source, columns) if isinstance(source, Slice) else source.select(columns).unify_dictionaries()
