@@ -64,7 +64,7 @@ class TopicParams:
     top_terms: int = 10
     sample: int = 10_000
     fit: str = "sample"
-    iterations: int = 200
+    iterations: int = 100
     passes: int = 10
     threads: int = 1
     display_script: str = "simplified"

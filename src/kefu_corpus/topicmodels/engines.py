@@ -28,7 +28,7 @@ class FitSettings:
 
     engine: str = "tomotopy"
     seed: int = 20200101
-    iterations: int = 200  # tomotopy: Gibbs sampling sweeps
+    iterations: int = 100  # tomotopy: Gibbs sampling sweeps
     passes: int = 10  # gensim: passes over the corpus
     threads: int = 1
 
