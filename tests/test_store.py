@@ -80,3 +80,34 @@ def test_manifest_records_config_versions_inputs_counts_and_timings(raw, tmp_pat
     assert {k: v["rows"] for k, v in manifest["tables"].items()} == result.tables
     assert manifest["schema_versions"] == {name: spec.version for name, spec in TABLES.items()}
     assert manifest["stages"]["ingest"]["seconds"] >= 0 and manifest["stages"]["ingest"]["bytes"] > 0
+
+
+class RecordedProgress:
+    """A progress sink that keeps, per pass, its total and the steps it advanced."""
+
+    def __init__(self):
+        self.passes: dict[str, list] = {}
+        self.current = None
+
+    def start(self, stage, total):
+        self.current = stage
+        self.passes[stage] = [total, 0]
+
+    def advance(self, n):
+        self.passes[self.current][1] += n
+
+    def finish(self):
+        self.current = None
+
+
+def test_trends_and_topics_report_every_pass_to_its_end(raw, tmp_path):
+    progress = RecordedProgress()
+    config = pipeline.Config().with_overrides({"run.workers": 1, "run.memory_gb": 0.01, "topics.k_grid": [3, 5],
+                                                "topics.iterations": 20})
+    pipeline.run(raw, tmp_path / "out", config, progress=progress)
+    passes = {name: steps for name, steps in progress.passes.items() if name.startswith(("trends", "topics"))}
+    assert {"trends: counts", "trends: keywords", "topics: vocabulary", "topics: sample", "topics: k grid",
+            "topics: weights"} <= set(passes)
+    for name, (total, advanced) in passes.items():
+        assert total and advanced == total, name
+    assert passes["topics: k grid"][0] == 2
