@@ -214,3 +214,70 @@ def test_unparseable_record_date_falls_back_to_the_text_with_a_warning(tmp_path)
     assert (row["status"], row["reason"]) == ("warning", "bad_record_date") and "'Dec 2020'" in row["message"]
     doc = doc_of(docs, "c.jsonl")
     assert (doc["date"].isoformat(), doc["date_source"], doc["date_precision"]) == ("2020-12-07", "text", "day")
+
+
+@pytest.mark.parametrize("line, why", [
+    (b'{"id":"s","text":"a\\ud800b"}', "lone surrogate"),
+    (b"[" * 100_000 + b"]" * 100_000, "RecursionError"),
+    (b'{"id":' + b"9" * 5000 + b',"text":"abc"}', "ValueError"),
+], ids=["lone-surrogate", "nested-100000-deep", "5000-digit-id"])
+def test_a_hostile_jsonl_record_is_rejected_alone(tmp_path, line, why):
+    good = json.dumps({"id": "after", "text": seed_text("001")[:300]}, ensure_ascii=False).encode("utf-8")
+    report, docs = outcome(tmp_path, {"corpus.jsonl": line + b"\n" + good + b"\n"})
+    rows = [r for (path, _), r in report.items() if path == "corpus.jsonl"]
+    bad = [r for r in rows if r["status"] == "rejected"]
+    assert len(bad) == 1 and why in bad[0]["message"] and bad[0]["source_record"] == "#1"
+    assert any(d["source_path"] == "corpus.jsonl" and d["source_record"] == "after" for d in docs)
+
+
+def test_a_sidecar_encoding_that_is_not_a_text_encoding_is_a_bad_row(tmp_path):
+    for codec in ("hex", "rot13", "zlib", "no-such-codec"):
+        folder = tmp_path / codec
+        sidecar = f"file,encoding\n{GOOD},{codec}\n".encode("utf-8")
+        report, _ = outcome(folder, {"metadata.csv": sidecar})
+        row = report[("metadata.csv", "#2")]
+        assert row["reason"] == "sidecar_bad_row" and f"'{codec}'" in row["message"], codec
+        assert "not a text encoding" in row["message"]
+
+
+def test_a_sidecar_row_with_more_cells_than_the_header_is_a_bad_row(tmp_path):
+    sidecar = f"file,title\n{GOOD},a title,one cell too many\nother.txt,t\n".encode("utf-8")
+    report, docs = outcome(tmp_path, {"metadata.csv": sidecar, "other.txt": seed_text("001").encode("utf-8")})
+    row = report[("metadata.csv", "#2")]
+    assert row["reason"] == "sidecar_bad_row" and "more cells than the header" in row["message"]
+    assert doc_of(docs, "other.txt")["title"] == "t"  # the rows after it are still read
+
+
+def test_the_same_record_twice_gives_two_distinct_doc_ids(tmp_path):
+    line = json.dumps({"id": "s", "text": seed_text("001")[:300]}, ensure_ascii=False).encode("utf-8")
+    _, docs = outcome(tmp_path, {"corpus.jsonl": line + b"\n" + line + b"\n"})
+    twins = [d for d in docs if d["source_path"] == "corpus.jsonl"]
+    assert len(twins) == 2 and len({d["doc_id"] for d in twins}) == 2
+    assert sorted(d["source_record"] for d in twins) == ["s", "s@2"]
+
+
+def test_a_reader_that_fails_mid_file_keeps_the_records_before_and_reports_the_rest(tmp_path, monkeypatch):
+    from kefu_corpus import sources
+
+    def failing(*args, **kwargs):
+        yield from original(*args, **kwargs)
+        raise MemoryError("the reader ran out of memory")
+
+    original = sources.iter_jsonl
+    monkeypatch.setattr(sources, "iter_jsonl", failing)
+    line = json.dumps({"id": "kept", "text": seed_text("001")[:300]}, ensure_ascii=False).encode("utf-8")
+    report, docs = outcome(tmp_path, {"corpus.jsonl": line + b"\n"})
+    broken = report[("corpus.jsonl", "#2")]
+    assert broken["reason"] == "broken_file" and "MemoryError" in broken["message"]
+    assert any(d["source_record"] == "kept" for d in docs)
+
+
+def test_a_text_encoding_that_cannot_decode_the_file_rejects_that_file_alone(tmp_path):
+    # 'undefined' and 'punycode' are text encodings to Python, but decode no Chinese article
+    for codec in ("undefined", "punycode"):
+        raw = make_raw(tmp_path / codec, {"other.txt": seed_text("001").encode("utf-8"),
+                                          "metadata.csv": f"file,encoding\n{GOOD},{codec}\n".encode("utf-8")})
+        run_pipeline(raw, tmp_path / codec / "out")
+        report = {r["source_path"]: r for r in read(tmp_path / codec / "out", "ingest_report") if r["source_record"] is None}
+        assert report[GOOD]["status"] == "rejected" and GOOD in report[GOOD]["message"], codec
+        assert report["other.txt"]["status"] == "ok"

@@ -8,12 +8,13 @@ order). A record that cannot be read becomes an item carrying a ``problem`` inst
 
 from __future__ import annotations
 
+import codecs
 import csv
 import gzip
 import io
 import json
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Iterator
 
@@ -121,6 +122,14 @@ class Sidecar:
     problems: list[tuple[str | None, str, str, str]] = field(default_factory=list)  # (record, status, reason, msg)
 
 
+def _text_encoding(name: str) -> bool:
+    """Whether ``name`` is a codec that decodes bytes to text (not hex, rot13, zlib and the like)."""
+    try:
+        return codecs.lookup(name)._is_text_encoding
+    except LookupError:
+        return False
+
+
 def load_sidecar(path: Path, rel_name: str, known: list[str]) -> Sidecar:
     """Read a CSV sidecar keyed by ``file``: a path relative to the raw folder, or a bare file name.
 
@@ -141,7 +150,7 @@ def load_sidecar(path: Path, rel_name: str, known: list[str]) -> Sidecar:
         out.problems.append((None, "rejected", "sidecar_unreadable",
                              f"Metadata sidecar {rel_name} is not valid CSV ({exc}). It was not used; fix it."))
         return out
-    header = [h.strip() for h in (rows[0].keys() if rows else [])]
+    header = [h.strip() for h in (rows[0].keys() if rows else []) if h is not None]
     if rows and "file" not in header:
         out.problems.append((None, "rejected", "sidecar_unreadable",
                              f"Metadata sidecar {rel_name} has no 'file' column (it has: {', '.join(header)}). "
@@ -156,16 +165,20 @@ def load_sidecar(path: Path, rel_name: str, known: list[str]) -> Sidecar:
         by_name.setdefault(rel.rsplit("/", 1)[-1], []).append(rel)
     for lineno, row in enumerate(rows, start=2):
         record = f"#{lineno}"
-        row = {(k or "").strip(): (v or "").strip() for k, v in row.items() if k is not None}
+        extra = None in row  # DictReader keeps cells beyond the header under the key None
+        row = {k.strip(): (v or "").strip() for k, v in row.items() if k is not None}
         key = row.get("file", "")
         problem = None
-        if None in row or any(v is None for v in row.values()):
+        if extra:
             problem = "has more cells than the header"
         elif not key:
             problem = "has an empty 'file' cell"
         elif key not in known and len(by_name.get(key, [])) != 1:
             problem = (f"names '{key}', which matches no input" if key not in by_name
                        else f"names '{key}', which matches several inputs; give the path relative to the raw folder")
+        elif row.get("encoding") and not _text_encoding(row["encoding"]):
+            problem = (f"has the encoding '{row['encoding']}', which is not a text encoding Python knows "
+                       "(for example utf-8, gb18030, big5)")
         elif row.get("date") and dates.parse_iso(row["date"]) is None:
             problem = f"has the date '{row['date']}', which is not YYYY, YYYY-MM or YYYY-MM-DD"
         target = key if key in known else (by_name.get(key) or [key])[0]
@@ -207,6 +220,35 @@ def _record_item(rel: str, record: str, values: dict, text_column: str, id_colum
     return SourceItem(rel, record, text=text, fields=fields, sidecar=sidecar)
 
 
+def _short(exc: BaseException, limit: int = 200) -> str:
+    text = str(exc)
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def _encodable(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate, as a JSON escape such as \ud800 can make
+        return False
+    return True
+
+
+def _checked_record(rel: str, record: str, values: dict, text_column: str, id_column: str,
+                    sidecar: dict[str, str]) -> SourceItem:
+    """:func:`_record_item`, with the text and fields checked, and any failure a problem of this record."""
+    try:
+        item = _record_item(rel, record, values, text_column, id_column, sidecar)
+        strings = [item.source_record or "", item.text or "", *item.fields.values()]
+        if not all(_encodable(v) for v in strings):
+            return SourceItem(rel, record, problem=("bad_record",
+                f"{rel} record {record} holds a lone surrogate (an escape such as \\ud800 that is half of a "
+                "character pair); it is not text. Fix the record."))
+        return item
+    except Exception as exc:  # one record never sinks its file
+        return SourceItem(rel, record, problem=("bad_record",
+            f"{rel} record {record} could not be read ({type(exc).__name__}: {_short(exc)}). Fix the record."))
+
+
 def iter_jsonl(path: Path, rel: str, *, text_column: str, id_column: str,
                sidecar: dict[str, str]) -> Iterator[SourceItem]:
     opener = gzip.open if path.name.lower().endswith(".gz") else open
@@ -219,16 +261,17 @@ def iter_jsonl(path: Path, rel: str, *, text_column: str, id_column: str,
                 record = f"#{lineno}"
                 try:
                     values = json.loads(line)
-                except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+                except (ValueError, RecursionError) as exc:  # bad JSON or UTF-8, too deep, an integer too long
                     yield SourceItem(rel, record, problem=("broken_record",
-                        f"{rel} line {lineno} is not valid JSON ({exc}). Fix or remove the line."))
+                        f"{rel} line {lineno} is not valid JSON ({type(exc).__name__}: {_short(exc)}). "
+                        "Fix or remove the line."))
                     continue
                 if not isinstance(values, dict):
                     yield SourceItem(rel, record, problem=("broken_record",
                         f"{rel} line {lineno} is a JSON {type(values).__name__}, not an object. "
                         "Each line must be an object with a text field."))
                     continue
-                yield _record_item(rel, record, values, text_column, id_column, sidecar)
+                yield _checked_record(rel, record, values, text_column, id_column, sidecar)
     except (OSError, EOFError, zlib.error) as exc:
         yield SourceItem(rel, f"#{lineno + 1}", problem=("broken_file",
             f"{rel} could not be read past line {lineno} ({exc}): the file is damaged or truncated. "
@@ -304,7 +347,18 @@ def iter_items(inventory: Inventory, sidecar: Sidecar, *, text_column: str, id_c
             continue
         name = path.name.lower()
         reader = iter_jsonl if name.endswith(JSONL_SUFFIXES) else iter_csv if name.endswith(CSV_SUFFIXES) else iter_parquet
-        yield from reader(path, rel, text_column=text_column, id_column=id_column, sidecar=meta)
+        records, seen = 0, set()
+        try:
+            for item in reader(path, rel, text_column=text_column, id_column=id_column, sidecar=meta):
+                records += 1
+                if item.source_record in seen:  # a repeated id: the record's place in the file keeps it unique
+                    item = replace(item, source_record=f"{item.source_record}@{records}")
+                seen.add(item.source_record)
+                yield item
+        except Exception as exc:  # one input never sinks the run: what came before is kept, the rest reported
+            yield SourceItem(rel, f"#{records + 1}", problem=("broken_file",
+                f"{rel} could not be read past its first {records} record(s) ({type(exc).__name__}: "
+                f"{_short(exc)}). The records before were ingested; fix the file to ingest the rest."))
 
 
 def batched(items: Iterator[SourceItem], *, size: int, max_bytes: int) -> Iterator[list[SourceItem]]:

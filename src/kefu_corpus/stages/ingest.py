@@ -165,5 +165,15 @@ def ingest_batch(items: list[SourceItem], params: IngestParams) -> dict[str, pa.
     """Ingest a batch of items into one Arrow table per output (the unit of work sent to a worker)."""
     rows = IngestRows()
     for item in items:
-        ingest_item(item, params, rows)
+        sizes = {name: len(getattr(rows, name)) for name in OUTPUTS}
+        try:
+            ingest_item(item, params, rows)
+        except Exception as exc:  # one input never sinks the batch: its partial rows go, a report row stays
+            for name, n in sizes.items():
+                del getattr(rows, name)[n:]
+            message = str(exc) if len(str(exc)) <= 200 else str(exc)[:200] + "..."
+            where = item.source_path + (f" record {item.source_record}" if item.source_record else "")
+            rows.ingest_report.append(_report(item, "rejected", reason="unreadable", message=(
+                f"{where} could not be ingested ({type(exc).__name__}: {message}). Check the input and, "
+                "for a file, the sidecar's encoding for it.")))
     return rows.tables()
