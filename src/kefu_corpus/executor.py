@@ -12,13 +12,16 @@ Workers are forked from a *fork server*, a clean single-threaded process started
 the stage modules already imported, never from the driver itself. A driver that has run threads of its
 own (a serial run before, Arrow, tomotopy or rensa's thread pools) could otherwise hand a worker a lock
 held by a thread that does not exist in the child, and the run would hang. Functions, tasks, the
-initializer and ``shared`` are therefore pickled.
+initializer and ``shared`` are therefore pickled. A worker ends when its driver does, however the driver
+ends (kill -9 included), so a killed run leaves no process behind.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
+import time
 from collections import deque
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any, Callable, Iterable, Iterator, Protocol, TypeVar
@@ -74,8 +77,46 @@ class SerialExecutor:
             yield fn(task) if shared is _NOTHING else fn(task, shared)
 
 
-def _init_worker(initializer: Callable[[], None] | None, shared: Any) -> None:
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` still runs (a killed process its parent has not yet reaped does not)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            return fh.read().rsplit(b")", 1)[1].split()[0] not in (b"Z", b"X")
+    except FileNotFoundError:
+        return False
+    except OSError:  # pragma: no cover - no /proc here
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return False
+        return True
+
+
+def _die_with(driver: int) -> None:
+    """End this worker when the driver process ``driver`` ends, however it ends (kill -9 included): the
+    kernel's parent-death signal where there is one (the parent is the fork server, which leaves when the
+    driver does), and a watchdog thread that checks the driver every second."""
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # pragma: no cover - not Linux
+        pass
+
+    def watch() -> None:
+        while _alive(driver):
+            time.sleep(1.0)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="kefu-driver-watch", daemon=True).start()
+
+
+def _init_worker(driver: int, initializer: Callable[[], None] | None, shared: Any) -> None:
     global _SHARED
+    _die_with(driver)
     _SHARED = shared
     if initializer is not None:
         initializer()
@@ -95,7 +136,7 @@ class LocalExecutor:
     def map(self, fn: Callable[..., R], tasks: Iterable[T], *, shared: Any = _NOTHING) -> Iterator[R]:
         window = 2 * self.workers
         with ProcessPoolExecutor(max_workers=self.workers, mp_context=_context(), initializer=_init_worker,
-                                 initargs=(self._initializer, shared)) as pool:
+                                 initargs=(os.getpid(), self._initializer, shared)) as pool:
             pending: deque[Future[R]] = deque()
             for task in tasks:
                 if shared is _NOTHING:
