@@ -111,3 +111,28 @@ def test_trends_and_topics_report_every_pass_to_its_end(raw, tmp_path):
     for name, (total, advanced) in passes.items():
         assert total and advanced == total, name
     assert passes["topics: k grid"][0] == 2
+
+
+def test_a_second_run_into_a_busy_folder_waits_or_stops_and_never_touches_the_first(raw, tmp_path):
+    import threading
+
+    from typer.testing import CliRunner
+
+    from kefu_corpus.cli import app
+    from kefu_corpus.errors import KefuError
+    from kefu_corpus.store import _STAGING_PREFIX, lock_folder
+
+    out = tmp_path / "out"
+    out.mkdir()
+    held = lock_folder(out)  # a first run, still writing
+    theirs = out / f"{_STAGING_PREFIX}424242"
+    theirs.mkdir()
+    with pytest.raises(KefuError, match="Another kefu run"):
+        run_pipeline(raw, out, **{"run.wait_for_lock": False})
+    result = CliRunner().invoke(app, ["run", str(raw), "--out", str(out), "--no-wait", "--quiet"])
+    assert result.exit_code == 1 and "Another kefu run" in result.output
+    assert theirs.is_dir() and not (out / "manifest.json").exists()
+    # waiting: the second run starts once the first lets go, and then writes its tables
+    threading.Timer(1.0, held.close).start()
+    run_pipeline(raw, out)
+    assert read_manifest(out)["tables"]["documents"]["rows"] == 5

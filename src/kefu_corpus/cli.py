@@ -173,8 +173,12 @@ def _run(command: str, stages: tuple[str, ...], raw: Path, out: Path, config_pat
 def run(raw: Path = RawArg, out: Path = OutOpt, config: Optional[Path] = ConfigOpt,
         set_: Optional[List[str]] = SetOpt,
         workers: Optional[int] = WorkersOpt, verbose: bool = VerboseOpt, quiet: bool = QuietOpt,
-        strict: bool = StrictOpt) -> None:
+        strict: bool = StrictOpt,
+        no_wait: bool = typer.Option(False, "--no-wait", help="If another run is writing into --out, stop with "
+                                     "exit 1 instead of waiting for it (run.wait_for_lock = false).")) -> None:
     """Run the whole pipeline on RAW, writing every table into --out."""
+    if no_wait:
+        set_ = [*(set_ or []), "run.wait_for_lock=false"]
     _run("run", pipeline.STAGES, raw, out, config, set_, workers, verbose, quiet, strict)
 
 

@@ -76,6 +76,9 @@ PARAMS: dict[str, dict[str, Param]] = {
     "run": {
         "workers": Param(0, int, "an int >= 0", _non_negative,
                          "Worker processes for per-document work; 0 means one per CPU, 1 runs in-process."),
+        "wait_for_lock": Param(True, bool, "true or false", _any,
+                               "When another run is writing into the same output folder, wait for it "
+                               "(false: stop with exit 1 at once; `kefu run --no-wait`)."),
         "batch_size": Param(64, int, "an int >= 1", _positive,
                             "Documents per batch sent to a worker."),
         "batch_bytes": Param(8_000_000, int, "an int >= 1", _positive,

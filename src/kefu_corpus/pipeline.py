@@ -471,11 +471,12 @@ def run(raw: Path, out: Path, config: Config, *, stages: tuple[str, ...] = STAGE
     progress = progress or NoProgress()
     started_at = dt.datetime.now(dt.timezone.utc)
     started = time.perf_counter()
-    writer = RunWriter(out, compression=config["output.compression"], row_group_size=config["output.row_group_size"])
-    stage_info: dict[str, Any] = {}
     unknown = [s for s in stages if s not in STAGES]
     if unknown:
         raise KefuError(f"Unknown stage(s): {', '.join(unknown)}.", hint=f"choose from {', '.join(STAGES)}")
+    writer = RunWriter(out, compression=config["output.compression"], row_group_size=config["output.row_group_size"],
+                       wait=config["run.wait_for_lock"], on_wait=log.warning)
+    stage_info: dict[str, Any] = {}
     previous = read_manifest(out) if "ingest" not in stages else {}
     try:
         for stage in stages:

@@ -77,16 +77,48 @@ class _TableSink:
         self._closed = True
 
 
+#: The lock file of an output folder: one run at a time writes into a folder.
+LOCK = ".kefu.lock"
+
+
+def lock_folder(out: Path, *, wait: bool = True, on_wait=None):
+    """Hold an exclusive lock on output folder ``out`` (``fcntl.flock`` on its lock file, released when
+    the returned file is closed or the process ends, kill -9 included). A second run waits for the
+    first, calling ``on_wait(message)`` once, or with ``wait=False`` stops with a :class:`KefuError`."""
+    import fcntl
+
+    fh = open(out / LOCK, "a+", encoding="utf-8")
+    try:
+        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        fh.seek(0)
+        holder = fh.read().strip() or "another process"
+        message = f"Another kefu run ({holder}) is writing into {out}."
+        if not wait:
+            fh.close()
+            raise KefuError(message, hint="wait for it to finish, or choose another --out") from None
+        if on_wait:
+            on_wait(message + " Waiting for it to finish.")
+        fcntl.flock(fh, fcntl.LOCK_EX)
+    fh.seek(0)
+    fh.truncate()
+    fh.write(f"pid {os.getpid()}\n")
+    fh.flush()
+    return fh
+
+
 class RunWriter:
     """Stream the tables of one run into a staging folder; :meth:`commit` moves them into ``out``."""
 
-    def __init__(self, out: Path, *, compression: str = "zstd", row_group_size: int = 65536) -> None:
+    def __init__(self, out: Path, *, compression: str = "zstd", row_group_size: int = 65536,
+                 wait: bool = True, on_wait=None) -> None:
         try:
             out.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise KefuError(f"Cannot create the output folder {out}: {exc.strerror}.",
                             hint="choose another --out") from exc
-        for stale in out.glob(f"{_STAGING_PREFIX}*"):
+        self._lock = lock_folder(out, wait=wait, on_wait=on_wait)
+        for stale in out.glob(f"{_STAGING_PREFIX}*"):  # ours to clear: no other run holds the lock
             shutil.rmtree(stale, ignore_errors=True)
         self.out = out
         self.staging = out / f"{_STAGING_PREFIX}{os.getpid()}"
@@ -157,6 +189,7 @@ class RunWriter:
         manifest = {**manifest, "tables": dict(sorted(tables.items()))}
         write_json_atomic(self.out / MANIFEST, manifest)
         shutil.rmtree(self.staging, ignore_errors=True)
+        self._lock.close()
         return counts
 
     def abort(self) -> None:
@@ -166,6 +199,7 @@ class RunWriter:
             except Exception:  # noqa: BLE001 - best effort while failing
                 pass
         shutil.rmtree(self.staging, ignore_errors=True)
+        self._lock.close()
 
 
 def file_sha256(path: Path) -> str:
