@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 
 from conftest import read, run_pipeline, seed_text
+from kefu_corpus.store import read_manifest
 
 GOOD = "004_c7ffe32ab0825615.txt"
 
@@ -281,3 +282,65 @@ def test_a_text_encoding_that_cannot_decode_the_file_rejects_that_file_alone(tmp
         report = {r["source_path"]: r for r in read(tmp_path / codec / "out", "ingest_report") if r["source_record"] is None}
         assert report[GOOD]["status"] == "rejected" and GOOD in report[GOOD]["message"], codec
         assert report["other.txt"]["status"] == "ok"
+
+
+def test_a_file_the_user_cannot_read_is_rejected_alone(tmp_path, monkeypatch):
+    import builtins
+    import os
+    import pathlib
+
+    raw = make_raw(tmp_path, {"locked.txt": seed_text("001").encode(), "locked.jsonl": b'{"text": "x"}\n'})
+    for name in ("locked.txt", "locked.jsonl"):
+        (raw / name).chmod(0)
+    if os.geteuid() == 0:  # root reads anything: make the two files refuse it as they refuse a user
+        def refusing(real):
+            def opener(target, *args, **kwargs):
+                if isinstance(target, (str, os.PathLike)) and os.path.basename(target).startswith("locked."):
+                    raise PermissionError(13, "Permission denied", str(target))
+                return real(target, *args, **kwargs)
+            return opener
+        monkeypatch.setattr(builtins, "open", refusing(builtins.open))
+        monkeypatch.setattr(pathlib.Path, "open", refusing(pathlib.Path.open))
+        monkeypatch.setattr(pathlib.Path, "read_bytes", refusing(pathlib.Path.read_bytes))
+    out = tmp_path / "out"
+    try:
+        run_pipeline(raw, out)
+    finally:
+        monkeypatch.undo()
+        for name in ("locked.txt", "locked.jsonl"):
+            (raw / name).chmod(0o644)
+    report = {r["source_path"]: r for r in read(out, "ingest_report")}
+    for name in ("locked.txt", "locked.jsonl"):
+        assert report[name]["status"] == "rejected" and "permission denied" in report[name]["message"], name
+    assert [d["source_path"] for d in read(out, "documents")] == [GOOD]
+    assert {i["path"]: i["sha256"] for i in read_manifest(out)["inputs"]}["locked.txt"] is None
+
+
+def test_symbolic_links_out_of_the_folder_and_special_files_are_skipped_with_a_row(tmp_path):
+    import os
+
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (outside / "secret.txt").write_text(seed_text("001"), encoding="utf-8")
+    raw = make_raw(tmp_path, {})
+    (raw / "sub").mkdir()
+    os.symlink(outside / "secret.txt", raw / "secret.txt")
+    os.symlink(outside, raw / "linked")
+    os.symlink(tmp_path / "missing.txt", raw / "dangling.txt")
+    os.symlink("..", raw / "sub" / "up")  # a loop
+    os.symlink(GOOD, raw / "inside.txt")  # a link within the folder is read
+    os.mkfifo(raw / "pipe.txt")
+    out = tmp_path / "out"
+    run_pipeline(raw, out)
+    report = {r["source_path"]: r for r in read(out, "ingest_report")}
+    assert report["secret.txt"]["reason"] == report["linked"]["reason"] == "symlink_outside"
+    assert "ingest.follow_symlinks" in report["secret.txt"]["message"]
+    assert report["sub/up"]["reason"] == "symlink_folder"
+    assert report["pipe.txt"]["reason"] == "special_file"
+    assert report["dangling.txt"]["status"] == "rejected" and "does not exist" in report["dangling.txt"]["message"]
+    assert report["inside.txt"]["status"] == "duplicate"  # read, and its bytes are those of the file it names
+    assert {d["source_path"] for d in read(out, "documents")} == {GOOD, "inside.txt"}
+    # allowed, the links outside are read like the files they point to
+    run_pipeline(raw, out, **{"ingest.follow_symlinks": True})
+    paths = {d["source_path"] for d in read(out, "documents")}
+    assert paths == {GOOD, "inside.txt", "secret.txt", "linked/secret.txt"}

@@ -115,6 +115,9 @@ PARAMS: dict[str, dict[str, Param]] = {
                               "Non-blank lines at the bottom searched for bylines, notices and site furniture."),
         "patterns": Param("", str, "a path to a TOML file, or ''", _any,
                           "Extra boilerplate and metadata rules, added to the shipped ones."),
+        "follow_symlinks": Param(False, bool, "true or false", _any,
+                                 "Read files and folders that symbolic links in the raw folder point to outside "
+                                 "it (false: each such link is skipped with a row in ingest_report)."),
     },
     "normalise": {
         "canonical": Param("t2s", str, "an OpenCC config name (see `kefu convert --list`)", _opencc_config,

@@ -87,18 +87,32 @@ def library_versions() -> dict[str, str]:
     return versions
 
 
+def _size(path: Path) -> int | None:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return None  # unreadable: its report row says so
+
+
+def _sha256(path: Path) -> str | None:
+    try:
+        return file_sha256(path) if path.is_file() else None
+    except OSError:
+        return None  # unreadable: its report row says so
+
+
 def _preamble_rows(inventory: Inventory, sidecar: Sidecar) -> list[dict]:
     """Report rows for what is not ingested as documents: ignored files, the sidecar and its problems."""
     rows = []
     blank = {"doc_id": None, "encoding": None}
     for path, reason, message in inventory.ignored:
         rows.append({**blank, "source_path": inventory.rel(path), "source_record": None, "status": "ignored",
-                     "reason": reason, "message": message, "n_bytes": path.stat().st_size})
+                     "reason": reason, "message": message, "n_bytes": _size(path)})
     if inventory.sidecar is not None:
         rel = inventory.rel(inventory.sidecar)
         rows.append({**blank, "source_path": rel, "source_record": None, "status": "sidecar", "reason": None,
                      "message": f"metadata for {len(sidecar.by_path)} input(s)",
-                     "n_bytes": inventory.sidecar.stat().st_size})
+                     "n_bytes": _size(inventory.sidecar)})
         for record, status, reason, message in sidecar.problems:
             rows.append({**blank, "source_path": rel, "source_record": record, "status": status,
                          "reason": reason, "message": message, "n_bytes": None})
@@ -141,7 +155,8 @@ def run_ingest(raw: Path, writer: RunWriter, config: Config, progress: Progress)
     """The ingest stage over ``raw``, written through ``writer``. Returns the stage's manifest entry."""
     ingest = config.section("ingest")
     load_patterns(ingest["patterns"])  # fail early, in this process, on a bad patterns file
-    inventory = discover(raw, text_extensions=tuple(ingest["text_extensions"]), sidecar_name=ingest["sidecar"])
+    inventory = discover(raw, text_extensions=tuple(ingest["text_extensions"]), sidecar_name=ingest["sidecar"],
+                         follow_symlinks=ingest["follow_symlinks"])
     rels = [inventory.rel(p) for p in inventory.inputs]
     sidecar = (load_sidecar(inventory.sidecar, inventory.rel(inventory.sidecar), rels)
                if inventory.sidecar is not None else Sidecar())
@@ -149,8 +164,7 @@ def run_ingest(raw: Path, writer: RunWriter, config: Config, progress: Progress)
         writer.open(name)
     writer.write("ingest_report", schemas.table_from_rows(schemas.INGEST_REPORT, _preamble_rows(inventory, sidecar)))
 
-    inputs = [{"path": rel, "sha256": file_sha256(p), "bytes": p.stat().st_size}
-              for rel, p in zip(rels, inventory.inputs)]
+    inputs = [{"path": rel, "sha256": _sha256(p), "bytes": _size(p)} for rel, p in zip(rels, inventory.inputs)]
     items = iter_items(inventory, sidecar, text_column=ingest["text_column"], id_column=ingest["id_column"])
     batches = batched(items, size=config["run.batch_size"], max_bytes=config["run.batch_bytes"])
     executor = make_executor(config["run.workers"])

@@ -13,6 +13,7 @@ import csv
 import gzip
 import io
 import json
+import os
 import zlib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -85,16 +86,72 @@ def _kind(path: Path, text_extensions: tuple[str, ...]) -> str | None:
     return None
 
 
-def discover(raw: Path, *, text_extensions: tuple[str, ...], sidecar_name: str) -> Inventory:
-    """List the inputs under ``raw`` (a folder, or a single file)."""
+def _walk(root: Path, follow_symlinks: bool) -> tuple[list[Path], list[tuple[Path, str, str]]]:
+    """Files to consider under ``root``, and the entries skipped there with a reason and a message.
+
+    Symbolic links whose target lies outside ``root`` are skipped unless ``follow_symlinks``; a linked
+    folder inside ``root`` is skipped (its files are read where they are); a link that points nowhere is
+    kept, so reading it reports it. Sockets, pipes and devices are skipped.
+    """
+    real_root = root.resolve()
+    files: list[Path] = []
+    skipped: list[tuple[Path, str, str]] = []
+    seen = {real_root}
+    stack = [root]
+    while stack:
+        folder = stack.pop()
+        try:
+            entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        except OSError as exc:
+            skipped.append((folder, "unreadable_folder", f"the folder {folder.relative_to(root).as_posix()} cannot "
+                            f"be listed ({exc.strerror}); its files are not read. Check its permissions."))
+            continue
+        for entry in entries:
+            path = Path(entry.path)
+            rel = path.relative_to(root).as_posix()
+            link = entry.is_symlink()
+            if link:
+                target = Path(os.path.realpath(path))
+                if not target.exists():
+                    files.append(path)
+                    continue
+                if target != real_root and real_root not in target.parents and not follow_symlinks:
+                    skipped.append((path, "symlink_outside", f"{rel} is a symbolic link to {target}, outside the "
+                                    "raw folder; not read. Set ingest.follow_symlinks = true to read it."))
+                    continue
+            try:
+                is_dir, is_file = entry.is_dir(), entry.is_file()
+            except OSError:
+                is_dir, is_file = False, True  # let the reader report it
+            if is_dir:
+                real = Path(os.path.realpath(path))
+                if link and (real in seen or real == real_root or real_root in real.parents):
+                    skipped.append((path, "symlink_folder", f"{rel} is a symbolic link to the folder {real}, "
+                                    "which is read where it is (or already); not read twice."))
+                elif real not in seen:
+                    seen.add(real)
+                    stack.append(path)
+            elif is_file:
+                files.append(path)
+            else:
+                skipped.append((path, "special_file", f"{rel} is not a regular file (a pipe, socket or device); "
+                                "not read."))
+    return files, skipped
+
+
+def discover(raw: Path, *, text_extensions: tuple[str, ...], sidecar_name: str,
+             follow_symlinks: bool = False) -> Inventory:
+    """List the inputs under ``raw`` (a folder, or a single file), and what is skipped there and why."""
     if not raw.exists():
         raise KefuError(f"The raw input {raw} does not exist.", hint="pass a folder of articles or a corpus file")
-    if raw.is_file():
-        root, paths = raw.parent, [raw]
+    if raw.is_dir():
+        root = raw
+        paths, skipped = _walk(raw, follow_symlinks)
     else:
-        root, paths = raw, sorted((p for p in raw.rglob("*") if p.is_file()), key=lambda p: p.relative_to(raw).as_posix())
-    articles, corpora, ignored, sidecar = [], [], [], None
-    for path in paths:
+        root, paths, skipped = raw.parent, [raw], []
+    order = lambda p: p.relative_to(root).as_posix()  # noqa: E731
+    articles, corpora, ignored, sidecar = [], [], sorted(skipped, key=lambda e: order(e[0])), None
+    for path in sorted(paths, key=order):
         rel_parts = path.relative_to(root).parts
         if sidecar_name and path.parent == root and path.name == sidecar_name:
             sidecar = path
@@ -108,7 +165,7 @@ def discover(raw: Path, *, text_extensions: tuple[str, ...], sidecar_name: str) 
             ignored.append((path, "unsupported_type",
                             f"{path.name} is not an article ({', '.join(text_extensions)}) or corpus file "
                             "(.jsonl[.gz], .csv, .parquet); not read. Rename it if it is one."))
-    return Inventory(root, articles, corpora, sidecar, ignored)
+    return Inventory(root, articles, corpora, sidecar, sorted(ignored, key=lambda e: order(e[0])))
 
 
 # ---- sidecar -------------------------------------------------------------------------------------------
@@ -199,8 +256,16 @@ def read_article(path: Path, rel: str, sidecar: dict[str, str]) -> SourceItem:
     try:
         return SourceItem(rel, data=path.read_bytes(), sidecar=sidecar)
     except OSError as exc:
-        return SourceItem(rel, problem=("unreadable_file", f"{rel} cannot be read ({exc.strerror}). "
-                                                           "Check its permissions."))
+        return SourceItem(rel, problem=("unreadable_file", unreadable_message(path, rel, exc)))
+
+
+def unreadable_message(path: Path, rel: str, exc: OSError) -> str:
+    """Why ``path`` cannot be read, and what to do about it."""
+    if path.is_symlink() and not path.exists():
+        return f"{rel} is a symbolic link to {os.readlink(path)}, which does not exist. Fix or remove the link."
+    if isinstance(exc, PermissionError):
+        return f"{rel} cannot be read (permission denied). Make it readable (chmod a+r) or move it out of the folder."
+    return f"{rel} cannot be read ({exc.strerror or exc}). Check that it is a complete, readable file."
 
 
 def _record_item(rel: str, record: str, values: dict, text_column: str, id_column: str,
@@ -344,6 +409,12 @@ def iter_items(inventory: Inventory, sidecar: Sidecar, *, text_column: str, id_c
         meta = sidecar.by_path.get(rel, {})
         if path in articles:
             yield read_article(path, rel, meta)
+            continue
+        try:
+            with open(path, "rb"):
+                pass
+        except OSError as exc:
+            yield SourceItem(rel, problem=("unreadable_file", unreadable_message(path, rel, exc)))
             continue
         name = path.name.lower()
         reader = iter_jsonl if name.endswith(JSONL_SUFFIXES) else iter_csv if name.endswith(CSV_SUFFIXES) else iter_parquet
