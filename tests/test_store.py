@@ -66,7 +66,8 @@ def test_a_crash_mid_run_leaves_the_previous_outputs_untouched(raw, tmp_path, mo
         run_pipeline(raw, out, **{"run.batch_size": 1})
     after = {**table_bytes(out), "manifest.json": (out / "manifest.json").read_bytes()}
     assert after == before
-    assert not list(out.glob(".kefu-staging-*")) and not list(out.glob(".*tmp*"))
+    assert [p.name for p in (out / ".runs").iterdir()] == [(out / "current").resolve().name]
+    assert not list(out.glob(".*tmp*")) and not list(out.glob(".*.link-*"))
 
 
 def test_manifest_records_config_versions_inputs_counts_and_timings(raw, tmp_path):
@@ -120,13 +121,13 @@ def test_a_second_run_into_a_busy_folder_waits_or_stops_and_never_touches_the_fi
 
     from kefu_corpus.cli import app
     from kefu_corpus.errors import KefuError
-    from kefu_corpus.store import _STAGING_PREFIX, lock_folder
+    from kefu_corpus.store import RUNS, lock_folder
 
     out = tmp_path / "out"
     out.mkdir()
     held = lock_folder(out)  # a first run, still writing
-    theirs = out / f"{_STAGING_PREFIX}424242"
-    theirs.mkdir()
+    theirs = out / RUNS / "their-run"
+    theirs.mkdir(parents=True)
     with pytest.raises(KefuError, match="Another kefu run"):
         run_pipeline(raw, out, **{"run.wait_for_lock": False})
     result = CliRunner().invoke(app, ["run", str(raw), "--out", str(out), "--no-wait", "--quiet"])

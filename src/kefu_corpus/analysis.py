@@ -11,7 +11,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from kefu_corpus.store import read_passages, read_table
+from kefu_corpus.store import read_passages, read_table, run_folder
 from kefu_corpus.terms import term_mask
 from kefu_corpus.text.convert import convert
 from kefu_corpus.text.offsets import OffsetMap
@@ -22,6 +22,7 @@ def kwic(out: Path, term: str, *, window: int = 12, canonical: str = "t2s",
     """Every occurrence of ``term`` (either script) in the passages of ``out``, with ``window`` characters
     of context on each side, in the passage's own script (``text_normalised``), in corpus order."""
     query = convert(term, canonical).text
+    out = run_folder(Path(out))  # one run, even if another commits meanwhile
     passages = read_passages(out, ["doc_id", "passage_id", "text_normalised", "text_canonical", "canonical_map"],
                              include_duplicates=include_duplicates)
     passages = passages.filter(pc.match_substring(passages.column("text_canonical"), query))

@@ -245,9 +245,10 @@ def kwic(term: str = typer.Argument(..., help="The word to look for, in either s
                                                  help="Also search passages flagged as duplicates.")) -> None:
     """Keyword in context: every occurrence of TERM in the corpus, in the original script, with doc and year."""
     from kefu_corpus.analysis import kwic as find
-    from kefu_corpus.store import read_manifest
+    from kefu_corpus.store import read_manifest, run_folder
 
     with _errors():
+        out = run_folder(out)
         canonical = read_manifest(out).get("config", {}).get("normalise", {}).get("canonical", "t2s")
         hits = find(out, term, window=window, canonical=canonical, include_duplicates=include_duplicates)
         for hit in hits:
@@ -271,10 +272,11 @@ def collocations(term: Optional[str] = typer.Argument(None, help="Only pairs wit
     """Collocations: word pairs that occur together more often than chance (G² or PMI), as tab-separated
     lines with a header."""
     from kefu_corpus.analysis import COLLOCATION_MEASURES, collocations as find
-    from kefu_corpus.store import read_manifest, read_table
+    from kefu_corpus.store import read_manifest, read_table, run_folder
     from kefu_corpus.text.convert import convert
 
     with _errors():
+        out = run_folder(out)
         if measure not in COLLOCATION_MEASURES:
             raise KefuError(f"Unknown measure {measure!r}.", hint=f"use one of {', '.join(COLLOCATION_MEASURES)}")
         if display_script not in ("simplified", "traditional"):

@@ -8,7 +8,7 @@ from typing import Any
 import pyarrow.parquet as pq
 
 from kefu_corpus.schemas import TABLES
-from kefu_corpus.store import MANIFEST, file_sha256, read_manifest
+from kefu_corpus.store import MANIFEST, file_sha256, read_manifest, run_folder
 
 
 def describe(out: Path) -> dict[str, Any]:
@@ -18,11 +18,12 @@ def describe(out: Path) -> dict[str, Any]:
     manifest without its bulky parts) and ``warnings`` (files the manifest does not account for, or
     row counts that disagree with it).
     """
-    manifest = read_manifest(out)
+    folder = run_folder(out)  # one run, even if another commits meanwhile
+    manifest = read_manifest(folder)
     listed = manifest.get("tables", {})
     tables, warnings = [], []
     for name, entry in sorted(listed.items()):
-        path = out / entry["file"]
+        path = folder / entry["file"]
         if not path.is_file():
             warnings.append(f"{entry['file']} is listed in {MANIFEST} but missing.")
             continue
@@ -37,11 +38,11 @@ def describe(out: Path) -> dict[str, Any]:
                        "current_version": TABLES[name].version if name in TABLES else None})
     known_files = {e["file"] for e in listed.values()}
     for path in sorted(out.glob("*.parquet")):
-        if path.name not in known_files:
+        if path.name not in known_files and path.exists():
             warnings.append(f"{path.name} is not from the last run (not in {MANIFEST}); it may be stale.")
     model = manifest.get("stages", {}).get("topics", {}).get("model")
     if model:
-        path = out / model["file"]
+        path = folder / model["file"]
         if not path.is_file():
             warnings.append(f"{model['file']} is listed in {MANIFEST} but missing: rerun `kefu topics`.")
         elif file_sha256(path) != model.get("sha256"):

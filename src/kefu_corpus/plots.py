@@ -28,7 +28,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from kefu_corpus.errors import KefuError
-from kefu_corpus.store import read_table
+from kefu_corpus.store import read_table, run_folder
 from kefu_corpus.text.convert import convert
 
 DISPLAY_SCRIPTS = ("simplified", "traditional")
@@ -372,7 +372,7 @@ def quality_summary(out: Path | str, *, display_script: str = "simplified"):
     _check_script(display_script, "quality_summary")
     import matplotlib
 
-    out = Path(out)
+    out = run_folder(Path(out))
     docs = read_table(out, "documents", ["doc_id", "n_passages", "n_duplicate_passages", "n_repairs"]).to_pylist()
     labels = document_labels(out, display_script=display_script)
     dup_rows = read_table(out, "duplicates", ["doc_id", "passage_id", "kind"]).to_pylist()

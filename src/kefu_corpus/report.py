@@ -24,7 +24,7 @@ import pyarrow.compute as pc
 
 from kefu_corpus import __version__, plots
 from kefu_corpus.errors import KefuError
-from kefu_corpus.store import read_manifest, read_passages, read_table
+from kefu_corpus.store import read_manifest, read_passages, read_table, run_folder
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +72,7 @@ def render_report(out_dir: Path, *, display_script: str = "simplified", max_rows
                         f"Got {display_script!r} instead.")
     if not isinstance(max_rows, int) or max_rows < 1:
         raise KefuError(f"The 'max_rows' parameter of write_report must be an int >= 1. Got {max_rows!r} instead.")
+    out_dir = run_folder(Path(out_dir))  # one run, even if another commits meanwhile
     manifest = read_manifest(out_dir)
     tables = manifest.get("tables", {})
     if "documents" not in tables or not (out_dir / "documents.parquet").is_file():

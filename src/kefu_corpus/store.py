@@ -1,9 +1,12 @@
 """Atomic Parquet output: the one place tables are written.
 
-A run writes every table into a staging folder inside the output folder, streaming batches into
-row groups, and only when every table is complete moves them into place (``os.replace``, atomic on one
-file system), then writes ``manifest.json`` last, also through a temporary file. A crash leaves the
-previous outputs untouched and at most a ``.kefu-staging-*`` folder, which the next run removes.
+A run commits as a whole. Its tables, manifest and model are written into a new run folder,
+``OUT/.runs/<run id>/``, streaming batches into row groups. When every file is complete (and synced),
+one ``os.replace`` of the symbolic link ``OUT/current`` switches readers from the previous run to the
+new one. The names users read, ``OUT/<table>.parquet``, ``OUT/manifest.json`` and ``OUT/models``, are
+symbolic links through ``current``, so they switch with it. A kill at any instant leaves either the
+previous run or the new one, never a mix; the next run clears the unfinished folder. One run at a time
+writes into a folder (:func:`lock_folder`).
 """
 
 from __future__ import annotations
@@ -12,6 +15,8 @@ import hashlib
 import json
 import os
 import shutil
+import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +27,6 @@ from kefu_corpus.errors import KefuError
 from kefu_corpus.schemas import TABLES, TableSpec
 
 MANIFEST = "manifest.json"
-_STAGING_PREFIX = ".kefu-staging-"
 _BUFFER_BYTES = 64 * 1024 * 1024
 
 
@@ -107,8 +111,58 @@ def lock_folder(out: Path, *, wait: bool = True, on_wait=None):
     return fh
 
 
+#: Where the runs of an output folder live, and the link that names the committed one.
+RUNS = ".runs"
+CURRENT = "current"
+_LEGACY_STAGING = ".kefu-staging-"
+
+
+def run_folder(out: Path) -> Path:
+    """The folder holding the committed run of output folder ``out``.
+
+    Resolve it once and read every table of a run from it: a run that commits meanwhile then cannot
+    give a reader tables from two runs. A folder written before runs were versioned is its own run.
+    """
+    current = out / CURRENT
+    return current.resolve() if current.is_symlink() else out
+
+
+def _fault(point: str) -> None:
+    """Fault injection for the kill tests: ``KEFU_KILL_AT=<point>`` kills this process there."""
+    if os.environ.get("KEFU_KILL_AT") == point:
+        import signal
+
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _link(target: str, link: Path) -> None:
+    """Point ``link`` at ``target`` by one atomic rename (replacing a file or link already there)."""
+    tmp = link.with_name(f".{link.name}.link-{os.getpid()}")
+    if tmp.is_symlink() or tmp.exists():
+        tmp.unlink()
+    os.symlink(target, tmp)
+    os.replace(tmp, link)
+
+
+def _carry(src: Path, dst: Path) -> None:
+    """Put file ``src`` of the previous run into the new run: a hard link, or a copy where links fail."""
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copy2(src, dst)
+
+
 class RunWriter:
-    """Stream the tables of one run into a staging folder; :meth:`commit` moves them into ``out``."""
+    """Stream the tables of one run into a new run folder; :meth:`commit` makes it the current run."""
 
     def __init__(self, out: Path, *, compression: str = "zstd", row_group_size: int = 65536,
                  wait: bool = True, on_wait=None) -> None:
@@ -118,19 +172,35 @@ class RunWriter:
             raise KefuError(f"Cannot create the output folder {out}: {exc.strerror}.",
                             hint="choose another --out") from exc
         self._lock = lock_folder(out, wait=wait, on_wait=on_wait)
-        for stale in out.glob(f"{_STAGING_PREFIX}*"):  # ours to clear: no other run holds the lock
-            shutil.rmtree(stale, ignore_errors=True)
         self.out = out
-        self.staging = out / f"{_STAGING_PREFIX}{os.getpid()}"
-        self.staging.mkdir()
+        self.previous = run_folder(out)
+        self._clear_unfinished()
+        self.run_id = f"{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        self.staging = out / RUNS / self.run_id
+        self.staging.mkdir(parents=True)
         self._compression = compression
         self._row_group_size = row_group_size
         self._sinks: dict[str, _TableSink] = {}
         self._artifacts: list[str] = []
 
+    def _clear_unfinished(self) -> None:
+        """Remove what killed runs left: run folders that are not current, and temporary files. Ours to
+        clear, as no other run holds the lock."""
+        for stale in self.out.glob(f"{_LEGACY_STAGING}*"):
+            shutil.rmtree(stale, ignore_errors=True)
+        for stale in self.out.glob(".*.link-*"):
+            stale.unlink(missing_ok=True)
+        for stale in self.out.glob(".*.tmp-*"):
+            stale.unlink(missing_ok=True)
+        runs = self.out / RUNS
+        if runs.is_dir():
+            for folder in runs.iterdir():
+                if folder.resolve() != self.previous:
+                    shutil.rmtree(folder, ignore_errors=True) if folder.is_dir() else folder.unlink()
+
     def artifact(self, relative: str) -> Path:
-        """A path in the staging folder for a file of this run that is not a table (a fitted model, say);
-        :meth:`commit` moves it to ``out / relative``."""
+        """A path in the run folder for a file of this run that is not a table (a fitted model, say);
+        readers find it at ``out / relative``."""
         path = self.staging / relative
         path.parent.mkdir(parents=True, exist_ok=True)
         self._artifacts.append(relative)
@@ -150,7 +220,7 @@ class RunWriter:
     def take(self, name: str) -> Path:
         """Finish table ``name`` of this run and hand it over as the input of a later stage.
 
-        The file moves aside in the staging folder (it is not committed), and ``name`` can be opened
+        The file moves aside in the run folder (it is not committed), and ``name`` can be opened
         again for the stage's output.
         """
         sink = self._sinks.pop(name)
@@ -170,27 +240,60 @@ class RunWriter:
         return sink.path
 
     def commit(self, manifest: dict[str, Any], keep: dict[str, dict] | None = None) -> dict[str, int]:
-        """Close every table, move it into place, then write the manifest. Returns rows per table.
+        """Close every table, write the manifest, and make this run the current one. Returns rows per table.
 
-        ``keep`` lists tables of an earlier run that stay in place (a stage run alone), as in its manifest.
+        ``keep`` lists tables of the previous run that belong to this one too (a stage run alone), as in
+        its manifest; they are carried over with the previous run's model, by hard link where possible.
         """
         counts = {}
         for name, sink in self._sinks.items():
             sink.close()
             counts[name] = sink.rows
-        for name, sink in self._sinks.items():
-            os.replace(sink.path, self.out / sink.spec.filename)
-        for relative in self._artifacts:
-            (self.out / relative).parent.mkdir(parents=True, exist_ok=True)
-            os.replace(self.staging / relative, self.out / relative)
-        tables = dict(keep or {})
+        for taken in self.staging.glob("input-*"):
+            taken.unlink()
+        tables = {}
+        for name, entry in (keep or {}).items():
+            if name not in self._sinks and (self.previous / entry["file"]).is_file():
+                _carry(self.previous / entry["file"], self.staging / entry["file"])
+                tables[name] = entry
+        if keep:
+            for src in sorted((self.previous / "models").rglob("*")):
+                dst = self.staging / src.relative_to(self.previous)
+                if src.is_file() and not dst.exists():
+                    _carry(src, dst)
         tables.update({name: {"file": self._sinks[name].spec.filename, "rows": counts[name],
                               "schema_version": self._sinks[name].spec.version} for name in counts})
-        manifest = {**manifest, "tables": dict(sorted(tables.items()))}
-        write_json_atomic(self.out / MANIFEST, manifest)
-        shutil.rmtree(self.staging, ignore_errors=True)
+        manifest = {**manifest, "run_id": self.run_id, "tables": dict(sorted(tables.items()))}
+        write_json_atomic(self.staging / MANIFEST, manifest)
+        for path in [*sorted(self.staging.rglob("*")), self.staging]:
+            _fsync(path)  # the run's bytes are on disk before any reader is pointed at them
+        _fault("commit:written")
+        self._switch()
         self._lock.close()
         return counts
+
+    def _switch(self) -> None:
+        names = sorted(p.name for p in self.staging.iterdir())
+        for name in names:  # names new to this folder: their links dangle until the switch
+            link = self.out / name
+            if not link.is_symlink() and not link.exists():
+                _link(f"{CURRENT}/{name}", link)
+        _fault("commit:linked")
+        _link(f"{RUNS}/{self.run_id}", self.out / CURRENT)  # the commit: one rename
+        _fsync(self.out)
+        _fault("commit:switched")
+        for name in names:  # a folder written before runs were versioned: its files become links
+            link = self.out / name
+            if not link.is_symlink():
+                if link.is_dir():
+                    shutil.rmtree(link)
+                _link(f"{CURRENT}/{name}", link)
+        for link in self.out.iterdir():  # links to outputs this run does not have
+            if link.is_symlink() and os.readlink(link).startswith(f"{CURRENT}/") and not link.exists():
+                link.unlink()
+        _fault("commit:relinked")
+        if self.previous != self.out:
+            shutil.rmtree(self.previous, ignore_errors=True)
 
     def abort(self) -> None:
         for sink in self._sinks.values():

@@ -382,8 +382,9 @@ def load_model(out: Path) -> TopicModel:
     file changed since the run (or copied in) is refused.
     """
     from kefu_corpus.errors import KefuError
-    from kefu_corpus.store import file_sha256, read_manifest
+    from kefu_corpus.store import file_sha256, read_manifest, run_folder
 
+    out = run_folder(Path(out))
     entry = read_manifest(out).get("stages", {}).get("topics", {}).get("model")
     if not entry:
         raise KefuError(f"The run in {out} saved no topic model.", hint="run `kefu topics` on it first")
