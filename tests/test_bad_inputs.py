@@ -344,3 +344,24 @@ def test_symbolic_links_out_of_the_folder_and_special_files_are_skipped_with_a_r
     run_pipeline(raw, out, **{"ingest.follow_symlinks": True})
     paths = {d["source_path"] for d in read(out, "documents")}
     assert paths == {GOOD, "inside.txt", "secret.txt", "linked/secret.txt"}
+
+
+def test_valid_utf8_with_a_stray_nul_is_text_and_with_many_controls_is_binary(tmp_path):
+    text = seed_text("001")
+    stray = (text[:300] + "\x00" + text[300:]).encode("utf-8")
+    report, docs = outcome(tmp_path, {"stray.txt": stray, "controls.txt": bytes(range(32)) * 20})
+    assert report[("stray.txt", None)]["status"] == "warning"
+    assert report[("stray.txt", None)]["reason"] == "nul_characters"
+    assert report[("controls.txt", None)]["reason"] == "binary_file"
+    assert "\x00" in doc_of(docs, "stray.txt")["text"]  # the document keeps the text as read
+    passages = "".join(p["text_normalised"] for p in read(tmp_path / "out", "passages")
+                       if p["doc_id"] == doc_of(docs, "stray.txt")["doc_id"])
+    assert "\x00" not in passages and "客服" in passages
+
+
+def test_a_file_in_a_single_byte_encoding_is_decoded_with_a_warning_naming_the_guess(tmp_path):
+    latin = "Le café était très apprécié à Zürich, où les clients sont fidèles. Déjà vu, garçon.".encode("latin-1")
+    report, docs = outcome(tmp_path, {"latin.txt": latin})
+    row = report[("latin.txt", None)]
+    assert row["status"] == "warning" and row["reason"] == "encoding_guessed"
+    assert row["encoding"] in row["message"] and "sidecar" in row["message"]

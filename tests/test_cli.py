@@ -42,6 +42,28 @@ def test_problems_are_listed_and_strict_sets_exit_code_3(raw, tmp_path):
     assert result.exit_code == 3
 
 
+def test_a_run_where_every_input_is_rejected_finishes_and_strict_returns_3(tmp_path):
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    (raw / "empty.txt").write_bytes(b"")
+    (raw / "binary.txt").write_bytes(bytes(range(256)) * 4)
+    (raw / "metadata.csv").write_text("file,title,date,author,publication,encoding\nempty.txt,,,,,nosuchcodec\n")
+    args = ["run", str(raw), "-o", str(tmp_path / "out"), "-w", "1"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "read     2 input(s)" in result.output and "kept     0 document(s)" in result.output
+    assert "3 rejected" in result.output  # the two files and the sidecar's row
+    assert runner.invoke(app, [*args, "--strict"]).exit_code == 3
+
+
+def test_problem_messages_are_printed_as_they_are_never_as_markup(raw, tmp_path):
+    (raw / "[red]notes].txt").write_bytes(b"")
+    (raw / "metadata.csv").write_text("file,title\n[/]ghost[bold].txt,A title\n", encoding="utf-8")
+    result = runner.invoke(app, ["ingest", str(raw), "-o", str(tmp_path / "out"), "-w", "1"])
+    assert result.exit_code == 0, result.output
+    assert "[red]notes].txt" in result.output and "[/]ghost[bold].txt" in result.output
+
+
 @pytest.mark.parametrize("args,message", [
     (["run", "no/such/folder"], "The raw input no/such/folder does not exist"),
     (["run", "--set", "run.wokers=2"], "did you mean 'run.workers'"),

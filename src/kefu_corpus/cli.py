@@ -16,6 +16,7 @@ from typing import Iterator, List, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -62,9 +63,9 @@ def _errors() -> Iterator[None]:
     try:
         yield
     except KefuError as exc:
-        err_console.print(f"[bold red]error:[/] {exc.message}")
+        err_console.print(f"[bold red]error:[/] {escape(exc.message)}")
         if exc.hint:
-            err_console.print(f"  hint: {exc.hint}")
+            err_console.print(f"  hint: {escape(exc.hint)}")
         raise typer.Exit(EXIT_ERROR) from None
     except KeyboardInterrupt:
         err_console.print("interrupted; outputs of earlier runs are untouched.")
@@ -100,8 +101,8 @@ class _BarProgress:
 def _print_summary(result: pipeline.RunResult, raw: Path, verbose: bool) -> None:
     counts = result.status_counts
     docs = result.tables.get("documents", 0)
-    read = sum(v for k, v in counts.items() if k not in ("sidecar", "ignored"))
-    out_console.print(f"[bold]kefu[/] {raw} -> {result.out}")
+    read = len(result.manifest.get("inputs", []))
+    out_console.print(f"[bold]kefu[/] {escape(str(raw))} -> {escape(str(result.out))}")
     if "ingest" in result.stages:
         _print_ingest(result, counts, docs, read)
     norm = result.manifest.get("stages", {}).get("normalise") if "normalise" in result.stages else None
@@ -128,7 +129,7 @@ def _print_summary(result: pipeline.RunResult, raw: Path, verbose: bool) -> None
         out_console.print(f"  topics   {tp['engine']} with k={tp['k']} (NPMI {tp['coherence']:.3f}) over "
                           f"{tp['units']} {tp['unit']}(s); see topics.parquet, model in {tp['model']['file']}")
     files = ", ".join(f"{name}.parquet ({rows})" for name, rows in result.tables.items())
-    out_console.print(f"  wrote    {files}, manifest.json")
+    out_console.print(f"  wrote    {files}, manifest.json", markup=False)
     rate = f" ({result.mb_per_s:.2f} MB/s)" if result.mb_per_s >= 0.1 else f" ({result.mb_per_s * 1e3:.1f} kB/s)"
     out_console.print(f"  took     {result.seconds:.2f} s" + (rate if result.bytes_in else ""))
     shown = result.problems if verbose else result.problems[:10]
@@ -137,7 +138,7 @@ def _print_summary(result: pipeline.RunResult, raw: Path, verbose: bool) -> None
     for row in shown:
         where = row["source_path"] + (f" {row['source_record']}" if row["source_record"] else "")
         colour = "red" if row["status"] == "rejected" else "yellow"
-        out_console.print(f"  [{colour}]{row['status']}[/] {where}: {row['message']}")
+        out_console.print(f"  [{colour}]{row['status']}[/] {escape(where)}: {escape(row['message'] or '')}")
     if len(result.problems) > len(shown):
         out_console.print(f"  ... and {len(result.problems) - len(shown)} more: see ingest_report.parquet "
                           "or rerun with --verbose")
@@ -430,7 +431,7 @@ def info(out: Path = typer.Argument(Path("data/processed"), help="Output folder 
     if as_json:
         out_console.print_json(json.dumps(described, ensure_ascii=False, default=str))
         return
-    table = Table(title=f"{out}", title_justify="left")
+    table = Table(title=escape(str(out)), title_justify="left")
     for col in ("table", "rows", "size", "schema"):
         table.add_column(col, justify="right" if col != "table" else "left")
     for t in described["tables"]:
@@ -441,12 +442,12 @@ def info(out: Path = typer.Argument(Path("data/processed"), help="Output folder 
     run_info = described["run"]
     out_console.print(f"run: kefu {run_info.get('kefu_corpus')} `{run_info.get('command')}` on {run_info.get('raw')} "
                       f"at {run_info.get('started_at')}, {run_info.get('n_inputs')} input file(s), "
-                      f"{run_info.get('seconds')} s, seed {run_info.get('seed')}")
+                      f"{run_info.get('seconds')} s, seed {run_info.get('seed')}", markup=False)
     out_console.print("versions: " + ", ".join(f"{k} {v}" for k, v in run_info.get("versions", {}).items()))
     out_console.print(f"config ({run_info.get('config_source')}):")
     out_console.print(Config.from_mapping(run_info.get("config", {})).to_toml().rstrip(), markup=False)
     for warning in described["warnings"]:
-        out_console.print(f"[yellow]warning:[/] {warning}")
+        out_console.print(f"[yellow]warning:[/] {escape(warning)}")
 
 
 @app.command()

@@ -235,7 +235,8 @@ def decide(scans: list[Scan], dates: dict[str, object], params: DedupParams) -> 
     scans = [s for s in scans if s.passage_ids]
     if not scans:
         return Decisions(schemas.DUPLICATES.schema.empty_table(), {}, np.zeros(0, bool), {}, {}, {},
-                         {kind: 0 for kind in schemas.DUPLICATE_KINDS})
+                         {**{kind: 0 for kind in schemas.DUPLICATE_KINDS}, "passages_flagged": 0, "passages": 0,
+                          "documents": len(dates), "documents_flagged": 0})
     c = _concat(scans)
     doc_ids, passage_ids = c["doc_ids"], c["passage_ids"]
     p_doc, p_key, p_start, p_end = c["p_doc"], c["p_key_len"], c["p_start"], c["p_end"]

@@ -14,6 +14,10 @@ The order of decisions:
 4. Bytes that are mostly valid UTF-8 with a few damaged sequences are rejected, or with
    ``on_error="replace"`` decoded with U+FFFD and a warning that gives the byte offsets.
 
+Valid UTF-8 with a few NUL characters is text with a warning; with more than 1% control characters it is
+binary. A guess that finds no convincing Chinese reading (a Latin-1 file, say) comes with a warning that
+names the encoding chosen.
+
 Binary files (NUL bytes without a UTF-16/32 byte-order mark, or nothing the detector can read) and empty
 files raise :class:`DecodeError` with a reason code and a message that says what to do.
 """
@@ -192,7 +196,7 @@ def decode_bytes(
                                              "Re-save the file in one encoding.") from exc
 
     try:
-        return Decoded(data.decode("utf-8"), "utf-8", "utf-8")
+        return _checked_utf8(data.decode("utf-8"), name)
     except UnicodeDecodeError as exc:
         utf8_error = exc
 
@@ -241,6 +245,24 @@ def _decode_fixed(data: bytes, name: str, encoding: str) -> Decoded:
                                          "leave it empty to detect the encoding.") from exc
 
 
+#: Share of control characters (other than tab, line breaks and form feed) above which valid UTF-8 is binary.
+_MAX_CONTROL_SHARE = 0.01
+
+
+def _checked_utf8(text: str, name: str) -> Decoded:
+    """Valid UTF-8 ``text``, unless its NUL and other control characters say it is binary data."""
+    if "\x00" not in text:
+        return Decoded(text, "utf-8", "utf-8")
+    controls = sum(text.count(c) for c in set(text) if unicodedata.category(c) == "Cc" and c not in "\t\n\r\x0c")
+    if controls > _MAX_CONTROL_SHARE * len(text):
+        raise DecodeError("binary_file", f"{name} is valid UTF-8 but {controls} of its {len(text)} characters are "
+                                         "NUL or other control characters: it is binary, not text. Remove it from "
+                                         "the raw folder.")
+    return Decoded(text, "utf-8", "utf-8", warnings=(("nul_characters",
+        f"{name} holds {text.count(chr(0))} NUL character(s) in otherwise valid UTF-8 text (an export or copy "
+        "went wrong); they are removed from the normalised text (normalise.invisible)."),))
+
+
 def _detect(data: bytes, name: str, min_plausibility: float) -> Decoded:
     matches = charset_normalizer.from_bytes(data)
     proposed = [m.encoding for m in matches]
@@ -260,8 +282,15 @@ def _detect(data: bytes, name: str, min_plausibility: float) -> Decoded:
                                          "the sidecar's 'encoding' column; otherwise re-save the file as UTF-8.")
     best = max(scored)
     plausibility, _, enc, text = best
-    if plausibility < min_plausibility and proposed and proposed[0] in {s[2] for s in scored}:
-        # No Chinese reading is convincing: trust the detector's first choice (e.g. a Latin-1 file).
-        first = next(s for s in scored if s[2] == proposed[0])
-        plausibility, _, enc, text = first
-    return Decoded(text, codecs.lookup(enc).name, "detector", confidence=round(plausibility, 4))
+    warnings: tuple[tuple[str, str], ...] = ()
+    if plausibility < min_plausibility:
+        if proposed and proposed[0] in {s[2] for s in scored}:
+            # No Chinese reading is convincing: trust the detector's first choice (e.g. a Latin-1 file).
+            first = next(s for s in scored if s[2] == proposed[0])
+            plausibility, _, enc, text = first
+        others = [e for e in dict.fromkeys(codecs.lookup(p).name for p in proposed) if e != codecs.lookup(enc).name]
+        warnings = (("encoding_guessed", f"{name} is not UTF-8 and no Chinese reading of it is convincing; "
+                     f"it was decoded as {codecs.lookup(enc).name}, the detector's best guess"
+                     + (f" (it also reads as {', '.join(others[:3])})" if others else "")
+                     + ". If that is wrong, name the encoding in the sidecar's 'encoding' column."),)
+    return Decoded(text, codecs.lookup(enc).name, "detector", confidence=round(plausibility, 4), warnings=warnings)
