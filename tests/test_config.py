@@ -23,9 +23,10 @@ def test_toml_then_overrides(tmp_path):
     assert config["run.workers"] == 1 and config["ingest.max_passage_chars"] == 500
 
 
-def test_kefu_toml_in_the_working_directory_is_found(tmp_path):
+def test_kefu_toml_in_the_working_directory_is_found_and_said_so(tmp_path, caplog):
     (tmp_path / "kefu.toml").write_text('[output]\ncompression = "snappy"\n', encoding="utf-8")
     assert load_config(search_dir=tmp_path)["output.compression"] == "snappy"
+    assert f"Using the config file {tmp_path.resolve() / 'kefu.toml'}" in caplog.text
     assert load_config(search_dir=tmp_path / "nowhere")["output.compression"] == "zstd"
 
 
@@ -60,3 +61,23 @@ def test_reference_table_lists_every_key():
     for section, params in PARAMS.items():
         for key in params:
             assert f"`{section}.{key}`" in table
+
+
+def test_files_named_in_the_config_are_checked_and_never_printed(tmp_path):
+    from kefu_corpus.text.rules import load_patterns
+    from kefu_corpus.text.segment import Segmenter, SegmentParams
+
+    secret = "list:x:38:38:Mailing List Manager:" + "s3cret-" * 40
+    (tmp_path / "passwd").write_text(secret + "\n", encoding="utf-8")
+    with pytest.raises(KefuError) as err:
+        Segmenter(SegmentParams(user_dicts=(str(tmp_path / "passwd"),)))
+    assert "line 1" in err.value.message and secret[:80] in err.value.message and secret not in err.value.message
+    for path, what in (("/dev/zero", "not a regular file"), (str(tmp_path), "not a regular file"),
+                       (str(tmp_path / "missing.txt"), "No such file")):
+        with pytest.raises(KefuError, match=what):
+            Segmenter(SegmentParams(stopwords=(path,)))
+        with pytest.raises(KefuError, match=what):
+            load_patterns(path)
+    (tmp_path / "binary.toml").write_bytes(b"\x00\x01")
+    with pytest.raises(KefuError, match="binary"):
+        load_config(tmp_path / "binary.toml")

@@ -8,6 +8,7 @@ gets a message of the form "The 'run.workers' parameter must be an int >= 0. Got
 from __future__ import annotations
 
 import difflib
+import logging
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +24,7 @@ import tomli_w
 from kefu_corpus.errors import KefuError
 
 DEFAULT_CONFIG_NAME = "kefu.toml"
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -368,16 +370,20 @@ def parse_override(text: str) -> tuple[str, Any]:
 
 def load_config(path: Path | None = None, *, search_dir: Path | None = None) -> Config:
     """Load ``path``, or ``kefu.toml`` in ``search_dir`` (the working directory) if it exists, else defaults."""
+    from kefu_corpus.userfiles import read_user_file
+
     if path is None:
         candidate = (search_dir or Path.cwd()) / DEFAULT_CONFIG_NAME
         if not candidate.is_file():
             return Config()
         path = candidate
-    if not path.is_file():
+        log.warning("Using the config file %s found in the working directory (--config chooses another).",
+                    candidate.resolve())
+    if not path.exists():
         raise KefuError(f"Config file {path} does not exist.", hint="pass an existing TOML file to --config")
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        data = tomllib.loads(read_user_file(path, "config file", "--config"))
+    except tomllib.TOMLDecodeError as exc:
         raise KefuError(f"Config file {path} is not valid TOML: {exc}.", hint="fix the syntax") from exc
     return Config.from_mapping(data, source=str(path))
 

@@ -70,11 +70,13 @@ def load_patterns(extra: str = "") -> Patterns:
     shipped = tomllib.loads(resources.files("kefu_corpus.resources").joinpath("patterns.toml").read_text("utf-8"))
     rules, text = _parse(shipped, "the shipped patterns.toml")
     if extra:
+        from kefu_corpus.userfiles import read_user_file
+
         path = Path(extra)
         try:
-            user = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-            raise KefuError(f"Cannot read the patterns file {path}: {exc}.",
+            user = tomllib.loads(read_user_file(path, "patterns file", "ingest.patterns"))
+        except tomllib.TOMLDecodeError as exc:
+            raise KefuError(f"The patterns file {path} is not valid TOML: {exc}.",
                             hint="fix ingest.patterns in kefu.toml") from exc
         user_rules, user_text = _parse(user, str(path))
         rules = user_rules + rules

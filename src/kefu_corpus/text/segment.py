@@ -93,6 +93,7 @@ def read_dictionary(text: str, source: str, canonical: str) -> list[tuple[str, i
     """Entries of a jieba-format user dictionary (``word [freq] [tag]`` per line, ``#`` comments), with
     each word converted to the canonical script."""
     from kefu_corpus.text.convert import convert
+    from kefu_corpus.userfiles import excerpt
 
     entries = []
     for number, line in enumerate(text.splitlines(), 1):
@@ -106,20 +107,16 @@ def read_dictionary(text: str, source: str, canonical: str) -> list[tuple[str, i
         if rest:
             tag = rest[0]
         if len(rest) > 1:
-            raise KefuError(f"{source}, line {number}: expected 'word [frequency] [tag]', got {line.strip()!r}.",
+            raise KefuError(f"{source}, line {number}: expected 'word [frequency] [tag]', got {excerpt(line)}.",
                             hint="one entry per line; frequency is a whole number, tag a jieba POS tag")
         entries.append((convert(word, canonical).text, freq, tag))
     return entries
 
 
 def _read_user_file(path: str, what: str) -> str:
-    try:
-        return Path(path).read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise KefuError(f"Cannot read the {what} {path}: {exc.strerror}.",
-                        hint=f"fix the path in segment.{'user_dicts' if what == 'dictionary' else 'stopwords'}") from exc
-    except UnicodeDecodeError as exc:
-        raise KefuError(f"The {what} {path} is not UTF-8.", hint="save it as UTF-8") from exc
+    from kefu_corpus.userfiles import read_user_file
+
+    return read_user_file(path, what, f"segment.{'user_dicts' if what == 'dictionary' else 'stopwords'}")
 
 
 def stopword_set(params: SegmentParams) -> frozenset[str]:
