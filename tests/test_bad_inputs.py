@@ -198,7 +198,8 @@ def test_csv_row_with_wrong_cell_count_is_rejected_alone(tmp_path):
     rows = {r["source_record"]: r for (path, _), r in report.items() if path == "corpus.csv"}
     assert {rows["c1"]["status"], rows["c3"]["status"]} == {"ok"}
     bad = [r for r in rows.values() if r["status"] == "rejected"]
-    assert len(bad) == 1 and bad[0]["reason"] == "broken_record" and "expected 3 columns" in bad[0]["message"]
+    assert len(bad) == 1 and bad[0]["reason"] == "broken_record" and bad[0]["source_record"] == "#2"
+    assert "row 2 (line 3): expected 3 columns, found 4" in bad[0]["message"]
     assert {d["title"] for d in docs if d["source_path"] == "corpus.csv"} == {"价值", "转型"}
 
 
@@ -365,3 +366,30 @@ def test_a_file_in_a_single_byte_encoding_is_decoded_with_a_warning_naming_the_g
     row = report[("latin.txt", None)]
     assert row["status"] == "warning" and row["reason"] == "encoding_guessed"
     assert row["encoding"] in row["message"] and "sidecar" in row["message"]
+
+
+def test_a_truncated_csv_gz_keeps_the_rows_before_the_damage(tmp_path):
+    import csv
+    import io
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["id", "text"])
+    for i in range(150):
+        writer.writerow([f"r{i}", f"第{i}篇：客服中心的转型与价值，座席与智能客服。" * 3])
+    whole = gzip.compress(buffer.getvalue().encode("utf-8"))
+    report, docs = outcome(tmp_path, {"corpus.csv.gz": whole[: len(whole) * 2 // 3]})
+    kept = [d for d in docs if d["source_path"] == "corpus.csv.gz"]
+    assert 80 <= len(kept) < 150
+    assert [d["source_record"] for d in kept] == [f"r{i}" for i in range(len(kept))]
+    broken = [r for (path, _), r in report.items() if path == "corpus.csv.gz" and r["status"] == "rejected"]
+    assert len(broken) == 1 and broken[0]["reason"] == "broken_file"
+    assert f"past row {len(kept)}" in broken[0]["message"]
+
+
+def test_a_csv_with_two_text_columns_is_rejected_not_guessed(tmp_path):
+    data = "id,text,text\nc1,客服中心的价值。,座席的转型。\n".encode("utf-8")
+    report, docs = outcome(tmp_path, {"corpus.csv": data})
+    row = report[("corpus.csv", None)]
+    assert row["status"] == "rejected" and row["reason"] == "ambiguous_column" and "'text'" in row["message"]
+    assert not [d for d in docs if d["source_path"] == "corpus.csv"]

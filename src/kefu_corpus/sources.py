@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Iterator
 
 import pyarrow as pa
-import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from kefu_corpus.errors import KefuError
@@ -343,43 +342,47 @@ def iter_jsonl(path: Path, rel: str, *, text_column: str, id_column: str,
             "The records before it were ingested; replace the file to ingest the rest."))
 
 
+def _open_text(path: Path):
+    """A UTF-8 text stream of ``path``, gunzipped when its name ends in .gz (BOM removed, newlines kept)."""
+    if path.name.lower().endswith(".gz"):
+        return gzip.open(path, "rt", encoding="utf-8-sig", newline="")
+    return open(path, encoding="utf-8-sig", newline="")
+
+
 def iter_csv(path: Path, rel: str, *, text_column: str, id_column: str,
              sidecar: dict[str, str]) -> Iterator[SourceItem]:
-    bad_rows: list[SourceItem] = []
-
-    def on_invalid(row: pacsv.InvalidRow) -> str:
-        where = f"#{row.number}" if row.number is not None else "#?"
-        bad_rows.append(SourceItem(rel, where, problem=("broken_record",
-            f"{rel} row {row.number}: expected {row.expected_columns} columns, found {row.actual_columns}. "
-            "Fix the quoting of that row.")))
-        return "skip"
-
+    """Records of a UTF-8 CSV file with a header row, streamed: a damaged or truncated file keeps the
+    records before the damage, and a row with the wrong number of cells is rejected alone."""
+    csv.field_size_limit(2**31 - 1)  # an article is one cell, and may be long
+    row = 0
     try:
-        stream = pa.input_stream(str(path), compression="detect")
-        header = next(csv.reader(io.TextIOWrapper(pa.input_stream(str(path), compression="detect"),
-                                                  encoding="utf-8-sig")), [])
-        reader = pacsv.open_csv(
-            stream,
-            read_options=pacsv.ReadOptions(encoding="utf-8"),
-            parse_options=pacsv.ParseOptions(newlines_in_values=True, invalid_row_handler=on_invalid),
-            convert_options=pacsv.ConvertOptions(column_types={h: pa.string() for h in header}),
-        )
-        if text_column not in reader.schema.names:
-            yield SourceItem(rel, problem=("missing_text", f"{rel} has no '{text_column}' column (it has: "
-                                                           f"{', '.join(reader.schema.names)}). Set ingest.text_column."))
-            return
-        row = 0
-        for batch in reader:
-            yield from bad_rows
-            bad_rows.clear()
-            for values in batch.to_pylist():
+        with _open_text(path) as fh:
+            reader = csv.reader(fh, strict=False)
+            header = next(reader, [])
+            repeated = sorted({h for h in header if header.count(h) > 1} & {text_column, id_column, *METADATA_FIELDS})
+            if repeated:
+                yield SourceItem(rel, problem=("ambiguous_column", f"{rel} has more than one column named "
+                                               f"{', '.join(map(repr, repeated))}; rename all but one."))
+                return
+            if text_column not in header:
+                shown = ", ".join(h[:40] for h in header[:20])
+                yield SourceItem(rel, problem=("missing_text", f"{rel} has no '{text_column}' column (it has: "
+                                                               f"{shown}). Set ingest.text_column."))
+                return
+            for cells in reader:
+                if not cells:
+                    continue
                 row += 1
-                yield _record_item(rel, f"#{row}", values, text_column, id_column, sidecar)
-        yield from bad_rows
-    except (OSError, pa.ArrowInvalid, UnicodeDecodeError, StopIteration) as exc:
-        yield from bad_rows
-        yield SourceItem(rel, problem=("broken_file", f"{rel} cannot be read as UTF-8 CSV ({exc}). "
-                                                      "Re-save it as UTF-8 CSV with a header row."))
+                if len(cells) != len(header):
+                    yield SourceItem(rel, f"#{row}", problem=("broken_record",
+                        f"{rel} row {row} (line {reader.line_num}): expected {len(header)} columns, found "
+                        f"{len(cells)}. Fix the quoting of that row."))
+                    continue
+                yield _checked_record(rel, f"#{row}", dict(zip(header, cells)), text_column, id_column, sidecar)
+    except (OSError, EOFError, zlib.error, UnicodeDecodeError, csv.Error) as exc:
+        yield SourceItem(rel, f"#{row + 1}", problem=("broken_file",
+            f"{rel} could not be read as UTF-8 CSV past row {row} ({type(exc).__name__}: {_short(exc)}). "
+            + ("The rows before it were ingested; re-save" if row else "Re-save") + " it as UTF-8 CSV with a header row."))
 
 
 def iter_parquet(path: Path, rel: str, *, text_column: str, id_column: str,
