@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 RAW    ?= data/raw
 OUT    ?= data/processed
 
-.PHONY: run test test-fast bench install clean notebooks report
+.PHONY: run test test-fast fuzz bench install clean notebooks report
 
 install: $(STAMP)
 
@@ -28,6 +28,10 @@ test: $(STAMP)
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -n auto -m "not slow"
 
+# The reader fuzz tests at 20,000 generated files each (100,000 in all), with fresh random cases.
+fuzz: $(STAMP)
+	FUZZ_EXAMPLES=20000 FUZZ_RANDOM=1 $(BIN)/python -m pytest -n auto -p no:cacheprovider tests/test_fuzz_readers.py
+
 bench: $(STAMP)
 	$(BIN)/python benchmarks/ingest_throughput.py
 	$(BIN)/python benchmarks/repair_quality.py
@@ -47,4 +51,4 @@ report: $(STAMP)
 	$(BIN)/kefu report $(OUT)
 
 clean:
-	rm -rf $(VENV) $(OUT)/*.parquet $(OUT)/manifest.json $(OUT)/models $(OUT)/report.html
+	rm -rf $(VENV) $(OUT)/*.parquet $(OUT)/manifest.json $(OUT)/models $(OUT)/current $(OUT)/.runs $(OUT)/.kefu.lock $(OUT)/report.html

@@ -387,21 +387,31 @@ def iter_csv(path: Path, rel: str, *, text_column: str, id_column: str,
 
 def iter_parquet(path: Path, rel: str, *, text_column: str, id_column: str,
                  sidecar: dict[str, str]) -> Iterator[SourceItem]:
+    """Records of a Parquet file, a batch at a time: a damaged file keeps the records before the damage."""
+    row = 0
     try:
         pf = pq.ParquetFile(path)
         names = pf.schema_arrow.names
         if text_column not in names:
+            shown = ", ".join(n[:40] for n in names[:20])
             yield SourceItem(rel, problem=("missing_text", f"{rel} has no '{text_column}' column (it has: "
-                                                           f"{', '.join(names)}). Set ingest.text_column."))
+                                                           f"{shown}). Set ingest.text_column."))
+            return
+        repeated = sorted({n for n in names if names.count(n) > 1} & {text_column, id_column, *METADATA_FIELDS})
+        if repeated:
+            yield SourceItem(rel, problem=("ambiguous_column", f"{rel} has more than one column named "
+                                           f"{', '.join(map(repr, repeated))}; rename all but one."))
             return
         wanted = [c for c in (id_column, text_column, *METADATA_FIELDS) if c in names]
-        row = 0
         for batch in pf.iter_batches(batch_size=1024, columns=list(dict.fromkeys(wanted))):
             for values in batch.to_pylist():
                 row += 1
-                yield _record_item(rel, f"#{row}", values, text_column, id_column, sidecar)
-    except (OSError, pa.ArrowInvalid) as exc:
-        yield SourceItem(rel, problem=("broken_file", f"{rel} cannot be read as Parquet ({exc}). Replace the file."))
+                yield _checked_record(rel, f"#{row}", values, text_column, id_column, sidecar)
+    except (OSError, pa.ArrowException, ValueError, IndexError, UnicodeDecodeError) as exc:
+        # pyarrow reports a damaged file in many ways: bad metadata, a bad page, bytes that are not UTF-8
+        yield SourceItem(rel, f"#{row + 1}", problem=("broken_file",
+            f"{rel} could not be read as Parquet past row {row} ({type(exc).__name__}: {_short(exc)}). "
+            + ("The rows before it were ingested; replace" if row else "Replace") + " the file."))
 
 
 def iter_items(inventory: Inventory, sidecar: Sidecar, *, text_column: str, id_column: str) -> Iterator[SourceItem]:
