@@ -24,6 +24,7 @@ def test_toml_then_overrides(tmp_path):
 
 
 def test_kefu_toml_in_the_working_directory_is_found_and_said_so(tmp_path, caplog):
+    caplog.set_level("WARNING", logger="kefu_corpus.config")  # whatever an earlier CLI test set
     (tmp_path / "kefu.toml").write_text('[output]\ncompression = "snappy"\n', encoding="utf-8")
     assert load_config(search_dir=tmp_path)["output.compression"] == "snappy"
     assert f"Using the config file {tmp_path.resolve() / 'kefu.toml'}" in caplog.text
