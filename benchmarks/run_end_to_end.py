@@ -6,7 +6,7 @@ and prints for each: seconds, peak memory and throughput of every stage (from th
 of ingest through segment together and of the whole run, and the run's peak memory two ways:
 
 - the manifest's per-stage peak: proportional set size (PSS) of the driver and its workers summed,
-  sampled every 0.2 s (shared pages count once);
+  sampled every second (shared pages count once);
 - `/usr/bin/time`'s maximum resident set size: the largest single process of the run.
 
 Then how time and memory grow from half the corpus to the whole.

@@ -43,3 +43,24 @@ def test_workers_end_when_their_driver_is_killed(tmp_path):
     finally:
         proc.kill()
         proc.wait()
+
+
+def test_a_script_without_a_main_guard_fails_fast_with_the_fix(tmp_path):
+    # Workers re-import the main script: unguarded, it would start a run of its own in each of them.
+    import shutil
+    import subprocess
+    import sys
+
+    from conftest import SEEDS
+
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    shutil.copy2(SEEDS[4], raw / SEEDS[4].name)
+    script = tmp_path / "unguarded.py"
+    script.write_text(
+        "import sys\nfrom pathlib import Path\nfrom kefu_corpus import pipeline\nfrom kefu_corpus.config import Config\n"
+        f"pipeline.run(Path({str(raw)!r}), Path({str(tmp_path / 'out')!r}), "
+        "Config().with_overrides({'run.workers': 2}), stages=('ingest',))\n", encoding="utf-8")
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
+    assert done.returncode != 0
+    assert 'if __name__ == "__main__":' in done.stderr and "A worker process ended abruptly" in done.stderr

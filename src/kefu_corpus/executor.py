@@ -24,7 +24,10 @@ import threading
 import time
 from collections import deque
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Callable, Iterable, Iterator, Protocol, TypeVar
+
+from kefu_corpus.errors import KefuError
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -134,6 +137,14 @@ class LocalExecutor:
         self._initializer = initializer
 
     def map(self, fn: Callable[..., R], tasks: Iterable[T], *, shared: Any = _NOTHING) -> Iterator[R]:
+        try:
+            yield from self._map(fn, tasks, shared)
+        except BrokenProcessPool as exc:
+            raise KefuError("A worker process ended abruptly: it was killed (out of memory?), or it failed to "
+                            "start (see the messages above).",
+                            hint="rerun with --workers 1 to see the error in this process; check free memory") from exc
+
+    def _map(self, fn: Callable[..., R], tasks: Iterable[T], shared: Any) -> Iterator[R]:
         window = 2 * self.workers
         with ProcessPoolExecutor(max_workers=self.workers, mp_context=_context(), initializer=_init_worker,
                                  initargs=(os.getpid(), self._initializer, shared)) as pool:

@@ -47,6 +47,19 @@ class Budget:
         return max(100_000, self.bytes // 2 // (max(self.workers, 1) * SAMPLE_TERM_BYTES))
 
 
+def _pss(pid: int) -> int | None:
+    """Proportional set size of process ``pid`` in bytes, from the kernel's own total in
+    ``/proc/<pid>/smaps_rollup`` (one line read; None where it cannot be read)."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", "rb") as fh:
+            for line in fh:
+                if line.startswith(b"Pss:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
 def tree_memory() -> int:
     """Bytes of memory this process and all its descendants (worker pools included) use: the sum of
     their proportional set sizes (PSS), so that pages forked workers share with the driver count once;
@@ -54,10 +67,8 @@ def tree_memory() -> int:
     import psutil
 
     def used(process: psutil.Process) -> int:
-        try:
-            return process.memory_full_info().pss
-        except (psutil.AccessDenied, AttributeError):
-            return process.memory_info().rss
+        pss = _pss(process.pid)
+        return pss if pss is not None else process.memory_info().rss
 
     me = psutil.Process()
     total = used(me)
@@ -73,7 +84,7 @@ class PeakRss:
     """Context manager: the peak of :func:`tree_memory` while the block runs, sampled every ``interval``
     seconds in a background thread (``peak_mb`` once the block is done)."""
 
-    def __init__(self, interval: float = 0.2) -> None:
+    def __init__(self, interval: float = 1.0) -> None:
         self.interval = interval
         self.peak = 0
         self._stop = threading.Event()

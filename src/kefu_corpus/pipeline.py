@@ -482,6 +482,14 @@ def run(raw: Path, out: Path, config: Config, *, stages: tuple[str, ...] = STAGE
     -------
     RunResult
     """
+    import multiprocessing
+
+    if getattr(multiprocessing.current_process(), "_inheriting", False):
+        # A worker re-imports the main script; without a guard that script would start a run of its own
+        # and wait forever for the output folder its parent holds.
+        raise KefuError("kefu_corpus.pipeline.run was called while a worker process was starting: the script "
+                        "that calls it runs again in every worker.",
+                        hint='put the call under `if __name__ == "__main__":`')
     progress = progress or NoProgress()
     started_at = dt.datetime.now(dt.timezone.utc)
     started = time.perf_counter()
