@@ -176,10 +176,19 @@ def run(raw: Path = RawArg, out: Path = OutOpt, config: Optional[Path] = ConfigO
         workers: Optional[int] = WorkersOpt, verbose: bool = VerboseOpt, quiet: bool = QuietOpt,
         strict: bool = StrictOpt,
         no_wait: bool = typer.Option(False, "--no-wait", help="If another run is writing into --out, stop with "
-                                     "exit 1 instead of waiting for it (run.wait_for_lock = false).")) -> None:
+                                     "exit 1 instead of waiting for it (run.wait_for_lock = false)."),
+        executor: Optional[str] = typer.Option(None, "--executor", help="Where tasks run: local or dask "
+                                               "(run.executor)."),
+        scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Dask scheduler address, e.g. "
+                                                "tcp://10.0.0.5:8786 (run.scheduler; empty: a local cluster).")
+        ) -> None:
     """Run the whole pipeline on RAW, writing every table into --out."""
     if no_wait:
         set_ = [*(set_ or []), "run.wait_for_lock=false"]
+    if executor is not None:
+        set_ = [*(set_ or []), f"run.executor={executor!r}"]
+    if scheduler is not None:
+        set_ = [*(set_ or []), f"run.scheduler={scheduler!r}"]
     _run("run", pipeline.STAGES, raw, out, config, set_, workers, verbose, quiet, strict)
 
 

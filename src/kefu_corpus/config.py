@@ -78,6 +78,11 @@ PARAMS: dict[str, dict[str, Param]] = {
     "run": {
         "workers": Param(0, int, "an int >= 0", _non_negative,
                          "Worker processes for per-document work; 0 means one per CPU, 1 runs in-process."),
+        "executor": Param("local", str, "one of 'local', 'dask'", _one_of("local", "dask"),
+                          "Where tasks run: a process pool on this machine, or a Dask cluster (run.scheduler)."),
+        "scheduler": Param("", str, "a Dask scheduler address, or ''", _any,
+                           "With run.executor = 'dask': the scheduler, e.g. 'tcp://10.0.0.5:8786'; empty starts "
+                           "a local cluster of run.workers processes on 127.0.0.1."),
         "wait_for_lock": Param(True, bool, "true or false", _any,
                                "When another run is writing into the same output folder, wait for it "
                                "(false: stop with exit 1 at once; `kefu run --no-wait`)."),

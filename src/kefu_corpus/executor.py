@@ -6,7 +6,11 @@ bounds memory however large the corpus.
 
 Heavy resources that every task needs (a repair model, a vocabulary with its IDF, a topic sample) are
 handed over explicitly: ``map(fn, tasks, shared=obj)`` calls ``fn(task, obj)``, and ``obj`` travels to
-each worker process once, not with every task. A worker ``initializer`` also runs once per process.
+each worker process once, not with every task. ``map(..., initializer=f)`` runs ``f`` once in each worker
+before its first task of that call (to load a segmenter, say).
+
+Two engines implement this: :class:`LocalExecutor` (a process pool on this machine) and
+:class:`~kefu_corpus.dask_executor.DaskExecutor` (a Dask cluster); ``run.executor`` chooses.
 
 Workers are forked from a *fork server*, a clean single-threaded process started once per driver with
 the stage modules already imported, never from the driver itself. A driver that has run threads of its
@@ -40,7 +44,10 @@ _SHARED: Any = _NOTHING
 class Executor(Protocol):
     workers: int
 
-    def map(self, fn: Callable[..., R], tasks: Iterable[T], *, shared: Any = _NOTHING) -> Iterator[R]: ...
+    def map(self, fn: Callable[..., R], tasks: Iterable[T], *, shared: Any = _NOTHING,
+            initializer: Callable[[], None] | None = None) -> Iterator[R]: ...
+
+    def close(self) -> None: ...
 
 
 #: Modules the fork server imports once, so that each worker starts with them loaded.
@@ -68,16 +75,15 @@ class SerialExecutor:
 
     workers = 1
 
-    def __init__(self, initializer: Callable[[], None] | None = None) -> None:
-        self._initializer = initializer
-        self._initialized = False
-
-    def map(self, fn: Callable[..., R], tasks: Iterable[T], *, shared: Any = _NOTHING) -> Iterator[R]:
-        if self._initializer and not self._initialized:
-            self._initializer()
-            self._initialized = True
+    def map(self, fn: Callable[..., R], tasks: Iterable[T], *, shared: Any = _NOTHING,
+            initializer: Callable[[], None] | None = None) -> Iterator[R]:
+        if initializer is not None:
+            initializer()
         for task in tasks:
             yield fn(task) if shared is _NOTHING else fn(task, shared)
+
+    def close(self) -> None:
+        pass
 
 
 def _alive(pid: int) -> bool:
@@ -132,22 +138,22 @@ def _call_with_shared(fn: Callable[..., R], task: Any) -> R:
 class LocalExecutor:
     """A pool of worker processes on this machine, started for each ``map`` call."""
 
-    def __init__(self, workers: int, initializer: Callable[[], None] | None = None) -> None:
+    def __init__(self, workers: int) -> None:
         self.workers = workers
-        self._initializer = initializer
 
-    def map(self, fn: Callable[..., R], tasks: Iterable[T], *, shared: Any = _NOTHING) -> Iterator[R]:
+    def map(self, fn: Callable[..., R], tasks: Iterable[T], *, shared: Any = _NOTHING,
+            initializer: Callable[[], None] | None = None) -> Iterator[R]:
         try:
-            yield from self._map(fn, tasks, shared)
+            yield from self._map(fn, tasks, shared, initializer)
         except BrokenProcessPool as exc:
             raise KefuError("A worker process ended abruptly: it was killed (out of memory?), or it failed to "
                             "start (see the messages above).",
                             hint="rerun with --workers 1 to see the error in this process; check free memory") from exc
 
-    def _map(self, fn: Callable[..., R], tasks: Iterable[T], shared: Any) -> Iterator[R]:
+    def _map(self, fn: Callable[..., R], tasks: Iterable[T], shared: Any, initializer) -> Iterator[R]:
         window = 2 * self.workers
         with ProcessPoolExecutor(max_workers=self.workers, mp_context=_context(), initializer=_init_worker,
-                                 initargs=(os.getpid(), self._initializer, shared)) as pool:
+                                 initargs=(os.getpid(), initializer, shared)) as pool:
             pending: deque[Future[R]] = deque()
             for task in tasks:
                 if shared is _NOTHING:
@@ -159,8 +165,21 @@ class LocalExecutor:
             while pending:
                 yield pending.popleft().result()
 
+    def close(self) -> None:
+        pass
 
-def make_executor(workers: int, initializer: Callable[[], None] | None = None) -> Executor:
+
+def make_executor(workers: int) -> Executor:
     """``workers``: 0 for one per CPU, 1 for in-process, N for a pool of N processes."""
     n = cpu_count() if workers == 0 else workers
-    return SerialExecutor(initializer) if n == 1 else LocalExecutor(n, initializer)
+    return SerialExecutor() if n == 1 else LocalExecutor(n)
+
+
+def open_executor(kind: str, workers: int, scheduler: str = "") -> Executor:
+    """The executor of a run: ``kind`` "local" (:func:`make_executor`) or "dask" (a Dask cluster at
+    ``scheduler``, or a local one of ``workers`` processes). Close it when the run ends."""
+    if kind == "dask":
+        from kefu_corpus.dask_executor import DaskExecutor
+
+        return DaskExecutor.connect(scheduler, workers=cpu_count() if workers == 0 else workers)
+    return make_executor(workers)

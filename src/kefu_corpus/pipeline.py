@@ -24,7 +24,7 @@ import pyarrow.parquet as pq
 
 from kefu_corpus import __version__, schemas
 from kefu_corpus.config import Config
-from kefu_corpus.executor import Executor, make_executor
+from kefu_corpus.executor import Executor, open_executor
 from kefu_corpus.memory import Budget, PeakRss
 from kefu_corpus.progress import NoProgress, Progress
 from kefu_corpus.slices import plan_slices
@@ -52,7 +52,7 @@ STAGES = ("ingest", "normalise", "dedup", "segment", "trends", "topics")
 #: Distributions whose versions every manifest records.
 RECORDED_LIBRARIES = ("pyarrow", "charset-normalizer", "typer", "rich", "tomli-w", "opencc", "jieba", "numpy",
                       "scipy", "rensa", "xxhash", "rjieba", "stopwordsiso", "gensim", "scikit-learn", "snownlp",
-                      "tomotopy", "threadpoolctl", "psutil")
+                      "tomotopy", "threadpoolctl", "psutil", "dask", "distributed")
 
 
 @dataclass
@@ -151,7 +151,7 @@ def _flag_repeated_content(tables: dict[str, pa.Table], seen: dict[str, tuple[st
     return out
 
 
-def run_ingest(raw: Path, writer: RunWriter, config: Config, progress: Progress) -> dict[str, Any]:
+def run_ingest(raw: Path, writer: RunWriter, config: Config, progress: Progress, executor: Executor) -> dict[str, Any]:
     """The ingest stage over ``raw``, written through ``writer``. Returns the stage's manifest entry."""
     ingest = config.section("ingest")
     load_patterns(ingest["patterns"])  # fail early, in this process, on a bad patterns file
@@ -167,7 +167,6 @@ def run_ingest(raw: Path, writer: RunWriter, config: Config, progress: Progress)
     inputs = [{"path": rel, "sha256": _sha256(p), "bytes": _size(p)} for rel, p in zip(rels, inventory.inputs)]
     items = iter_items(inventory, sidecar, text_column=ingest["text_column"], id_column=ingest["id_column"])
     batches = batched(items, size=config["run.batch_size"], max_bytes=config["run.batch_bytes"])
-    executor = make_executor(config["run.workers"])
     fn = partial(ingest_batch, params=IngestParams.from_config(config))
     log.info("ingest: %d article file(s), %d corpus file(s), sidecar %s, %d ignored; %d worker(s)",
              len(inventory.articles), len(inventory.corpora),
@@ -258,20 +257,19 @@ def repair_model(documents: Path, config: Config) -> tuple[Any, dict[str, Any]]:
 
 
 def run_normalise(documents: Path, passages: Path, writer: RunWriter, config: Config,
-                  progress: Progress) -> dict[str, Any]:
+                  progress: Progress, executor: Executor) -> dict[str, Any]:
     """The normalise stage over the given input tables, written through ``writer``."""
     started = time.perf_counter()
     model, model_info = repair_model(documents, config)
     model_seconds = time.perf_counter() - started
     for name in NORMALISE_OUTPUTS:
         writer.open(name)
-    executor = make_executor(config["run.workers"], initializer=partial(init_worker, model))
     fn = partial(normalise_batch, params=NormaliseParams.from_config(config))
     batches = _documents_with_passages(documents, passages, config["run.batch_size"], config["run.batch_bytes"])
     progress.start("normalise", pq.ParquetFile(documents).metadata.num_rows)
     n_chars = 0
     counts: Counter = Counter()
-    for tables in executor.map(fn, batches):
+    for tables in executor.map(fn, batches, initializer=partial(init_worker, model)):
         n_chars += pc.sum(tables["documents"].column("n_chars")).as_py() or 0
         for name, table in tables.items():
             writer.write(name, table)
@@ -313,7 +311,8 @@ def _checked_scan(table: pa.Table, params: dedup.DedupParams, path: Path) -> ded
     return dedup.scan_batch(table, params)
 
 
-def run_dedup(documents: Path, passages: Path, writer: RunWriter, config: Config, progress: Progress) -> dict[str, Any]:
+def run_dedup(documents: Path, passages: Path, writer: RunWriter, config: Config, progress: Progress,
+              executor: Executor) -> dict[str, Any]:
     """The dedup stage: scan passages in batches of whole documents, decide corpus-wide, annotate."""
     params = dedup.DedupParams.from_config(config)
     started = time.perf_counter()
@@ -321,7 +320,6 @@ def run_dedup(documents: Path, passages: Path, writer: RunWriter, config: Config
     dates = {}
     for batch in pq.ParquetFile(documents).iter_batches(columns=["doc_id", "date"]):
         dates.update(zip(batch.column("doc_id").to_pylist(), batch.column("date").to_pylist()))
-    executor = make_executor(config["run.workers"])
     batch_rows = max(config["run.batch_size"] * 32, 1024)
     progress.start("dedup", n_docs)
     scans, n_bytes = [], 0
@@ -356,13 +354,13 @@ def run_dedup(documents: Path, passages: Path, writer: RunWriter, config: Config
             **decisions.counts}
 
 
-def run_segment(documents: Path, passages: Path, writer: RunWriter, config: Config, progress: Progress) -> dict[str, Any]:
+def run_segment(documents: Path, passages: Path, writer: RunWriter, config: Config, progress: Progress,
+                executor: Executor) -> dict[str, Any]:
     """The segment stage: tokens of the (deduplicated) passages, batch by batch through the worker pool."""
     params = SegmentParams.from_config(config)
     segment_stage.segmenter(params)  # fail early, in this process, on a bad dictionary or stopword file
     started = time.perf_counter()
     writer.open("tokens")
-    executor = make_executor(config["run.workers"], initializer=partial(segment_stage.init_worker, params))
     file = pq.ParquetFile(passages)
     if file.schema_arrow.field("text_canonical") and file.metadata.num_rows:
         first = file.read_row_group(0, columns=["text_canonical"]).column(0)
@@ -376,7 +374,7 @@ def run_segment(documents: Path, passages: Path, writer: RunWriter, config: Conf
                                                                       columns=segment_stage.COLUMNS))
     years = year_table(documents)
     for batch_in, tokens in _with_inputs(batches, executor, partial(segment_stage.segment_batch, params=params),
-                                         shared=years):
+                                         shared=years, initializer=partial(segment_stage.init_worker, params)):
         writer.write("tokens", tokens)
         n_tokens += tokens.num_rows
         kept = batch_in if params.include_duplicates else batch_in.filter(
@@ -395,11 +393,11 @@ def _budget(config: Config, executor: Executor) -> Budget:
     return Budget(config["run.memory_gb"], executor.workers)
 
 
-def run_trends(documents: Path, tokens: Path, writer: RunWriter, config: Config, progress: Progress) -> dict[str, Any]:
+def run_trends(documents: Path, tokens: Path, writer: RunWriter, config: Config, progress: Progress,
+               executor: Executor) -> dict[str, Any]:
     """The trends stage: term counts per year merged from slices of ``tokens``, trends and keyness, then
     per-document keywords slice by slice (corpus-wide, streamed through the executor)."""
     started = time.perf_counter()
-    executor = make_executor(config["run.workers"])
     budget = _budget(config, executor)
     for name in ("term_trends", "keyness", "keywords"):
         writer.open(name)
@@ -413,12 +411,12 @@ def run_trends(documents: Path, tokens: Path, writer: RunWriter, config: Config,
     return {"seconds": round(seconds, 3), "workers": executor.workers, "slices": len(slices), **info}
 
 
-def run_topics(documents: Path, tokens: Path, writer: RunWriter, config: Config, progress: Progress) -> dict[str, Any]:
+def run_topics(documents: Path, tokens: Path, writer: RunWriter, config: Config, progress: Progress,
+               executor: Executor) -> dict[str, Any]:
     """The topics stage: vocabulary and sample from slices of ``tokens``, candidate models fitted in
     parallel, the most coherent kept, every unit's weights inferred slice by slice."""
     params = topics_stage.TopicParams.from_config(config)
     started = time.perf_counter()
-    executor = make_executor(config["run.workers"])
     budget = _budget(config, executor)
     for name in ("topics", "doc_topics", "topic_trends", "topic_model_selection"):
         writer.open(name)
@@ -501,25 +499,30 @@ def run(raw: Path, out: Path, config: Config, *, stages: tuple[str, ...] = STAGE
     stage_info: dict[str, Any] = {}
     previous = read_manifest(out) if "ingest" not in stages else {}
     try:
+        executor = open_executor(config["run.executor"], config["run.workers"], config["run.scheduler"])
+    except BaseException:
+        writer.abort()
+        raise
+    try:
         for stage in stages:
             with PeakRss() as peak:
                 if stage == "ingest":
-                    info = run_ingest(raw, writer, config, progress)
+                    info = run_ingest(raw, writer, config, progress, executor)
                 elif stage == "normalise":
                     docs_in, passages_in = _stage_inputs(out, writer, stages, stage)
-                    info = run_normalise(docs_in, passages_in, writer, config, progress)
+                    info = run_normalise(docs_in, passages_in, writer, config, progress, executor)
                 elif stage == "dedup":
                     docs_in, passages_in = _stage_inputs(out, writer, stages, stage)
-                    info = run_dedup(docs_in, passages_in, writer, config, progress)
+                    info = run_dedup(docs_in, passages_in, writer, config, progress, executor)
                 elif stage == "segment":
                     info = run_segment(_current(out, writer, "documents"), _current(out, writer, "passages"), writer,
-                                       config, progress)
+                                       config, progress, executor)
                 elif stage == "trends":
                     info = run_trends(_current(out, writer, "documents"), _current(out, writer, "tokens"), writer,
-                                      config, progress)
+                                      config, progress, executor)
                 elif stage == "topics":
                     info = run_topics(_current(out, writer, "documents"), _current(out, writer, "tokens"), writer,
-                                      config, progress)
+                                      config, progress, executor)
             stage_info[stage] = {**info, "peak_rss_mb": peak.peak_mb}
         inputs = stage_info.get("ingest", {}).pop("inputs", None)
         if inputs is None:
@@ -543,6 +546,8 @@ def run(raw: Path, out: Path, config: Config, *, stages: tuple[str, ...] = STAGE
     except BaseException:
         writer.abort()
         raise
+    finally:
+        executor.close()
     report = _read_report(out) if counts.get("ingest_report") else None
     status_counts = dict(Counter(report.column("status").to_pylist())) if report is not None else {}
     problems = (report.filter(pc.is_in(report.column("status"), pa.array(["rejected", "warning"]))).to_pylist()

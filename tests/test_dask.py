@@ -1,0 +1,78 @@
+"""On a Dask cluster, the pipeline writes the tables a local run writes, byte for byte."""
+
+from __future__ import annotations
+
+import gzip
+import itertools
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import SHARED
+from kefu_corpus.schemas import TABLES
+from kefu_corpus.stages.topics import MODEL_FILE
+
+pytestmark = pytest.mark.slow
+
+BENCH = SHARED / "bench" / "tw_laws.jsonl.gz"
+SETTINGS = ["-s", "topics.k_grid=[3,5]", "-s", "topics.iterations=50", "-q"]
+
+
+def dask_command(*args: str) -> list[str]:
+    return [str(Path(sys.executable).with_name("dask")), *args]
+
+
+@pytest.fixture()
+def cluster(tmp_path):
+    """A scheduler and two worker processes on 127.0.0.1, each its own process (not threads)."""
+    scheduler_file = tmp_path / "scheduler.json"
+    env = {**os.environ, "DASK_DISTRIBUTED__WORKER__DAEMON": "False"}
+    procs = [subprocess.Popen(dask_command("scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
+                                           "--scheduler-file", str(scheduler_file)),
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)]
+    deadline = time.monotonic() + 60
+    while not scheduler_file.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    for _ in range(2):
+        procs.append(subprocess.Popen(dask_command("worker", "--scheduler-file", str(scheduler_file), "--nthreads", "1",
+                                                   "--no-dashboard", "--host", "127.0.0.1",
+                                                   "--local-directory", str(tmp_path / "dask")),
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env))
+    import json
+
+    address = json.loads(scheduler_file.read_text())["address"]
+    from distributed import Client
+
+    with Client(address, timeout=60) as client:
+        client.wait_for_workers(2, timeout=60)
+        pids = set(client.run(os.getpid).values())
+    assert len(pids) == 2 and os.getpid() not in pids  # two processes of their own
+    yield address
+    for proc in reversed(procs):
+        proc.terminate()
+    for proc in procs:
+        proc.wait(timeout=30)
+
+
+def tables(out: Path) -> dict[str, bytes]:
+    files = {spec.filename: (out / spec.filename).read_bytes() for spec in TABLES.values()}
+    return {**files, MODEL_FILE: (out / MODEL_FILE).read_bytes()}
+
+
+def kefu(raw: Path, out: Path, *args: str) -> None:
+    done = subprocess.run([sys.executable, "-m", "kefu_corpus", "run", str(raw), "--out", str(out), *SETTINGS, *args],
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+
+
+def test_a_run_on_a_dask_cluster_writes_the_tables_of_a_local_run(raw, tmp_path, cluster):
+    if BENCH.exists():
+        with gzip.open(BENCH, "rt", encoding="utf-8") as fh:
+            (raw / "statutes.jsonl").write_text("".join(itertools.islice(fh, 500)), encoding="utf-8")
+    kefu(raw, tmp_path / "local", "--workers", "2")
+    kefu(raw, tmp_path / "dask", "--executor", "dask", "--scheduler", cluster)
+    assert tables(tmp_path / "dask") == tables(tmp_path / "local")
