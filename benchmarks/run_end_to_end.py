@@ -9,7 +9,8 @@ of ingest through segment together and of the whole run, and the run's peak memo
   sampled every second (shared pages count once);
 - `/usr/bin/time`'s maximum resident set size: the largest single process of the run.
 
-Then how time and memory grow from half the corpus to the whole.
+Then the same run again, which finds the folder up to date (`run.skip_unchanged`), and how time and
+memory grow from half the corpus to the whole.
 
     python benchmarks/run_end_to_end.py [--corpus PATH] [--workers 2] [--no-half] [--set KEY=VALUE ...]
 """
@@ -78,7 +79,8 @@ def report(label: str, result: dict) -> dict:
     if topics.get("k"):
         print(f"  topics: {topics['engine']} k={topics['k']} NPMI {topics['coherence']:.3f} on a sample of "
               f"{topics['sample_units']:,} of {topics['units']:,} units")
-    return {"seconds": total, "peak": peak, "max_rss": result["max_rss_mb"] or 0.0, "front": front}
+    return {"seconds": total, "peak": peak, "max_rss": result["max_rss_mb"] or 0.0, "front": front,
+            "wall": result["wall"], "started_at": result["manifest"]["started_at"]}
 
 
 def main() -> None:
@@ -94,6 +96,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         whole = report("whole corpus", run(args.corpus, tmp / "whole", args.workers, args.sets))
+        again = run(args.corpus, tmp / "whole", args.workers, args.sets)
+        print(f"  the same run again (inputs, config and code unchanged): {again['wall']:.2f} s of process wall, "
+              f"{100 * again['wall'] / whole['wall']:.1f}% of the first run's "
+              f"({'up to date' if again['manifest']['started_at'] == whole['started_at'] else 'RAN AGAIN'})")
         if args.no_half:
             return
         half = report("first half", run(first_half(args.corpus, tmp), tmp / "half", args.workers, args.sets))

@@ -137,3 +137,30 @@ def test_a_second_run_into_a_busy_folder_waits_or_stops_and_never_touches_the_fi
     threading.Timer(1.0, held.close).start()
     run_pipeline(raw, out)
     assert read_manifest(out)["tables"]["documents"]["rows"] == 5
+
+
+def test_a_rerun_with_nothing_changed_does_nothing_and_any_change_reruns(tmp_path):
+    from conftest import copy_seeds
+
+    raw = copy_seeds(tmp_path / "raw")
+    (raw / "003_5d7497af4c1b7a39.txt").unlink()  # no repair search: keeps the test quick
+    out = tmp_path / "out"
+    settings = {"topics.k_grid": [3], "topics.iterations": 20}
+    first = run_pipeline(raw, out, **settings)
+    run_id = read_manifest(out)["run_id"]
+    again = run_pipeline(raw, out, **settings, **{"run.workers": 2, "run.batch_size": 3})  # how, not what
+    assert again.up_to_date and again.tables == first.tables and read_manifest(out)["run_id"] == run_id
+    assert again.status_counts == first.status_counts
+    changes = [
+        lambda: run_pipeline(raw, out, **{**settings, "ingest.max_passage_chars": 500}),  # the config
+        lambda: (raw / "000_f3ddba8e5e0aec56.txt").write_bytes((raw / "000_f3ddba8e5e0aec56.txt").read_bytes() + b"\n"),
+        lambda: (raw / "metadata.csv").write_text("file,title\n001_1cf401fc8db53469.txt,T\n", encoding="utf-8"),
+        lambda: (raw / "notes.docx").write_bytes(b"x"),  # an ignored file is a row of ingest_report
+        lambda: (out / "tokens.parquet").resolve().write_bytes(b"damaged"),  # a table changed since
+    ]
+    for change in changes:
+        change()
+        result = run_pipeline(raw, out, **settings)
+        assert not result.up_to_date and read_manifest(out)["run_id"] != run_id
+        run_id = read_manifest(out)["run_id"]
+    assert run_pipeline(raw, out, **settings, **{"run.skip_unchanged": False}).up_to_date is False

@@ -161,7 +161,11 @@ def _run(command: str, stages: tuple[str, ...], raw: Path, out: Path, config_pat
         show_bar = not quiet and err_console.is_terminal
         result = pipeline.run(raw, out, config, stages=stages, command=command,
                               progress=_BarProgress() if show_bar else None)
-    if not quiet:
+    if not quiet and result.up_to_date:
+        out_console.print(f"[bold]kefu[/] {escape(str(raw))} -> {escape(str(result.out))}: up to date, nothing to "
+                          f"do (the run of {escape(str(result.manifest.get('started_at')))} had the same inputs, "
+                          f"config and code; --force reruns). {result.seconds:.2f} s")
+    elif not quiet:
         _print_summary(result, raw, verbose)
     if strict and result.rejected:
         raise typer.Exit(EXIT_REJECTED)
@@ -180,7 +184,9 @@ def run(raw: Path = RawArg, out: Path = OutOpt, config: Optional[Path] = ConfigO
         executor: Optional[str] = typer.Option(None, "--executor", help="Where tasks run: local or dask "
                                                "(run.executor)."),
         scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Dask scheduler address, e.g. "
-                                                "tcp://10.0.0.5:8786 (run.scheduler; empty: a local cluster).")
+                                                "tcp://10.0.0.5:8786 (run.scheduler; empty: a local cluster)."),
+        force: bool = typer.Option(False, "--force", help="Run even when --out already holds this run: same "
+                                   "inputs, config and code (run.skip_unchanged = false).")
         ) -> None:
     """Run the whole pipeline on RAW, writing every table into --out."""
     if no_wait:
@@ -189,6 +195,8 @@ def run(raw: Path = RawArg, out: Path = OutOpt, config: Optional[Path] = ConfigO
         set_ = [*(set_ or []), f"run.executor={executor!r}"]
     if scheduler is not None:
         set_ = [*(set_ or []), f"run.scheduler={scheduler!r}"]
+    if force:
+        set_ = [*(set_ or []), "run.skip_unchanged=false"]
     _run("run", pipeline.STAGES, raw, out, config, set_, workers, verbose, quiet, strict)
 
 

@@ -83,6 +83,10 @@ PARAMS: dict[str, dict[str, Param]] = {
         "scheduler": Param("", str, "a Dask scheduler address, or ''", _any,
                            "With run.executor = 'dask': the scheduler, e.g. 'tcp://10.0.0.5:8786'; empty starts "
                            "a local cluster of run.workers processes on 127.0.0.1."),
+        "skip_unchanged": Param(True, bool, "true or false", _any,
+                                "A full run whose inputs, config, code and library versions are those of the run "
+                                "already in the output folder, with its tables intact, does nothing (`kefu run "
+                                "--force` reruns)."),
         "wait_for_lock": Param(True, bool, "true or false", _any,
                                "When another run is writing into the same output folder, wait for it "
                                "(false: stop with exit 1 at once; `kefu run --no-wait`)."),

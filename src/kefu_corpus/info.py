@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from kefu_corpus.schemas import TABLES
@@ -27,7 +28,11 @@ def describe(out: Path) -> dict[str, Any]:
         if not path.is_file():
             warnings.append(f"{entry['file']} is listed in {MANIFEST} but missing.")
             continue
-        meta = pq.read_metadata(path)
+        try:
+            meta = pq.read_metadata(path)
+        except (OSError, pa.ArrowException) as exc:
+            warnings.append(f"{entry['file']} is not a readable Parquet file ({exc}): rerun `kefu run`.")
+            continue
         kv = meta.metadata or {}
         version = int(kv.get(b"kefu.schema_version", b"0"))
         if meta.num_rows != entry["rows"]:

@@ -24,6 +24,7 @@ import pyarrow.parquet as pq
 
 from kefu_corpus import __version__, schemas
 from kefu_corpus.config import Config
+from kefu_corpus import freshness
 from kefu_corpus.executor import Executor, open_executor
 from kefu_corpus.memory import Budget, PeakRss
 from kefu_corpus.progress import NoProgress, Progress
@@ -39,9 +40,9 @@ from kefu_corpus.stages import topics as topics_stage
 from kefu_corpus.stages import trends as trends_stage
 from kefu_corpus.text.segment import SegmentParams
 from kefu_corpus.stages.normalise import OUTPUTS as NORMALISE_OUTPUTS
-from kefu_corpus.stages.normalise import NormaliseParams, init_worker, normalise_batch
+from kefu_corpus.stages.normalise import NormaliseParams, normalise_batch
 from kefu_corpus.errors import KefuError
-from kefu_corpus.store import RunWriter, file_sha256, read_manifest, read_table
+from kefu_corpus.store import RunWriter, file_sha256, read_manifest, read_table, run_folder
 from kefu_corpus.text.reference import reference_sha256, reference_text
 from kefu_corpus.text.repair import clean_text, corpus_model, find_sites
 from kefu_corpus.text.rules import load_patterns
@@ -67,6 +68,7 @@ class RunResult:
     bytes_in: int = 0
     manifest: dict[str, Any] = field(default_factory=dict)
     stages: tuple[str, ...] = ()
+    up_to_date: bool = False  # nothing was run: the folder already holds this run (run.skip_unchanged)
 
     @property
     def rejected(self) -> int:
@@ -99,6 +101,41 @@ def _sha256(path: Path) -> str | None:
         return file_sha256(path) if path.is_file() else None
     except OSError:
         return None  # unreadable: its report row says so
+
+
+def _inventory(raw: Path, config: Config) -> Inventory:
+    ingest = config.section("ingest")
+    return discover(raw, text_extensions=tuple(ingest["text_extensions"]), sidecar_name=ingest["sidecar"],
+                    follow_symlinks=ingest["follow_symlinks"])
+
+
+def _input_entries(inventory: Inventory) -> list[dict]:
+    """The manifest's list of inputs: path, SHA-256 and size of each."""
+    return [{"path": inventory.rel(p), "sha256": _sha256(p), "bytes": _size(p)} for p in inventory.inputs]
+
+
+def _run_key(raw: Path, config: Config) -> tuple[str, list[dict]]:
+    """The run key of a full run over ``raw`` (:mod:`kefu_corpus.freshness`), and its input entries."""
+    inventory = _inventory(raw, config)
+    inputs = _input_entries(inventory)
+    skipped = [[inventory.rel(p), reason, _size(p)] for p, reason, _ in inventory.ignored]
+    sidecar = _sha256(inventory.sidecar) if inventory.sidecar is not None else None
+    key = freshness.run_key(raw, inputs, sidecar, skipped, config, library_versions(),
+                            {name: spec.version for name, spec in schemas.TABLES.items()})
+    return key, inputs
+
+
+def _up_to_date(out: Path, key: str, stages: tuple[str, ...]) -> dict[str, Any] | None:
+    """The manifest of the run in ``out`` if it has key ``key``, ran ``stages`` and its tables are intact."""
+    from kefu_corpus.info import describe
+
+    try:
+        previous = read_manifest(run_folder(out))
+    except KefuError:
+        return None
+    if previous.get("run_key") != key or not set(stages) <= set(previous.get("stages", {})):
+        return None
+    return previous if not describe(out)["warnings"] else None
 
 
 def _preamble_rows(inventory: Inventory, sidecar: Sidecar) -> list[dict]:
@@ -151,12 +188,13 @@ def _flag_repeated_content(tables: dict[str, pa.Table], seen: dict[str, tuple[st
     return out
 
 
-def run_ingest(raw: Path, writer: RunWriter, config: Config, progress: Progress, executor: Executor) -> dict[str, Any]:
-    """The ingest stage over ``raw``, written through ``writer``. Returns the stage's manifest entry."""
+def run_ingest(raw: Path, writer: RunWriter, config: Config, progress: Progress, executor: Executor,
+               inputs: list[dict] | None = None) -> dict[str, Any]:
+    """The ingest stage over ``raw``, written through ``writer``. Returns the stage's manifest entry.
+    ``inputs``: the manifest's list of input files with their SHA-256, if already computed."""
     ingest = config.section("ingest")
     load_patterns(ingest["patterns"])  # fail early, in this process, on a bad patterns file
-    inventory = discover(raw, text_extensions=tuple(ingest["text_extensions"]), sidecar_name=ingest["sidecar"],
-                         follow_symlinks=ingest["follow_symlinks"])
+    inventory = _inventory(raw, config)
     rels = [inventory.rel(p) for p in inventory.inputs]
     sidecar = (load_sidecar(inventory.sidecar, inventory.rel(inventory.sidecar), rels)
                if inventory.sidecar is not None else Sidecar())
@@ -164,7 +202,8 @@ def run_ingest(raw: Path, writer: RunWriter, config: Config, progress: Progress,
         writer.open(name)
     writer.write("ingest_report", schemas.table_from_rows(schemas.INGEST_REPORT, _preamble_rows(inventory, sidecar)))
 
-    inputs = [{"path": rel, "sha256": _sha256(p), "bytes": _size(p)} for rel, p in zip(rels, inventory.inputs)]
+    if inputs is None:
+        inputs = _input_entries(inventory)
     items = iter_items(inventory, sidecar, text_column=ingest["text_column"], id_column=ingest["id_column"])
     batches = batched(items, size=config["run.batch_size"], max_bytes=config["run.batch_bytes"])
     fn = partial(ingest_batch, params=IngestParams.from_config(config))
@@ -269,7 +308,7 @@ def run_normalise(documents: Path, passages: Path, writer: RunWriter, config: Co
     progress.start("normalise", pq.ParquetFile(documents).metadata.num_rows)
     n_chars = 0
     counts: Counter = Counter()
-    for tables in executor.map(fn, batches, initializer=partial(init_worker, model)):
+    for tables in executor.map(fn, batches, shared=model):
         n_chars += pc.sum(tables["documents"].column("n_chars")).as_py() or 0
         for name, table in tables.items():
             writer.write(name, table)
@@ -374,7 +413,7 @@ def run_segment(documents: Path, passages: Path, writer: RunWriter, config: Conf
                                                                       columns=segment_stage.COLUMNS))
     years = year_table(documents)
     for batch_in, tokens in _with_inputs(batches, executor, partial(segment_stage.segment_batch, params=params),
-                                         shared=years, initializer=partial(segment_stage.init_worker, params)):
+                                         shared=years, initializer=partial(segment_stage.segmenter, params)):
         writer.write("tokens", tokens)
         n_tokens += tokens.num_rows
         kept = batch_in if params.include_duplicates else batch_in.filter(
@@ -498,7 +537,18 @@ def run(raw: Path, out: Path, config: Config, *, stages: tuple[str, ...] = STAGE
                        wait=config["run.wait_for_lock"], on_wait=log.warning)
     stage_info: dict[str, Any] = {}
     previous = read_manifest(out) if "ingest" not in stages else {}
+    key = inputs = None
     try:
+        if "ingest" in stages:
+            key, inputs = _run_key(raw, config)
+            done = _up_to_date(out, key, stages) if config["run.skip_unchanged"] else None
+            if done is not None:
+                writer.abort()
+                log.info("%s is up to date: the run of %s had the same inputs, config and code", out,
+                         done.get("started_at"))
+                return _result(out, {n: e["rows"] for n, e in done["tables"].items()}, done,
+                               time.perf_counter() - started, done.get("stages", {}).get("ingest", {}).get("bytes", 0),
+                               stages, up_to_date=True)
         executor = open_executor(config["run.executor"], config["run.workers"], config["run.scheduler"])
     except BaseException:
         writer.abort()
@@ -507,7 +557,7 @@ def run(raw: Path, out: Path, config: Config, *, stages: tuple[str, ...] = STAGE
         for stage in stages:
             with PeakRss() as peak:
                 if stage == "ingest":
-                    info = run_ingest(raw, writer, config, progress, executor)
+                    info = run_ingest(raw, writer, config, progress, executor, inputs)
                 elif stage == "normalise":
                     docs_in, passages_in = _stage_inputs(out, writer, stages, stage)
                     info = run_normalise(docs_in, passages_in, writer, config, progress, executor)
@@ -539,6 +589,7 @@ def run(raw: Path, out: Path, config: Config, *, stages: tuple[str, ...] = STAGE
             "inputs": inputs,
             "schema_versions": {name: spec.version for name, spec in schemas.TABLES.items()},
             "started_at": started_at.isoformat(timespec="seconds"),
+            "run_key": key,  # a full run's key: a later run with the same key has nothing to do
         }
         seconds = time.perf_counter() - started
         manifest["seconds"] = round(seconds, 3)
@@ -548,13 +599,17 @@ def run(raw: Path, out: Path, config: Config, *, stages: tuple[str, ...] = STAGE
         raise
     finally:
         executor.close()
+    return _result(out, counts, manifest, seconds, stage_info.get("ingest", {}).get("bytes", 0), stages)
+
+
+def _result(out: Path, counts: dict[str, int], manifest: dict[str, Any], seconds: float, bytes_in: int,
+            stages: tuple[str, ...], up_to_date: bool = False) -> RunResult:
     report = _read_report(out) if counts.get("ingest_report") else None
     status_counts = dict(Counter(report.column("status").to_pylist())) if report is not None else {}
     problems = (report.filter(pc.is_in(report.column("status"), pa.array(["rejected", "warning"]))).to_pylist()
                 if report is not None else [])
-    bytes_in = stage_info.get("ingest", {}).get("bytes", 0)
-    return RunResult(out=out, tables=counts, status_counts=status_counts, problems=problems,
-                     seconds=seconds, bytes_in=bytes_in, manifest=manifest, stages=tuple(stages))
+    return RunResult(out=out, tables=counts, status_counts=status_counts, problems=problems, seconds=seconds,
+                     bytes_in=bytes_in, manifest=manifest, stages=tuple(stages), up_to_date=up_to_date)
 
 
 def _read_report(out: Path) -> pa.Table:

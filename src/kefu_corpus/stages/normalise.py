@@ -3,7 +3,7 @@
 Pure: :func:`normalise_batch` maps documents (with their passages) to rows of ``documents``,
 ``passages`` and ``repairs``; the pipeline does the I/O. The repair model is corpus-wide (it learns
 from the clean text of every document), so the pipeline builds it in one pass before this stage
-runs, and hands it to each worker once (:func:`init_worker`).
+runs, and hands it to each worker once (the executor's ``shared`` object).
 
 Requires: ``documents``, ``passages``. Assigns: ``documents.script``, ``documents.n_repairs``,
 ``passages.script``, ``passages.text_normalised``, ``passages.text_canonical``, ``passages.normalised_map``,
@@ -34,15 +34,6 @@ from kefu_corpus.text.repair import Repaired, RepairParams, find_sites, repair
 from kefu_corpus.text.script import detect_script
 
 OUTPUTS = ("documents", "passages", "repairs")
-
-_MODEL = None  # the repair model of this worker process (see init_worker)
-
-
-def init_worker(model) -> None:
-    """Give this process the corpus's repair model (the executor calls it once per worker)."""
-    global _MODEL
-    _MODEL = model
-
 
 @dataclass(frozen=True)
 class NormaliseParams:
@@ -114,6 +105,9 @@ def normalise_document(doc: dict, passages: list[dict], params: NormaliseParams,
     """Rows of ``documents``, ``passages`` and ``repairs`` for one document."""
     text = doc["text"]
     if params.repair and find_sites(text):
+        if model is None:
+            raise ValueError("normalise_document: repair is on and the text has possible damage, but no repair "
+                             "model was given (build it once with kefu_corpus.pipeline.repair_model)")
         repaired = repair(text, model, params.repair_params)
     else:
         repaired = Repaired(text, OffsetMap.identity(len(text)), ())
@@ -140,10 +134,11 @@ def normalise_document(doc: dict, passages: list[dict], params: NormaliseParams,
     return {"documents": [document], "passages": out_passages, "repairs": repairs}
 
 
-def normalise_batch(batch: list[tuple[dict, list[dict]]], params: NormaliseParams) -> dict[str, pa.Table]:
-    """Normalise a batch of ``(document row, its passage rows)`` into one Arrow table per output."""
+def normalise_batch(batch: list[tuple[dict, list[dict]]], model, params: NormaliseParams) -> dict[str, pa.Table]:
+    """Normalise a batch of ``(document row, its passage rows)`` into one Arrow table per output, with the
+    corpus's repair ``model`` (the executor's ``shared`` object: it reaches each worker once)."""
     rows: dict[str, list] = {name: [] for name in OUTPUTS}
     for doc, passages in batch:
-        for name, got in normalise_document(doc, passages, params, _MODEL).items():
+        for name, got in normalise_document(doc, passages, params, model).items():
             rows[name].extend(got)
     return {name: schemas.table_from_rows(schemas.TABLES[name], rows[name]) for name in OUTPUTS}

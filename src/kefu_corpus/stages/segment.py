@@ -1,7 +1,7 @@
 """The segment stage: tokens of every passage, in the canonical script and the original one.
 
 Pure: :func:`segment_batch` maps a batch of passages to rows of ``tokens``; the pipeline does the I/O
-and gives each worker its segmenter once (:func:`init_worker`).
+and each worker builds its segmenter once (:func:`~kefu_corpus.text.segment.segmenter`, cached per process).
 
 Requires: ``passages`` (normalised; deduplicated unless ``segment.include_duplicates``). Assigns:
 ``tokens``.
@@ -23,22 +23,13 @@ import pyarrow.compute as pc
 
 from kefu_corpus import schemas
 from kefu_corpus.text.offsets import OffsetMap
-from kefu_corpus.text.segment import SegmentParams, Segmenter, fold_latin, is_stopword, segmenter, token_types
+from kefu_corpus.text.segment import SegmentParams, fold_latin, is_stopword, segmenter, token_types
 from kefu_corpus.years import attach_years
 
 OUTPUTS = ("tokens",)
 #: Columns of ``passages`` the stage reads.
 COLUMNS = ["doc_id", "passage_id", "start", "end", "script", "text_normalised", "text_canonical", "normalised_map",
            "canonical_map", "is_duplicate", "duplicate_spans"]
-
-_SEGMENTER: Segmenter | None = None
-
-
-def init_worker(params: SegmentParams) -> None:
-    """Load the dictionaries into this process once (the executor calls it per worker)."""
-    global _SEGMENTER
-    _SEGMENTER = segmenter(params)
-
 
 def _map(edits: list[dict], length: int, source_len: int) -> OffsetMap:
     return OffsetMap.from_edits([tuple(e.values()) for e in edits], length, source_len)
@@ -65,7 +56,7 @@ def _gather_strings(text: str, starts: np.ndarray, ends: np.ndarray) -> pa.Array
 def segment_batch(table: pa.Table, years: pa.Table, params: SegmentParams) -> pa.Table:
     """Rows of ``tokens`` for a batch of passages; ``years`` (:func:`~kefu_corpus.years.year_table`)
     gives each token its document's year."""
-    seg = _SEGMENTER if _SEGMENTER is not None else segmenter(params)
+    seg = segmenter(params)  # built once per process and params (the executor's initializer warms it)
     if not params.include_duplicates:
         table = table.filter(pc.invert(pc.fill_null(table.column("is_duplicate"), False)))
     if table.column("text_canonical").null_count:
