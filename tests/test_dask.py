@@ -51,7 +51,7 @@ def cluster(tmp_path):
         client.wait_for_workers(2, timeout=60)
         pids = set(client.run(os.getpid).values())
     assert len(pids) == 2 and os.getpid() not in pids  # two processes of their own
-    yield address
+    yield address, scheduler_file
     for proc in reversed(procs):
         proc.terminate()
     for proc in procs:
@@ -69,10 +69,34 @@ def kefu(raw: Path, out: Path, *args: str) -> None:
     assert done.returncode == 0, done.stderr[-3000:]
 
 
-def test_a_run_on_a_dask_cluster_writes_the_tables_of_a_local_run(raw, tmp_path, cluster):
+def kill_a_busy_worker(address: str, deadline: float) -> bool:
+    """SIGKILL the process of a worker that is running a task; whether one was found before ``deadline``."""
+    import signal
+
+    from distributed import Client
+
+    with Client(address, timeout=60) as client:
+        pids = client.run(os.getpid)
+        while time.monotonic() < deadline:
+            busy = [w for w, tasks in client.processing().items() if tasks]
+            if busy:
+                os.kill(pids[busy[0]], signal.SIGKILL)
+                return True
+            time.sleep(0.05)
+    return False
+
+
+def test_a_run_on_a_dask_cluster_writes_the_tables_of_a_local_run_even_if_a_worker_dies(raw, tmp_path, cluster):
+    address, _ = cluster
     if BENCH.exists():
         with gzip.open(BENCH, "rt", encoding="utf-8") as fh:
             (raw / "statutes.jsonl").write_text("".join(itertools.islice(fh, 500)), encoding="utf-8")
     kefu(raw, tmp_path / "local", "--workers", "2")
-    kefu(raw, tmp_path / "dask", "--executor", "dask", "--scheduler", cluster)
-    assert tables(tmp_path / "dask") == tables(tmp_path / "local")
+    run = subprocess.Popen([sys.executable, "-m", "kefu_corpus", "run", str(raw), "--out", str(tmp_path / "dask"),
+                            *SETTINGS, "--executor", "dask", "--scheduler", address],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    killed = kill_a_busy_worker(address, time.monotonic() + 120)
+    _, stderr = run.communicate(timeout=600)
+    assert run.returncode == 0, stderr[-3000:]
+    assert killed, "no worker was ever busy"
+    assert tables(tmp_path / "dask") == tables(tmp_path / "local")  # its task ran again elsewhere
