@@ -38,7 +38,7 @@ from kefu_corpus.stages import segment as segment_stage
 from kefu_corpus.stages import keywords as keywords_stage
 from kefu_corpus.stages import topics as topics_stage
 from kefu_corpus.stages import trends as trends_stage
-from kefu_corpus.text.segment import SegmentParams
+from kefu_corpus.text.segment import SegmentParams, dictionary_entries
 from kefu_corpus.stages.normalise import OUTPUTS as NORMALISE_OUTPUTS
 from kefu_corpus.stages.normalise import NormaliseParams, normalise_batch
 from kefu_corpus.errors import KefuError
@@ -397,7 +397,7 @@ def run_segment(documents: Path, passages: Path, writer: RunWriter, config: Conf
                 executor: Executor) -> dict[str, Any]:
     """The segment stage: tokens of the (deduplicated) passages, batch by batch through the worker pool."""
     params = SegmentParams.from_config(config)
-    segment_stage.segmenter(params)  # fail early, in this process, on a bad dictionary or stopword file
+    entries = dictionary_entries(params)  # fail early, in this process, on a bad dictionary or stopword file
     started = time.perf_counter()
     writer.open("tokens")
     file = pq.ParquetFile(passages)
@@ -425,7 +425,7 @@ def run_segment(documents: Path, passages: Path, writer: RunWriter, config: Conf
     log.info("segment: %d token(s) from %.1f MB of canonical text, %.2f s", n_tokens, n_bytes / 1e6, seconds)
     return {"seconds": round(seconds, 3), "tokens": n_tokens, "bytes": n_bytes, "workers": executor.workers,
             "mb_per_s": round(n_bytes / 1e6 / seconds, 3) if seconds else None, "hmm": params.hmm,
-            "include_duplicates": params.include_duplicates, "dictionary_entries": segment_stage.segmenter(params).n_entries}
+            "include_duplicates": params.include_duplicates, "dictionary_entries": entries}
 
 
 def _budget(config: Config, executor: Executor) -> Budget:

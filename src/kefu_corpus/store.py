@@ -27,7 +27,7 @@ from kefu_corpus.errors import KefuError
 from kefu_corpus.schemas import TABLES, TableSpec
 
 MANIFEST = "manifest.json"
-_BUFFER_BYTES = 64 * 1024 * 1024
+_BUFFER_BYTES = 16 * 1024 * 1024
 
 
 def write_json_atomic(path: Path, data: Any) -> None:

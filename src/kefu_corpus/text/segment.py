@@ -342,6 +342,16 @@ class Segmenter:
         return tuple(reversed(parts))
 
 
+def dictionary_entries(params: SegmentParams) -> int:
+    """Entries of the domain and user dictionaries, reading (and so checking) every user dictionary and
+    stopword file, without building a segmenter: what the driver of a run checks before its workers start."""
+    entries = len(read_dictionary(_shipped("domain_dict.txt"), "the domain dictionary", params.canonical))
+    for path in params.user_dicts:
+        entries += len(read_dictionary(_read_user_file(path, "dictionary"), path, params.canonical))
+    stopword_set(params)
+    return entries
+
+
 @lru_cache(maxsize=4)
 def segmenter(params: SegmentParams) -> Segmenter:
     """The process's segmenter for ``params`` (dictionaries are loaded once)."""
