@@ -114,8 +114,8 @@ def test_config_prints_valid_toml_with_overrides(tmp_path, monkeypatch):
     result = runner.invoke(app, ["config", "--set", "run.workers=2"])
     assert result.exit_code == 0
     (tmp_path / "kefu.toml").write_text(result.output, encoding="utf-8")
-    again = runner.invoke(app, ["config"])
-    assert again.output == result.output and "workers = 2" in again.output
+    again = runner.invoke(app, ["config"])  # takes ./kefu.toml, and says so on stderr
+    assert again.stdout == result.stdout and "workers = 2" in again.stdout
 
 
 def test_python_dash_m_runs_the_same_cli():
