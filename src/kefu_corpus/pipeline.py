@@ -536,9 +536,9 @@ def run(raw: Path, out: Path, config: Config, *, stages: tuple[str, ...] = STAGE
     writer = RunWriter(out, compression=config["output.compression"], row_group_size=config["output.row_group_size"],
                        wait=config["run.wait_for_lock"], on_wait=log.warning)
     stage_info: dict[str, Any] = {}
-    previous = read_manifest(out) if "ingest" not in stages else {}
     key = inputs = None
     try:
+        previous = read_manifest(out) if "ingest" not in stages else {}
         if "ingest" in stages:
             key, inputs = _run_key(raw, config)
             done = _up_to_date(out, key, stages) if config["run.skip_unchanged"] else None
