@@ -41,7 +41,7 @@ def test_tables_and_model_are_the_same_bytes_with_one_or_two_workers(raw, tmp_pa
         (raw / "statutes.jsonl").write_text("".join(itertools.islice(fh, 250)), encoding="utf-8")
     settings = {"topics.k_grid": [3, 5], "topics.sample": 400, "topics.iterations": 50, "run.memory_gb": 0.05}
     one = run_pipeline(raw, tmp_path / "one", **settings)
-    two = run_pipeline(raw, tmp_path / "two", **{**settings, "run.workers": 2, "run.batch_size": 7})
+    run_pipeline(raw, tmp_path / "two", **{**settings, "run.workers": 2, "run.batch_size": 7})
     assert one.tables["tokens"] > 2 * Budget(0.05, 2).slice_rows()
     assert table_bytes(tmp_path / "one") == table_bytes(tmp_path / "two")
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from kefu_corpus.config import Config
+from kefu_corpus.store import file_sha256_or_none
 
 #: Keys that say where and how fast work runs, not what it computes: the tables are the same bytes
 #: whatever their values (tested for workers, batch size and executor).
@@ -42,20 +43,13 @@ def significant_config(config: Config) -> dict[str, Any]:
     return data
 
 
-def _file_sha(path: str) -> str | None:
-    try:
-        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
-    except OSError:
-        return None
-
-
 def run_key(raw: Path, inputs: list[dict], sidecar_sha: str | None, skipped: list[list], config: Config,
             versions: dict[str, str], schema_versions: dict[str, int]) -> str:
     """The key of a full run over ``raw`` (see the module docstring)."""
     named = [config["ingest.patterns"], *config["segment.user_dicts"], *config["segment.stopwords"]]
     state = {
         "raw": str(raw), "inputs": inputs, "sidecar": sidecar_sha, "skipped": skipped,
-        "config": significant_config(config), "config_files": {p: _file_sha(p) for p in named if p},
+        "config": significant_config(config), "config_files": {p: file_sha256_or_none(Path(p)) for p in named if p},
         "versions": versions, "schema_versions": schema_versions, "code": code_fingerprint(),
     }
     return hashlib.sha256(json.dumps(state, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()

@@ -42,7 +42,7 @@ from kefu_corpus.text.segment import SegmentParams, dictionary_entries
 from kefu_corpus.stages.normalise import OUTPUTS as NORMALISE_OUTPUTS
 from kefu_corpus.stages.normalise import NormaliseParams, normalise_batch
 from kefu_corpus.errors import KefuError
-from kefu_corpus.store import RunWriter, file_sha256, read_manifest, read_table, run_folder
+from kefu_corpus.store import RunWriter, file_sha256, file_sha256_or_none, read_manifest, read_table, run_folder
 from kefu_corpus.text.reference import reference_sha256, reference_text
 from kefu_corpus.text.repair import clean_text, corpus_model, find_sites
 from kefu_corpus.text.rules import load_patterns
@@ -96,13 +96,6 @@ def _size(path: Path) -> int | None:
         return None  # unreadable: its report row says so
 
 
-def _sha256(path: Path) -> str | None:
-    try:
-        return file_sha256(path) if path.is_file() else None
-    except OSError:
-        return None  # unreadable: its report row says so
-
-
 def _inventory(raw: Path, config: Config) -> Inventory:
     ingest = config.section("ingest")
     return discover(raw, text_extensions=tuple(ingest["text_extensions"]), sidecar_name=ingest["sidecar"],
@@ -111,7 +104,7 @@ def _inventory(raw: Path, config: Config) -> Inventory:
 
 def _input_entries(inventory: Inventory) -> list[dict]:
     """The manifest's list of inputs: path, SHA-256 and size of each."""
-    return [{"path": inventory.rel(p), "sha256": _sha256(p), "bytes": _size(p)} for p in inventory.inputs]
+    return [{"path": inventory.rel(p), "sha256": file_sha256_or_none(p), "bytes": _size(p)} for p in inventory.inputs]
 
 
 def _run_key(raw: Path, config: Config) -> tuple[str, list[dict]]:
@@ -119,7 +112,7 @@ def _run_key(raw: Path, config: Config) -> tuple[str, list[dict]]:
     inventory = _inventory(raw, config)
     inputs = _input_entries(inventory)
     skipped = [[inventory.rel(p), reason, _size(p)] for p, reason, _ in inventory.ignored]
-    sidecar = _sha256(inventory.sidecar) if inventory.sidecar is not None else None
+    sidecar = file_sha256_or_none(inventory.sidecar) if inventory.sidecar is not None else None
     key = freshness.run_key(raw, inputs, sidecar, skipped, config, library_versions(),
                             {name: spec.version for name, spec in schemas.TABLES.items()})
     return key, inputs

@@ -14,6 +14,7 @@ import gzip
 import io
 import json
 import os
+import re
 import zlib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -149,7 +150,7 @@ def discover(raw: Path, *, text_extensions: tuple[str, ...], sidecar_name: str,
     else:
         root, paths, skipped = raw.parent, [raw], []
     order = lambda p: p.relative_to(root).as_posix()  # noqa: E731
-    articles, corpora, ignored, sidecar = [], [], sorted(skipped, key=lambda e: order(e[0])), None
+    articles, corpora, ignored, sidecar = [], [], list(skipped), None
     for path in sorted(paths, key=order):
         rel_parts = path.relative_to(root).parts
         if sidecar_name and path.parent == root and path.name == sidecar_name:
@@ -289,12 +290,8 @@ def _short(exc: BaseException, limit: int = 200) -> str:
     return text if len(text) <= limit else text[:limit] + "..."
 
 
-def _encodable(value: str) -> bool:
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:  # a lone surrogate, as a JSON escape such as \ud800 can make
-        return False
-    return True
+#: A lone surrogate, as a JSON escape such as \ud800 can make: not text, and not encodable.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _checked_record(rel: str, record: str, values: dict, text_column: str, id_column: str,
@@ -303,7 +300,7 @@ def _checked_record(rel: str, record: str, values: dict, text_column: str, id_co
     try:
         item = _record_item(rel, record, values, text_column, id_column, sidecar)
         strings = [item.source_record or "", item.text or "", *item.fields.values()]
-        if not all(_encodable(v) for v in strings):
+        if any(_SURROGATE.search(v) for v in strings):
             return SourceItem(rel, record, problem=("bad_record",
                 f"{rel} record {record} holds a lone surrogate (an escape such as \\ud800 that is half of a "
                 "character pair); it is not text. Fix the record."))
@@ -342,6 +339,19 @@ def iter_jsonl(path: Path, rel: str, *, text_column: str, id_column: str,
             "The records before it were ingested; replace the file to ingest the rest."))
 
 
+def _column_problem(rel: str, names: list[str], text_column: str, id_column: str) -> SourceItem | None:
+    """The problem of a corpus file whose columns ``names`` lack the text column or repeat one it needs."""
+    repeated = sorted({n for n in names if names.count(n) > 1} & {text_column, id_column, *METADATA_FIELDS})
+    if repeated:
+        return SourceItem(rel, problem=("ambiguous_column", f"{rel} has more than one column named "
+                                        f"{', '.join(map(repr, repeated))}; rename all but one."))
+    if text_column not in names:
+        shown = ", ".join(n[:40] for n in names[:20])
+        return SourceItem(rel, problem=("missing_text", f"{rel} has no '{text_column}' column (it has: "
+                                                        f"{shown}). Set ingest.text_column."))
+    return None
+
+
 def _open_text(path: Path):
     """A UTF-8 text stream of ``path``, gunzipped when its name ends in .gz (BOM removed, newlines kept)."""
     if path.name.lower().endswith(".gz"):
@@ -359,15 +369,9 @@ def iter_csv(path: Path, rel: str, *, text_column: str, id_column: str,
         with _open_text(path) as fh:
             reader = csv.reader(fh, strict=False)
             header = next(reader, [])
-            repeated = sorted({h for h in header if header.count(h) > 1} & {text_column, id_column, *METADATA_FIELDS})
-            if repeated:
-                yield SourceItem(rel, problem=("ambiguous_column", f"{rel} has more than one column named "
-                                               f"{', '.join(map(repr, repeated))}; rename all but one."))
-                return
-            if text_column not in header:
-                shown = ", ".join(h[:40] for h in header[:20])
-                yield SourceItem(rel, problem=("missing_text", f"{rel} has no '{text_column}' column (it has: "
-                                                               f"{shown}). Set ingest.text_column."))
+            problem = _column_problem(rel, header, text_column, id_column)
+            if problem is not None:
+                yield problem
                 return
             for cells in reader:
                 if not cells:
@@ -392,15 +396,9 @@ def iter_parquet(path: Path, rel: str, *, text_column: str, id_column: str,
     try:
         pf = pq.ParquetFile(path)
         names = pf.schema_arrow.names
-        if text_column not in names:
-            shown = ", ".join(n[:40] for n in names[:20])
-            yield SourceItem(rel, problem=("missing_text", f"{rel} has no '{text_column}' column (it has: "
-                                                           f"{shown}). Set ingest.text_column."))
-            return
-        repeated = sorted({n for n in names if names.count(n) > 1} & {text_column, id_column, *METADATA_FIELDS})
-        if repeated:
-            yield SourceItem(rel, problem=("ambiguous_column", f"{rel} has more than one column named "
-                                           f"{', '.join(map(repr, repeated))}; rename all but one."))
+        problem = _column_problem(rel, names, text_column, id_column)
+        if problem is not None:
+            yield problem
             return
         wanted = [c for c in (id_column, text_column, *METADATA_FIELDS) if c in names]
         for batch in pf.iter_batches(batch_size=1024, columns=list(dict.fromkeys(wanted))):

@@ -324,6 +324,14 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def file_sha256_or_none(path: Path) -> str | None:
+    """:func:`file_sha256`, or None for a path that is not a readable file (its report row says why)."""
+    try:
+        return file_sha256(path) if path.is_file() else None
+    except OSError:
+        return None
+
+
 def read_manifest(out: Path) -> dict[str, Any]:
     path = out / MANIFEST
     if not path.is_file():
