@@ -31,6 +31,22 @@ def read(out: Path, name: str) -> list[dict]:
     return pq.read_table(out / f"{name}.parquet").to_pylist()
 
 
+def output_files(out: Path) -> dict[str, bytes]:
+    """The bytes of every table file of a run (each part of a parted table) and of its topic model."""
+    from kefu_corpus import tablefiles
+    from kefu_corpus.schemas import TABLES
+    from kefu_corpus.stages.topics import MODEL_FILE
+
+    files = {}
+    for spec in TABLES.values():
+        for path in tablefiles.files(out / spec.filename):
+            files[str(path.relative_to(out))] = path.read_bytes()
+    model = out / MODEL_FILE
+    if model.exists():
+        files[MODEL_FILE] = model.read_bytes()
+    return files
+
+
 def copy_seeds(folder: Path) -> Path:
     """A copy of the seed articles in ``folder`` (tests never write to data/raw)."""
     folder.mkdir(parents=True, exist_ok=True)

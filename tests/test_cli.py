@@ -9,6 +9,7 @@ import sys
 import pytest
 from typer.testing import CliRunner
 
+from kefu_corpus import tablefiles
 from kefu_corpus.cli import app
 from kefu_corpus.schemas import TABLES
 
@@ -23,7 +24,7 @@ def test_run_prints_a_summary_and_writes_every_table(raw, tmp_path):
     assert "read     5 input(s)" in result.output and "kept     5 document(s)" in result.output
     assert "0 rejected" in result.output
     for spec in TABLES.values():
-        assert (out / spec.filename).is_file()
+        assert tablefiles.exists(out / spec.filename)
 
 
 def test_quiet_prints_nothing(raw, tmp_path):

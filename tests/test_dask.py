@@ -12,9 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import SHARED
+from conftest import SHARED, output_files
 from kefu_corpus.schemas import TABLES
-from kefu_corpus.stages.topics import MODEL_FILE
 
 pytestmark = pytest.mark.slow
 
@@ -60,8 +59,9 @@ def cluster(tmp_path):
 
 
 def tables(out: Path) -> dict[str, bytes]:
-    files = {spec.filename: (out / spec.filename).read_bytes() for spec in TABLES.values()}
-    return {**files, MODEL_FILE: (out / MODEL_FILE).read_bytes()}
+    files = output_files(out)
+    assert {name.split("/")[0] for name in files} >= {spec.filename for spec in TABLES.values()} | {"models"}
+    return files
 
 
 def kefu(raw: Path, out: Path, *args: str) -> None:

@@ -132,7 +132,8 @@ def test_a_run_without_later_stages_still_reports_what_it_has(seed_run, tmp_path
     partial = tmp_path / "partial"
     partial.mkdir()
     for name in ("documents", "passages", "boilerplate"):
-        shutil.copy2(out / f"{name}.parquet", partial)
+        table = (out / f"{name}.parquet").resolve()  # a file, or a folder of parts
+        (shutil.copytree if table.is_dir() else shutil.copy2)(table, partial / table.name)
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
     manifest["tables"] = {k: v for k, v in manifest["tables"].items() if k in ("documents", "passages", "boilerplate")}
     (partial / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")

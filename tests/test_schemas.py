@@ -1,13 +1,15 @@
-"""The output schemas are the contract for downstream jobs: readable by DuckDB and pandas, as documented."""
+"""The output schemas are the contract for downstream jobs: readable by DuckDB, pandas and polars, as documented."""
 
 from __future__ import annotations
 
 import duckdb
 import pandas as pd
-import pyarrow.parquet as pq
+import polars as pl
+
 import pytest
 
 from conftest import ROOT
+from kefu_corpus import tablefiles
 from kefu_corpus.config import config_reference_markdown
 from kefu_corpus.schemas import TABLES, schema_markdown
 
@@ -15,7 +17,7 @@ README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize("name", list(TABLES))
-def test_duckdb_and_pandas_read_every_table_with_the_documented_columns(seed_run, name):
+def test_duckdb_pandas_and_polars_read_every_table_with_the_documented_columns(seed_run, name):
     out, _ = seed_run
     spec = TABLES[name]
     path = out / spec.filename
@@ -25,7 +27,8 @@ def test_duckdb_and_pandas_read_every_table_with_the_documented_columns(seed_run
     frame = pd.read_parquet(path)
     assert list(frame.columns) == documented
     assert len(frame) == duckdb.sql(f"select count(*) from read_parquet('{path}')").fetchall()[0][0]
-    stored = pq.read_schema(path)
+    assert pl.read_parquet(path).columns == documented
+    stored = tablefiles.schema(path)
     assert stored.remove_metadata().equals(spec.schema.remove_metadata())
     assert stored.metadata[b"kefu.table"] == name.encode()
     assert stored.metadata[b"kefu.schema_version"] == str(spec.version).encode()

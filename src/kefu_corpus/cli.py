@@ -454,7 +454,8 @@ def info(out: Path = typer.Argument(Path("data/processed"), help="Output folder 
     for t in described["tables"]:
         schema = f"v{t['schema_version']}" + ("" if t["schema_version"] == t["current_version"]
                                                else f" (current v{t['current_version']})")
-        table.add_row(t["table"], f"{t['rows']:,}", f"{t['bytes'] / 1e3:,.1f} kB", schema)
+        parts = f" in {t['parts']} parts" if t.get("parts") else ""
+        table.add_row(t["table"], f"{t['rows']:,}", f"{t['bytes'] / 1e3:,.1f} kB{parts}", schema)
     out_console.print(table)
     run_info = described["run"]
     out_console.print(f"run: kefu {run_info.get('kefu_corpus')} `{run_info.get('command')}` on {run_info.get('raw')} "

@@ -8,6 +8,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from kefu_corpus import tablefiles
 from kefu_corpus.schemas import TABLES
 from kefu_corpus.store import MANIFEST, file_sha256, read_manifest, run_folder
 
@@ -25,21 +26,26 @@ def describe(out: Path) -> dict[str, Any]:
     tables, warnings = [], []
     for name, entry in sorted(listed.items()):
         path = folder / entry["file"]
-        if not path.is_file():
+        if not tablefiles.exists(path):
             warnings.append(f"{entry['file']} is listed in {MANIFEST} but missing.")
             continue
-        try:
-            meta = pq.read_metadata(path)
-        except (OSError, pa.ArrowException) as exc:
-            warnings.append(f"{entry['file']} is not a readable Parquet file ({exc}): rerun `kefu run`.")
-            continue
-        kv = meta.metadata or {}
-        version = int(kv.get(b"kefu.schema_version", b"0"))
-        if meta.num_rows != entry["rows"]:
-            warnings.append(f"{entry['file']} has {meta.num_rows} rows; {MANIFEST} says {entry['rows']}. "
+        parts = tablefiles.files(path)
+        if len(parts) != entry.get("parts", len(parts)):
+            warnings.append(f"{entry['file']} has {len(parts)} part(s); {MANIFEST} says {entry['parts']}. "
                             "It was changed after the run: rerun `kefu run`.")
-        tables.append({"table": name, "file": entry["file"], "rows": meta.num_rows,
-                       "bytes": path.stat().st_size, "schema_version": version,
+        try:
+            metas = [pq.read_metadata(p) for p in parts]
+        except (OSError, pa.ArrowException) as exc:
+            warnings.append(f"{entry['file']} is not a readable Parquet table ({exc}): rerun `kefu run`.")
+            continue
+        kv = metas[0].metadata or {}
+        version = int(kv.get(b"kefu.schema_version", b"0"))
+        rows = sum(m.num_rows for m in metas)
+        if rows != entry["rows"]:
+            warnings.append(f"{entry['file']} has {rows} rows; {MANIFEST} says {entry['rows']}. "
+                            "It was changed after the run: rerun `kefu run`.")
+        tables.append({"table": name, "file": entry["file"], "rows": rows, "parts": len(parts) if path.is_dir() else None,
+                       "bytes": sum(p.stat().st_size for p in parts), "schema_version": version,
                        "current_version": TABLES[name].version if name in TABLES else None})
     known_files = {e["file"] for e in listed.values()}
     for path in sorted(out.glob("*.parquet")):

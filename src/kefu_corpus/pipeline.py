@@ -18,9 +18,9 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from kefu_corpus import __version__, schemas
 from kefu_corpus.config import Config
@@ -39,9 +39,11 @@ from kefu_corpus.stages import keywords as keywords_stage
 from kefu_corpus.stages import topics as topics_stage
 from kefu_corpus.stages import trends as trends_stage
 from kefu_corpus.text.segment import SegmentParams, dictionary_entries
-from kefu_corpus.stages.normalise import OUTPUTS as NORMALISE_OUTPUTS
-from kefu_corpus.stages.normalise import NormaliseParams, normalise_batch
+from kefu_corpus.stages.normalise import NormaliseParams
 from kefu_corpus.errors import KefuError
+from kefu_corpus import tablefiles
+from kefu_corpus import tasks as tasks_mod
+from kefu_corpus.tasks import PartTask, plan_parts
 from kefu_corpus.store import RunWriter, file_sha256, file_sha256_or_none, read_manifest, read_table, run_folder
 from kefu_corpus.text.reference import reference_sha256, reference_text
 from kefu_corpus.text.repair import clean_text, corpus_model, find_sites
@@ -181,6 +183,29 @@ def _flag_repeated_content(tables: dict[str, pa.Table], seen: dict[str, tuple[st
     return out
 
 
+def _write_parts(writer: RunWriter, documents: pa.Table, passages: pa.Table, filled: int, part_bytes: int) -> int:
+    """Write a batch of ``documents`` and their ``passages`` into the driver's parts, closing a part after
+    the document that brings it to ``part_bytes`` of raw text. Parts are cut at documents, so they do not
+    depend on how documents were batched. Returns the bytes in the part left open."""
+    sizes = documents.column("n_bytes").to_numpy()
+    passage_doc = passages.column("doc_id")
+    while documents.num_rows:
+        reached = np.flatnonzero(filled + np.cumsum(sizes) >= part_bytes)
+        take = int(reached[0]) + 1 if len(reached) else documents.num_rows
+        head = documents.slice(0, take)
+        n_passages = pc.sum(pc.is_in(passage_doc, value_set=head.column("doc_id"))).as_py() or 0
+        writer.write("documents", head)
+        writer.write("passages", passages.slice(0, n_passages))
+        filled += int(sizes[:take].sum())
+        if len(reached):
+            writer.next_part("documents")
+            writer.next_part("passages")
+            filled = 0
+        documents, sizes = documents.slice(take), sizes[take:]
+        passages, passage_doc = passages.slice(n_passages), passage_doc.slice(n_passages)
+    return filled
+
+
 def run_ingest(raw: Path, writer: RunWriter, config: Config, progress: Progress, executor: Executor,
                inputs: list[dict] | None = None) -> dict[str, Any]:
     """The ingest stage over ``raw``, written through ``writer``. Returns the stage's manifest entry.
@@ -207,13 +232,16 @@ def run_ingest(raw: Path, writer: RunWriter, config: Config, progress: Progress,
 
     progress.start("ingest", None if inventory.corpora else len(inventory.articles))
     seen: dict[str, tuple[str, str]] = {}
-    text_bytes = 0
+    text_bytes = part_bytes = 0
     started = time.perf_counter()
     for tables in executor.map(fn, batches):
         tables = _flag_repeated_content(tables, seen)
         text_bytes += pc.sum(tables["ingest_report"].column("n_bytes")).as_py() or 0
         for name, table in tables.items():
-            writer.write(name, table)
+            if not schemas.TABLES[name].parted:
+                writer.write(name, table)
+        part_bytes = _write_parts(writer, tables["documents"], tables["passages"], part_bytes,
+                                  config["run.part_bytes"])
         progress.advance(tables["ingest_report"].num_rows)
     seconds = time.perf_counter() - started
     progress.finish()
@@ -226,39 +254,21 @@ def _stage_input(out: Path, name: str) -> Path:
     """A table of an earlier run that a stage run alone reads; it must have the current schema."""
     spec = schemas.TABLES[name]
     path = out / spec.filename
-    if not path.is_file():
+    if not tablefiles.exists(path):
         raise KefuError(f"{path} does not exist, so this stage has nothing to read.",
                         hint=f"run `kefu run` (or `kefu ingest`) with --out {out} first")
-    version = (pq.read_schema(path).metadata or {}).get(b"kefu.schema_version", b"?").decode()
+    version = (tablefiles.schema(path).metadata or {}).get(b"kefu.schema_version", b"?").decode()
     if version != str(spec.version):
         raise KefuError(f"{path} has schema version {version}; this kefu-corpus reads version {spec.version}.",
                         hint=f"rerun `kefu run --out {out}` to rebuild every table")
     return path
 
 
-def _documents_with_passages(documents: Path, passages: Path, batch_size: int, batch_bytes: int):
-    """Batches of ``(document row, its passage rows)``, read in step from the two tables (both are in
-    document order, as ingest writes them)."""
-    passage_rows = (row for b in pq.ParquetFile(passages).iter_batches(batch_size=4096) for row in b.to_pylist())
-    pending = next(passage_rows, None)
-    batch: list = []
-    size = 0
-    for record_batch in pq.ParquetFile(documents).iter_batches(batch_size=max(batch_size, 1)):
-        for doc in record_batch.to_pylist():
-            mine = []
-            while pending is not None and pending["doc_id"] == doc["doc_id"]:
-                mine.append(pending)
-                pending = next(passage_rows, None)
-            batch.append((doc, mine))
-            size += len(doc["text"])
-            if len(batch) >= batch_size or size >= batch_bytes:
-                yield batch
-                batch, size = [], 0
-    if pending is not None:
-        raise KefuError(f"{passages} has passages of document {pending['doc_id']} out of document order.",
-                        hint="rerun `kefu run` to rebuild the tables together")
-    if batch:
-        yield batch
+def _part_tasks(writer: RunWriter, outputs: tuple[str, ...], **tables: Path) -> list[PartTask]:
+    """One task per part of the input ``tables``, writing the parted ``outputs`` of this run."""
+    for name in outputs:
+        writer.open(name)
+    return plan_parts(tables, writer.part_target)
 
 
 def repair_model(documents: Path, config: Config) -> tuple[Any, dict[str, Any]]:
@@ -271,7 +281,7 @@ def repair_model(documents: Path, config: Config) -> tuple[Any, dict[str, Any]]:
     no_model = {"train_chars": 0, "reference_chars": 0, "reference_sha256": None, "reference_test": None}
     if not section["repair"]:
         return None, {"documents_with_sites": None, **no_model}
-    for batch in pq.ParquetFile(documents).iter_batches(columns=["text"]):
+    for batch in tablefiles.iter_batches(documents, columns=["text"]):
         for text in batch.column("text").to_pylist():
             flagged += bool(find_sites(text))
             if used < budget:
@@ -290,73 +300,47 @@ def repair_model(documents: Path, config: Config) -> tuple[Any, dict[str, Any]]:
 
 def run_normalise(documents: Path, passages: Path, writer: RunWriter, config: Config,
                   progress: Progress, executor: Executor) -> dict[str, Any]:
-    """The normalise stage over the given input tables, written through ``writer``."""
+    """The normalise stage over the given input tables: one task per part, each writing its own parts of
+    ``documents`` and ``passages``; the driver writes the few ``repairs`` rows."""
     started = time.perf_counter()
     model, model_info = repair_model(documents, config)
     model_seconds = time.perf_counter() - started
-    for name in NORMALISE_OUTPUTS:
-        writer.open(name)
-    fn = partial(normalise_batch, params=NormaliseParams.from_config(config))
-    batches = _documents_with_passages(documents, passages, config["run.batch_size"], config["run.batch_bytes"])
-    progress.start("normalise", pq.ParquetFile(documents).metadata.num_rows)
-    n_chars = 0
+    writer.open("repairs")
+    tasks = _part_tasks(writer, ("documents", "passages"), documents=documents, passages=passages)
+    fn = partial(tasks_mod.normalise_part, params=NormaliseParams.from_config(config),
+                 batch_size=config["run.batch_size"], batch_bytes=config["run.batch_bytes"])
+    progress.start("normalise", tablefiles.num_rows(documents))
     counts: Counter = Counter()
-    for tables in executor.map(fn, batches, shared=model):
-        n_chars += pc.sum(tables["documents"].column("n_chars")).as_py() or 0
-        for name, table in tables.items():
-            writer.write(name, table)
-            counts[name] += table.num_rows
-        progress.advance(tables["documents"].num_rows)
+    for done in executor.map(fn, tasks, shared=model):
+        writer.write("repairs", done["repairs"])
+        counts.update(documents=done["documents"], passages=done["passages"], chars=done["chars"],
+                      repairs=done["repairs"].num_rows)
+        progress.advance(done["documents"])
     progress.finish()
     seconds = time.perf_counter() - started
     log.info("normalise: %d document(s), %d repair(s), %.2f s (model %.2f s)", counts["documents"],
              counts["repairs"], seconds, model_seconds)
-    return {"seconds": round(seconds, 3), "model_seconds": round(model_seconds, 3), "chars": n_chars,
-            "chars_per_s": round(n_chars / seconds) if seconds else None, "workers": executor.workers,
-            "documents": counts["documents"], "passages": counts["passages"], "repairs": counts["repairs"],
-            **model_info}
-
-
-def _whole_document_batches(passages: Path, columns: list[str], batch_rows: int):
-    """Batches of passage rows that never split a document (passages are in document order)."""
-    carry = None
-    for record_batch in pq.ParquetFile(passages).iter_batches(batch_size=batch_rows, columns=columns):
-        table = pa.Table.from_batches([record_batch])
-        if carry is not None:
-            table = pa.concat_tables([carry, table])
-        ids = table.column("doc_id")
-        n_last = pc.sum(pc.equal(ids, ids[-1])).as_py()  # the last document's rows: a suffix
-        cut = table.num_rows - n_last
-        if cut == 0:
-            carry = table
-            continue
-        yield table.slice(0, cut)
-        carry = table.slice(cut)
-    if carry is not None and carry.num_rows:
-        yield carry
-
-
-def _checked_scan(table: pa.Table, params: dedup.DedupParams, path: Path) -> dedup.Scan:
-    if table.column("text_canonical").null_count:
-        raise KefuError(f"{path} has passages without text_canonical: the normalise stage has not run on it.",
-                        hint="run `kefu normalise` (or `kefu run`) on this output folder first")
-    return dedup.scan_batch(table, params)
+    return {"seconds": round(seconds, 3), "model_seconds": round(model_seconds, 3), "chars": counts["chars"],
+            "chars_per_s": round(counts["chars"] / seconds) if seconds else None, "workers": executor.workers,
+            "parts": len(tasks), "documents": counts["documents"], "passages": counts["passages"],
+            "repairs": counts["repairs"], **model_info}
 
 
 def run_dedup(documents: Path, passages: Path, writer: RunWriter, config: Config, progress: Progress,
               executor: Executor) -> dict[str, Any]:
-    """The dedup stage: scan passages in batches of whole documents, decide corpus-wide, annotate."""
+    """The dedup stage: each part's passages scanned by a task, the decision taken corpus-wide on the
+    driver, each part annotated by a task that writes its own parts."""
     params = dedup.DedupParams.from_config(config)
     started = time.perf_counter()
-    n_docs = pq.ParquetFile(documents).metadata.num_rows
+    n_docs = tablefiles.num_rows(documents)
     dates = {}
-    for batch in pq.ParquetFile(documents).iter_batches(columns=["doc_id", "date"]):
+    for batch in tablefiles.iter_batches(documents, columns=["doc_id", "date"]):
         dates.update(zip(batch.column("doc_id").to_pylist(), batch.column("date").to_pylist()))
-    batch_rows = max(config["run.batch_size"] * 32, 1024)
     progress.start("dedup", n_docs)
+    writer.open("duplicates")
+    tasks = _part_tasks(writer, ("documents", "passages"), documents=documents, passages=passages)
     scans, n_bytes = [], 0
-    for scan in executor.map(partial(_checked_scan, params=params, path=passages),
-                             _whole_document_batches(passages, dedup.SCAN_COLUMNS, batch_rows)):
+    for scan in executor.map(partial(tasks_mod.dedup_scan_part, params=params), tasks):
         scans.append(scan)
         n_bytes += scan.n_bytes
         progress.advance(len(scan.doc_ids))
@@ -364,17 +348,10 @@ def run_dedup(documents: Path, passages: Path, writer: RunWriter, config: Config
     decisions = dedup.decide(scans, dates, params)
     del scans
     decide_seconds = time.perf_counter() - started - scan_seconds
-    for name in dedup.OUTPUTS:
-        writer.open(name)
     writer.write("duplicates", decisions.duplicates)
-    ordinal = 0
-    for batch in pq.ParquetFile(passages).iter_batches(batch_size=batch_rows):
-        table = pa.Table.from_batches([batch], schema=schemas.PASSAGES.schema)
-        writer.write("passages", dedup.annotate_passages(table, ordinal, decisions))
-        ordinal += table.num_rows
-    for batch in pq.ParquetFile(documents).iter_batches(batch_size=batch_rows):
-        writer.write("documents", dedup.annotate_documents(pa.Table.from_batches([batch], schema=schemas.DOCUMENTS.schema),
-                                                           decisions))
+    batch_rows = max(config["run.batch_size"] * 32, 1024)
+    for _ in executor.map(partial(tasks_mod.dedup_annotate_part, batch_rows=batch_rows), tasks, shared=decisions):
+        pass
     progress.finish()
     seconds = time.perf_counter() - started
     log.info("dedup: %d of %d passage(s) flagged, %d near-duplicate document(s), %.2f s",
@@ -383,42 +360,31 @@ def run_dedup(documents: Path, passages: Path, writer: RunWriter, config: Config
     return {"seconds": round(seconds, 3), "scan_seconds": round(scan_seconds, 3),
             "decide_seconds": round(decide_seconds, 3), "bytes": n_bytes,
             "mb_per_s": round(n_bytes / 1e6 / seconds, 3) if seconds else None, "workers": executor.workers,
-            **decisions.counts}
+            "parts": len(tasks), **decisions.counts}
 
 
 def run_segment(documents: Path, passages: Path, writer: RunWriter, config: Config, progress: Progress,
                 executor: Executor) -> dict[str, Any]:
-    """The segment stage: tokens of the (deduplicated) passages, batch by batch through the worker pool."""
+    """The segment stage: one task per part of the (deduplicated) passages, each writing its part of
+    ``tokens``."""
     params = SegmentParams.from_config(config)
     entries = dictionary_entries(params)  # fail early, in this process, on a bad dictionary or stopword file
     started = time.perf_counter()
-    writer.open("tokens")
-    file = pq.ParquetFile(passages)
-    if file.schema_arrow.field("text_canonical") and file.metadata.num_rows:
-        first = file.read_row_group(0, columns=["text_canonical"]).column(0)
-        if first.null_count:
-            raise KefuError(f"{passages} has passages without text_canonical: the normalise stage has not run on it.",
-                            hint="run `kefu normalise` (or `kefu run`) on this output folder first")
+    tasks = _part_tasks(writer, ("tokens",), passages=passages)
     batch_rows = max(config["run.batch_size"] * 8, 256)
-    progress.start("segment", file.metadata.num_rows)
+    progress.start("segment", tablefiles.num_rows(passages))
     n_tokens = n_bytes = 0
-    batches = (pa.Table.from_batches([b]) for b in file.iter_batches(batch_size=batch_rows,
-                                                                      columns=segment_stage.COLUMNS))
-    years = year_table(documents)
-    for batch_in, tokens in _with_inputs(batches, executor, partial(segment_stage.segment_batch, params=params),
-                                         shared=years, initializer=partial(segment_stage.segmenter, params)):
-        writer.write("tokens", tokens)
-        n_tokens += tokens.num_rows
-        kept = batch_in if params.include_duplicates else batch_in.filter(
-            pc.invert(pc.fill_null(batch_in.column("is_duplicate"), False)))
-        n_bytes += pc.sum(pc.binary_length(kept.column("text_canonical"))).as_py() or 0
-        progress.advance(batch_in.num_rows)
+    for done in executor.map(partial(tasks_mod.segment_part, params=params, batch_rows=batch_rows), tasks,
+                             shared=year_table(documents), initializer=partial(segment_stage.segmenter, params)):
+        n_tokens += done["tokens"]
+        n_bytes += done["bytes"]
+        progress.advance(done["passages"])
     progress.finish()
     seconds = time.perf_counter() - started
     log.info("segment: %d token(s) from %.1f MB of canonical text, %.2f s", n_tokens, n_bytes / 1e6, seconds)
     return {"seconds": round(seconds, 3), "tokens": n_tokens, "bytes": n_bytes, "workers": executor.workers,
-            "mb_per_s": round(n_bytes / 1e6 / seconds, 3) if seconds else None, "hmm": params.hmm,
-            "include_duplicates": params.include_duplicates, "dictionary_entries": entries}
+            "parts": len(tasks), "mb_per_s": round(n_bytes / 1e6 / seconds, 3) if seconds else None,
+            "hmm": params.hmm, "include_duplicates": params.include_duplicates, "dictionary_entries": entries}
 
 
 def _budget(config: Config, executor: Executor) -> Budget:
@@ -463,19 +429,6 @@ def run_topics(documents: Path, tokens: Path, writer: RunWriter, config: Config,
     log.info("topics: %s, k=%s over %d %s unit(s), %.2f s", params.engine, info.get("k"), info.get("units", 0),
              params.unit, seconds)
     return {"seconds": round(seconds, 3), **info}
-
-
-def _with_inputs(batches, executor, fn, **kwargs):
-    """``(batch, fn(batch))`` pairs through ``executor``, in order."""
-    held: list = []
-
-    def remember(items):
-        for item in items:
-            held.append(item)
-            yield item
-
-    for result in executor.map(fn, remember(batches), **kwargs):
-        yield held.pop(0), result
 
 
 def _current(out: Path, writer: RunWriter, name: str) -> Path:

@@ -22,7 +22,7 @@ from typing import Any, Callable, Iterable, Sequence
 
 import pyarrow.compute as pc
 
-from kefu_corpus import __version__, plots
+from kefu_corpus import __version__, plots, tablefiles
 from kefu_corpus.errors import KefuError
 from kefu_corpus.store import read_manifest, read_passages, read_table, run_folder
 
@@ -75,7 +75,7 @@ def render_report(out_dir: Path, *, display_script: str = "simplified", max_rows
     out_dir = run_folder(Path(out_dir))  # one run, even if another commits meanwhile
     manifest = read_manifest(out_dir)
     tables = manifest.get("tables", {})
-    if "documents" not in tables or not (out_dir / "documents.parquet").is_file():
+    if "documents" not in tables or not tablefiles.exists(out_dir / "documents.parquet"):
         raise KefuError(f"{out_dir} holds no documents table: there is nothing to report.",
                         hint="run `kefu run` into this folder first")
     builder = _Report(out_dir, manifest, display_script, max_rows)

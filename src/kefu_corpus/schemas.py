@@ -45,6 +45,8 @@ class TableSpec:
     version: int
     row: str
     schema: pa.Schema
+    #: Stored as a folder of parts written by the workers (:mod:`kefu_corpus.tablefiles`), not one file.
+    parted: bool = False
 
     @property
     def filename(self) -> str:
@@ -97,7 +99,7 @@ DOCUMENTS = TableSpec("documents", 3, "one document (an article file, or one rec
     _f("n_duplicate_passages", pa.int32(), "Passages flagged `is_duplicate`; null until the dedup stage has run."),
     _f("text", pa.string(), "The decoded raw text, unchanged (BOM removed). All offsets point into it.",
        nullable=False),
-]))
+]), parted=True)
 
 PASSAGES = TableSpec("passages", 3, "one body paragraph, or a sentence-aligned piece of a long one", pa.schema([
     _f("doc_id", pa.string(), "Document the passage belongs to.", nullable=False),
@@ -122,7 +124,7 @@ PASSAGES = TableSpec("passages", 3, "one body paragraph, or a sentence-aligned p
        "is false. Null until the dedup stage has run."),
     _f("duplicate_spans", SPANS, "Spans of `text_canonical` that repeat a kept copy (the whole passage when "
        "`is_duplicate`; part of it when a repeat starts or ends inside the passage); empty when none."),
-]))
+]), parted=True)
 
 BOILERPLATE = TableSpec("boilerplate", 1, "one span separated from the article body", pa.schema([
     _f("doc_id", pa.string(), "Document the span belongs to.", nullable=False),
@@ -214,7 +216,7 @@ TOKENS = TableSpec("tokens", 2, "one token of a passage, in the deduplicated vie
        "segment.stopwords), compared in the canonical script.", nullable=False),
     _f("start", pa.int32(), "Start offset of the token in the document's raw text (inclusive).", nullable=False),
     _f("end", pa.int32(), "End offset of the token in the document's raw text (exclusive).", nullable=False),
-]))
+]), parted=True)
 
 TERM_TRENDS = TableSpec("term_trends", 1, "one term in one year (undated documents as a year of their own)",
                         pa.schema([
@@ -324,7 +326,8 @@ def table_from_columns(spec: TableSpec, columns: dict[str, list]) -> pa.Table:
 
 def schema_markdown(spec: TableSpec) -> str:
     """A Markdown table documenting one schema (the README's tables are generated from this)."""
-    lines = [f"`{spec.filename}` (schema v{spec.version}): {spec.row}.", "",
+    layout = " Stored as a folder of parts (`part-00000.parquet`, ...)." if spec.parted else ""
+    lines = [f"`{spec.filename}` (schema v{spec.version}): {spec.row}.{layout}", "",
              "| column | type | null | meaning |", "|---|---|---|---|"]
     for fld in spec.schema:
         doc = (fld.metadata or {}).get(b"description", b"").decode()

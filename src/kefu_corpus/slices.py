@@ -17,6 +17,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from kefu_corpus import tablefiles
+
 
 @dataclass(frozen=True)
 class Slice:
@@ -31,17 +33,21 @@ class Slice:
 
 
 def plan_slices(path: Path, key: str, max_rows: int) -> list[Slice]:
-    """Consecutive slices of ``path`` of at most ``max_rows`` rows each (at least one row group each)."""
-    meta = pq.ParquetFile(path).metadata
-    slices, start, rows = [], 0, 0
-    for i in range(meta.num_row_groups):
-        n = meta.row_group(i).num_rows
-        if i > start and rows + n > max_rows:
-            slices.append(Slice(str(path), start, i, key, rows))
-            start, rows = i, 0
-        rows += n
-    if start < meta.num_row_groups:
-        slices.append(Slice(str(path), start, meta.num_row_groups, key, rows))
+    """Consecutive slices of the table at ``path`` (one file, or a folder of parts that each hold whole
+    groups: :mod:`kefu_corpus.tablefiles`) of at most ``max_rows`` rows each, at least one row group each.
+    A slice never spans two files."""
+    slices = []
+    for file in tablefiles.files(path):
+        meta = pq.read_metadata(file)
+        start, rows = 0, 0
+        for i in range(meta.num_row_groups):
+            n = meta.row_group(i).num_rows
+            if i > start and rows + n > max_rows:
+                slices.append(Slice(str(file), start, i, key, rows))
+                start, rows = i, 0
+            rows += n
+        if start < meta.num_row_groups:
+            slices.append(Slice(str(file), start, meta.num_row_groups, key, rows))
     return slices
 
 

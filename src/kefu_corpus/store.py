@@ -17,12 +17,14 @@ import os
 import shutil
 import time
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from kefu_corpus import tablefiles
 from kefu_corpus.errors import KefuError
 from kefu_corpus.schemas import TABLES, TableSpec
 
@@ -47,6 +49,9 @@ def _statistics_columns(schema: pa.Schema) -> list[str]:
 
 
 class _TableSink:
+    """One Parquet file of a table, streamed in row groups. It is written under a temporary name and
+    appears at ``path`` complete, on :meth:`close`, or not at all."""
+
     def __init__(self, spec: TableSpec, path: Path, compression: str, row_group_size: int) -> None:
         self.spec = spec
         self.path = path
@@ -56,7 +61,8 @@ class _TableSink:
         self._buffered_rows = 0
         self._buffered_bytes = 0
         self._closed = False
-        self._writer = pq.ParquetWriter(path, spec.with_metadata(),
+        self._tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+        self._writer = pq.ParquetWriter(self._tmp, spec.with_metadata(),
                                         compression=None if compression == "none" else compression,
                                         write_statistics=_statistics_columns(spec.schema))
 
@@ -88,7 +94,97 @@ class _TableSink:
             return
         self._flush()
         self._writer.close()
+        os.replace(self._tmp, self.path)
         self._closed = True
+
+    def discard(self) -> None:
+        """Give up the file (while failing): nothing appears at ``path``."""
+        if not self._closed:
+            try:
+                self._writer.close()
+            except Exception:  # noqa: BLE001 - best effort while failing
+                pass
+            self._tmp.unlink(missing_ok=True)
+            self._closed = True
+
+
+@dataclass(frozen=True)
+class PartTarget:
+    """Where a task writes part ``index`` of the parted tables of a run: picklable, so it travels with
+    the task to any worker that sees the run folder (a shared filesystem on a cluster)."""
+
+    folder: str
+    index: int
+    compression: str = "zstd"
+    row_group_size: int = 65536
+
+
+class PartWriter:
+    """Part ``target.index`` of the parted tables ``names``, written by the task that computed it.
+
+    Each part file appears complete when the writer closes, or not at all; a part of no rows is still
+    written, so that part *i* of every parted table exists. Use it as a context manager: it closes on
+    success and leaves nothing on failure. :attr:`rows` counts the rows written per table.
+    """
+
+    def __init__(self, target: PartTarget, names: tuple[str, ...]) -> None:
+        self.rows: dict[str, int] = {}
+        self._sinks = {}
+        for name in names:
+            spec = TABLES[name]
+            folder = Path(target.folder) / spec.filename
+            folder.mkdir(parents=True, exist_ok=True)
+            self._sinks[name] = _TableSink(spec, folder / tablefiles.part_name(target.index), target.compression,
+                                           target.row_group_size)
+
+    def write(self, name: str, table: pa.Table) -> None:
+        self._sinks[name].write(table)
+
+    def __enter__(self) -> PartWriter:
+        return self
+
+    def __exit__(self, kind, value, traceback) -> None:
+        for name, sink in self._sinks.items():
+            if kind is None:
+                sink.close()
+                self.rows[name] = sink.rows
+            else:
+                sink.discard()
+
+
+class _PartedTable:
+    """A parted table as the driver sees it: the folder, and the part the driver itself writes next."""
+
+    def __init__(self, spec: TableSpec, folder: Path, compression: str, row_group_size: int) -> None:
+        self.spec = spec
+        self.path = folder
+        self._options = (compression, row_group_size)
+        self.index = 0
+        self.sink: _TableSink | None = None
+        folder.mkdir(parents=True, exist_ok=True)
+
+    def write(self, table: pa.Table) -> None:
+        if self.sink is None:
+            self.sink = _TableSink(self.spec, self.path / tablefiles.part_name(self.index), *self._options)
+        self.sink.write(table)
+
+    def next_part(self) -> None:
+        if self.sink is not None:
+            self.sink.close()
+            self.sink, self.index = None, self.index + 1
+
+    def close(self) -> None:
+        self.next_part()
+        if not tablefiles.exists(self.path):  # an empty table is one part of no rows
+            _TableSink(self.spec, self.path / tablefiles.part_name(0), *self._options).close()
+
+    def discard(self) -> None:
+        if self.sink is not None:
+            self.sink.discard()
+
+    @property
+    def rows(self) -> int:
+        return tablefiles.num_rows(self.path)
 
 
 #: The lock file of an output folder: one run at a time writes into a folder.
@@ -190,7 +286,7 @@ class RunWriter:
         self.staging.mkdir(parents=True)
         self._compression = compression
         self._row_group_size = row_group_size
-        self._sinks: dict[str, _TableSink] = {}
+        self._sinks: dict[str, _TableSink | _PartedTable] = {}
         self._artifacts: list[str] = []
 
     def _clear_unfinished(self) -> None:
@@ -220,12 +316,22 @@ class RunWriter:
         """Declare a table of this run; it is written (possibly empty) even if no batch arrives."""
         if name not in self._sinks:
             spec = TABLES[name]
-            self._sinks[name] = _TableSink(spec, self.staging / spec.filename, self._compression,
-                                           self._row_group_size)
+            kind = _PartedTable if spec.parted else _TableSink
+            self._sinks[name] = kind(spec, self.staging / spec.filename, self._compression, self._row_group_size)
 
     def write(self, name: str, table: pa.Table) -> None:
+        """Write rows of table ``name`` (of a parted table: into the part the driver writes, see
+        :meth:`next_part`)."""
         self.open(name)
         self._sinks[name].write(table)
+
+    def next_part(self, name: str) -> None:
+        """Close the part of parted table ``name`` that the driver is writing; later rows go to the next."""
+        self._sinks[name].next_part()
+
+    def part_target(self, index: int) -> PartTarget:
+        """Where a task writes part ``index`` of this run's parted tables (open them first)."""
+        return PartTarget(str(self.staging), index, self._compression, self._row_group_size)
 
     def take(self, name: str) -> Path:
         """Finish table ``name`` of this run and hand it over as the input of a later stage.
@@ -236,7 +342,9 @@ class RunWriter:
         sink = self._sinks.pop(name)
         sink.close()
         moved = self.staging / f"input-{sink.spec.filename}"
-        os.replace(sink.path, moved)
+        if moved.is_dir():  # the input of an earlier stage, read by now
+            shutil.rmtree(moved)
+        os.replace(sink.path, moved)  # a file, or a folder of parts
         return moved
 
     def has(self, name: str) -> bool:
@@ -260,11 +368,13 @@ class RunWriter:
             sink.close()
             counts[name] = sink.rows
         for taken in self.staging.glob("input-*"):
-            taken.unlink()
+            shutil.rmtree(taken) if taken.is_dir() else taken.unlink()
         tables = {}
         for name, entry in (keep or {}).items():
-            if name not in self._sinks and (self.previous / entry["file"]).is_file():
-                _carry(self.previous / entry["file"], self.staging / entry["file"])
+            src = self.previous / entry["file"]
+            if name not in self._sinks and tablefiles.exists(src):
+                for part in tablefiles.files(src):
+                    _carry(part, self.staging / part.relative_to(self.previous))
                 tables[name] = entry
         if keep:
             for src in sorted((self.previous / "models").rglob("*")):
@@ -272,7 +382,9 @@ class RunWriter:
                 if src.is_file() and not dst.exists():
                     _carry(src, dst)
         tables.update({name: {"file": self._sinks[name].spec.filename, "rows": counts[name],
-                              "schema_version": self._sinks[name].spec.version} for name in counts})
+                              "schema_version": self._sinks[name].spec.version,
+                              **({"parts": len(tablefiles.files(self._sinks[name].path))}
+                                 if self._sinks[name].spec.parted else {})} for name in counts})
         manifest = {**manifest, "run_id": self.run_id, "tables": dict(sorted(tables.items()))}
         write_json_atomic(self.staging / MANIFEST, manifest)
         for path in [*sorted(self.staging.rglob("*")), self.staging]:
@@ -307,10 +419,7 @@ class RunWriter:
 
     def abort(self) -> None:
         for sink in self._sinks.values():
-            try:
-                sink._writer.close()
-            except Exception:  # noqa: BLE001 - best effort while failing
-                pass
+            sink.discard()
         shutil.rmtree(self.staging, ignore_errors=True)
         self._lock.close()
 
@@ -344,12 +453,12 @@ def read_manifest(out: Path) -> dict[str, Any]:
 
 
 def read_table(out: Path, name: str, columns: list[str] | None = None) -> pa.Table:
-    """Read one output table with its declared schema."""
+    """Read one output table (either layout, :mod:`kefu_corpus.tablefiles`) with its declared schema."""
     spec = TABLES[name]
     path = out / spec.filename
-    if not path.is_file():
+    if not tablefiles.exists(path):
         raise KefuError(f"{path} does not exist.", hint="run the stage that writes it, or `kefu run`")
-    return pq.read_table(path, columns=columns, schema=spec.schema if columns is None else None)
+    return tablefiles.read(path, columns=columns, schema=spec.schema if columns is None else None)
 
 
 def read_passages(out: Path, columns: list[str] | None = None, *, include_duplicates: bool = False) -> pa.Table:

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
+
+from kefu_corpus import tablefiles
 
 UNDATED = -1
 YEAR_TYPE = pa.int16()
@@ -19,7 +20,7 @@ YEAR_TYPE = pa.int16()
 
 def year_table(documents: Path) -> pa.Table:
     """``doc_id`` and ``year`` of every document (two columns only, read from the Parquet file)."""
-    table = pq.read_table(documents, columns=["doc_id", "year"])
+    table = tablefiles.read(documents, columns=["doc_id", "year"])
     return pa.table({"doc_id": table.column("doc_id").cast(pa.string()),
                      "year": table.column("year").cast(YEAR_TYPE)})
 
@@ -39,7 +40,7 @@ def attach_years(doc_ids: pa.Array | pa.ChunkedArray, years: pa.Table) -> pa.Arr
 def documents_per_year(documents: Path) -> dict[int, int]:
     """Documents per year (:data:`UNDATED` for undated ones), read batch by batch."""
     counts: Counter = Counter()
-    for batch in pq.ParquetFile(documents).iter_batches(columns=["year"], batch_size=65536):
+    for batch in tablefiles.iter_batches(documents, columns=["year"]):
         grouped = pa.table({"year": pc.fill_null(batch.column(0).cast(pa.int32()), UNDATED)}).group_by(
             "year").aggregate([("year", "count")])
         counts.update(dict(zip(grouped.column("year").to_pylist(), grouped.column("year_count").to_pylist())))

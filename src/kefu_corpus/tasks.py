@@ -1,0 +1,164 @@
+"""What a worker does with one part: read its input part, run a stage's pure batch function over it,
+and write its output part into the run folder.
+
+The driver sends each task a :class:`PartTask`, a work description of a few hundred bytes (the paths of
+the input part files and where to write), never the text. Rows travel between processes only as files,
+so the driver's cost does not grow with the corpus, and a task runs the same on the local pool and on a
+Dask worker that sees the same filesystem. Each task returns a small summary (counts, and the rows of
+the small tables such as ``repairs``), which the driver gathers in task order.
+
+Part *i* of ``documents``, ``passages`` and ``tokens`` holds the same documents
+(:mod:`kefu_corpus.tablefiles`); a stage's task *i* reads input part *i* and writes output part *i*,
+so the parts, and therefore the bytes of every table, do not depend on the number of workers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from kefu_corpus import schemas, tablefiles
+from kefu_corpus.errors import KefuError
+from kefu_corpus.store import PartTarget, PartWriter
+
+
+@dataclass(frozen=True)
+class PartTask:
+    """Part ``target.index``: input part files by table name, where to write, and the global position
+    of the part's first passage (``passage_offset``, for tasks that index passages corpus-wide)."""
+
+    inputs: dict[str, str]
+    target: PartTarget
+    passage_offset: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def index(self) -> int:
+        return self.target.index
+
+
+def plan_parts(tables: dict[str, Path], make_target) -> list[PartTask]:
+    """One task per part of the input ``tables`` (name -> table path), pairing parts by name.
+
+    A table stored as one file (written before tables were parted) is one part. ``make_target(index)``
+    gives the output target of part ``index``.
+    """
+    listed = {name: tablefiles.files(path) for name, path in tables.items()}
+    counts = {name: len(parts) for name, parts in listed.items()}
+    if len(set(counts.values())) > 1 or any(
+            len({parts[i].name for parts in listed.values()}) > 1 for i in range(min(counts.values()))):
+        described = ", ".join(f"{name} {n}" for name, n in counts.items())
+        raise KefuError(f"The parts of the input tables do not match ({described}).",
+                        hint="rerun `kefu run` to rebuild the tables together")
+    tasks, offset = [], 0
+    n = next(iter(counts.values()))
+    for i in range(n):
+        inputs = {name: str(parts[i]) for name, parts in listed.items()}
+        tasks.append(PartTask(inputs, make_target(i), passage_offset=offset))
+        if "passages" in listed:
+            offset += pq.read_metadata(listed["passages"][i]).num_rows
+    return tasks
+
+
+def documents_with_passages(documents: str | Path, passages: str | Path, batch_size: int,
+                            batch_bytes: int) -> Iterator[list[tuple[dict, list[dict]]]]:
+    """Batches of ``(document row, its passage rows)``, read in step from one part of each table (both
+    in document order)."""
+    passage_rows = (row for b in pq.ParquetFile(passages).iter_batches(batch_size=4096) for row in b.to_pylist())
+    pending = next(passage_rows, None)
+    batch: list = []
+    size = 0
+    for record_batch in pq.ParquetFile(documents).iter_batches(batch_size=max(batch_size, 1)):
+        for doc in record_batch.to_pylist():
+            mine = []
+            while pending is not None and pending["doc_id"] == doc["doc_id"]:
+                mine.append(pending)
+                pending = next(passage_rows, None)
+            batch.append((doc, mine))
+            size += len(doc["text"])
+            if len(batch) >= batch_size or size >= batch_bytes:
+                yield batch
+                batch, size = [], 0
+    if pending is not None:
+        raise KefuError(f"{passages} has passages of document {pending['doc_id']} out of document order.",
+                        hint="rerun `kefu run` to rebuild the tables together")
+    if batch:
+        yield batch
+
+
+def normalise_part(task: PartTask, model: Any, params, batch_size: int, batch_bytes: int) -> dict[str, Any]:
+    """The normalise stage on one part: writes ``documents`` and ``passages``; returns the ``repairs``
+    rows and counts."""
+    from kefu_corpus.stages.normalise import normalise_batch
+
+    repairs, n_docs, n_passages, n_chars = [], 0, 0, 0
+    with PartWriter(task.target, ("documents", "passages")) as parts:
+        for batch in documents_with_passages(task.inputs["documents"], task.inputs["passages"], batch_size,
+                                             batch_bytes):
+            tables = normalise_batch(batch, model, params)
+            parts.write("documents", tables["documents"])
+            parts.write("passages", tables["passages"])
+            repairs.append(tables["repairs"])
+            n_docs += tables["documents"].num_rows
+            n_passages += tables["passages"].num_rows
+            n_chars += pc.sum(tables["documents"].column("n_chars")).as_py() or 0
+    return {"repairs": pa.concat_tables(repairs) if repairs else schemas.REPAIRS.schema.empty_table(),
+            "documents": n_docs, "passages": n_passages, "chars": n_chars}
+
+
+def read_part(task: PartTask, name: str, columns: list[str] | None = None) -> pa.Table:
+    spec = schemas.TABLES[name]
+    table = pq.read_table(task.inputs[name], columns=columns)
+    return table if columns is not None else table.cast(spec.schema)
+
+
+def dedup_scan_part(task: PartTask, params) -> Any:
+    """Pass 1 of the dedup stage on one part of ``passages`` (whole documents)."""
+    from kefu_corpus.stages import dedup
+
+    table = read_part(task, "passages", dedup.SCAN_COLUMNS)
+    if table.column("text_canonical").null_count:
+        raise KefuError(f"{task.inputs['passages']} has passages without text_canonical: the normalise stage "
+                        "has not run on it.", hint="run `kefu normalise` (or `kefu run`) on this output folder first")
+    return dedup.scan_batch(table, params)
+
+
+def dedup_annotate_part(task: PartTask, decisions, batch_rows: int) -> dict[str, int]:
+    """Pass 3 of the dedup stage on one part: writes ``documents`` and ``passages`` with the dedup columns."""
+    from kefu_corpus.stages import dedup
+
+    with PartWriter(task.target, ("documents", "passages")) as parts:
+        ordinal = task.passage_offset
+        for batch in pq.ParquetFile(task.inputs["passages"]).iter_batches(batch_size=batch_rows):
+            table = pa.Table.from_batches([batch]).cast(schemas.PASSAGES.schema)
+            parts.write("passages", dedup.annotate_passages(table, ordinal, decisions))
+            ordinal += table.num_rows
+        for batch in pq.ParquetFile(task.inputs["documents"]).iter_batches(batch_size=batch_rows):
+            table = pa.Table.from_batches([batch]).cast(schemas.DOCUMENTS.schema)
+            parts.write("documents", dedup.annotate_documents(table, decisions))
+    return parts.rows
+
+
+def segment_part(task: PartTask, years: pa.Table, params, batch_rows: int) -> dict[str, int]:
+    """The segment stage on one part of ``passages``: writes ``tokens``; returns counts."""
+    from kefu_corpus.stages.segment import COLUMNS, segment_batch
+
+    n_bytes = n_passages = 0
+    with PartWriter(task.target, ("tokens",)) as parts:
+        for batch in pq.ParquetFile(task.inputs["passages"]).iter_batches(batch_size=batch_rows, columns=COLUMNS):
+            table = pa.Table.from_batches([batch])
+            if table.column("text_canonical").null_count:
+                raise KefuError(f"{task.inputs['passages']} has passages without text_canonical: the normalise "
+                                "stage has not run on it.",
+                                hint="run `kefu normalise` (or `kefu run`) on this output folder first")
+            parts.write("tokens", segment_batch(table, years, params))
+            kept = table if params.include_duplicates else table.filter(
+                pc.invert(pc.fill_null(table.column("is_duplicate"), False)))
+            n_bytes += pc.sum(pc.binary_length(kept.column("text_canonical"))).as_py() or 0
+            n_passages += table.num_rows
+    return {"tokens": parts.rows["tokens"], "bytes": n_bytes, "passages": n_passages}
