@@ -14,7 +14,7 @@ from conftest import SHARED, seed_text
 from kefu_corpus.cli import app
 from kefu_corpus.text.convert import convert
 from kefu_corpus.text.offsets import OffsetMap
-from kefu_corpus.text.script import detect_script, script_profile
+from kefu_corpus.text.script import detect_script, detect_scripts, script_profile
 
 runner = CliRunner()
 CASES = SHARED / "eval" / "opencc" / "testcases.json"
@@ -113,3 +113,9 @@ def test_seed_scripts():
     assert detect_script("客服中心") == "undetermined"  # shared by both scripts
     assert detect_script("客户服务。客戶服務。") == "mixed"
     assert script_profile(seed_text("003")).n_traditional > 900
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(alphabet="客户戶服务務中心與与ab 𠀀。", max_size=12), max_size=8))
+def test_the_scripts_of_many_texts_at_once_are_each_texts_script(texts):
+    assert detect_scripts(texts) == [detect_script(t) for t in texts]

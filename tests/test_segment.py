@@ -65,6 +65,46 @@ def test_the_layers_only_cut_jiebas_words_finer_outside_number_expressions():
         assert _bounds(jieba.lcut(text, HMM=False)) - inside <= _bounds(tokens)
 
 
+def test_numbers_that_are_tokens_already_keep_the_cut_that_rejoining_would_give():
+    seg = Segmenter(SegmentParams(granularity="jieba"))
+    for text in _engine_texts():
+        pairs = seg.engine.tag(text, hmm=True)
+        fast = seg._join_numbers(text, pairs, True)
+        tokens = [t for t, _ in pairs]
+        # the general path, forced: a number span that is one token is kept with its tag
+        seg_numbers, seg._numbers = seg._numbers, None
+        try:
+            assert [t for t, _ in fast] == [t for t, _ in seg_join_all(seg_numbers, text, pairs, seg)]
+        finally:
+            seg._numbers = seg_numbers
+        assert "".join(t for t, _ in fast) == text == "".join(tokens)
+
+
+def seg_join_all(numbers, text, pairs, seg):
+    """The general path of Segmenter._join_numbers (without the shortcut for numbers already one token)."""
+    found = [m.span() for m in numbers.finditer(text) if m.end() - m.start() > 1]
+    tags, bounds, pos = {}, {0}, 0
+    for token, tag in pairs:
+        tags[pos] = (token, tag)
+        pos += len(token)
+        bounds.add(pos)
+    for start, end in found:
+        bounds.difference_update(range(start + 1, end))
+        bounds.update((start, end))
+    edges = sorted(bounds)
+    spans = dict(found)
+    out = []
+    for start, end in zip(edges, edges[1:]):
+        old = tags.get(start)
+        if old is not None and len(old[0]) == end - start:
+            out.append(old)
+        elif spans.get(start) == end:
+            out.append((text[start:end], "m"))
+        else:
+            out.extend(seg.engine.tag(text[start:end], hmm=True))
+    return out
+
+
 @pytest.mark.parametrize("text, expected", [
     ("7月有2.5万吨", ["7月", "有", "2.5万", "吨"]),
     ("以6﹕4取胜", ["以", "6﹕4", "取胜"]),

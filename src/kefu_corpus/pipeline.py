@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import platform
+import sys
 import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field
@@ -18,7 +19,6 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -32,7 +32,7 @@ from kefu_corpus.slices import plan_slices
 from kefu_corpus.years import documents_per_year, year_table
 from kefu_corpus.sources import Inventory, Sidecar, batched, discover, iter_items, load_sidecar
 from kefu_corpus.stages.ingest import OUTPUTS as INGEST_OUTPUTS
-from kefu_corpus.stages.ingest import IngestParams, ingest_batch
+from kefu_corpus.stages.ingest import IngestParams
 from kefu_corpus.stages import dedup
 from kefu_corpus.stages import segment as segment_stage
 from kefu_corpus.stages import keywords as keywords_stage
@@ -44,7 +44,7 @@ from kefu_corpus.errors import KefuError
 from kefu_corpus import tablefiles
 from kefu_corpus import tasks as tasks_mod
 from kefu_corpus.tasks import PartTask, plan_parts
-from kefu_corpus.store import RunWriter, file_sha256, file_sha256_or_none, read_manifest, read_table, run_folder
+from kefu_corpus.store import PartWriter, RunWriter, file_sha256, file_sha256_or_none, read_manifest, read_table, run_folder
 from kefu_corpus.text.reference import reference_sha256, reference_text
 from kefu_corpus.text.repair import clean_text, corpus_model, find_sites
 from kefu_corpus.text.rules import load_patterns
@@ -151,65 +151,55 @@ def _preamble_rows(inventory: Inventory, sidecar: Sidecar) -> list[dict]:
     return rows
 
 
-def _flag_repeated_content(tables: dict[str, pa.Table], seen: dict[str, tuple[str, str]]) -> dict[str, pa.Table]:
-    """Point documents whose bytes repeat an earlier input's at it (``duplicate_of``); drop nothing.
+def _flag_repeated_content(done: dict[str, pa.Table], seen: dict[str, tuple[str, str]]) -> dict[str, str]:
+    """Documents of one part whose bytes repeat an earlier input's, with a note for each: ``duplicate_of``
+    points them at the first; nothing is dropped. ``done["keys"]`` has the part's documents' ``doc_id``,
+    ``sha256``, ``source_path`` and ``source_record``; ``done["ingest_report"]`` is updated in place.
 
-    ``seen`` maps sha256 to (doc_id, where) of the first input with that content, across batches.
+    ``seen`` maps sha256 to (doc_id, where) of the first input with that content, across parts.
     """
-    docs = tables["documents"]
-    duplicate_of: list[str | None] = []
+    keys = done["keys"]
+    firsts: dict[str, str] = {}
     notes: dict[str, str] = {}
-    for doc_id, sha, path, record in zip(*(docs.column(c).to_pylist()
+    for doc_id, sha, path, record in zip(*(keys.column(c).to_pylist()
                                             for c in ("doc_id", "sha256", "source_path", "source_record"))):
         first = seen.setdefault(sha, (doc_id, path if record is None else f"{path} record {record}"))
-        duplicate_of.append(None if first[0] == doc_id else first[0])
         if first[0] != doc_id:
+            firsts[doc_id] = first[0]
             notes[doc_id] = f"same content as {first[1]} (doc_id {first[0]}); kept, and flagged in documents.duplicate_of."
-    if not notes:
-        return tables
-    out = dict(tables)
-    index = docs.schema.get_field_index("duplicate_of")
-    out["documents"] = docs.set_column(index, docs.schema.field(index), pa.array(duplicate_of, pa.string()))
-    report = tables["ingest_report"].to_pylist()
-    for row in report:
-        note = notes.get(row["doc_id"])
-        if note is None:
-            continue
-        if row["status"] == "ok":
-            row.update(status="duplicate", reason="duplicate_content", message=note)
-        else:  # keep the warning visible; the duplicate is also in documents.duplicate_of
-            row.update(reason=f"{row['reason']};duplicate_content", message=f"{row['message']} Also: {note}")
-    out["ingest_report"] = schemas.table_from_rows(schemas.INGEST_REPORT, report)
-    return out
+    if notes:
+        report = done["ingest_report"].to_pylist()
+        for row in report:
+            note = notes.get(row["doc_id"])
+            if note is None:
+                continue
+            if row["status"] == "ok":
+                row.update(status="duplicate", reason="duplicate_content", message=note)
+            else:  # keep the warning visible; the duplicate is also in documents.duplicate_of
+                row.update(reason=f"{row['reason']};duplicate_content", message=f"{row['message']} Also: {note}")
+        done["ingest_report"] = schemas.table_from_rows(schemas.INGEST_REPORT, report)
+    return firsts
 
 
-def _write_parts(writer: RunWriter, documents: pa.Table, passages: pa.Table, filled: int, part_bytes: int) -> int:
-    """Write a batch of ``documents`` and their ``passages`` into the driver's parts, closing a part after
-    the document that brings it to ``part_bytes`` of raw text. Parts are cut at documents, so they do not
-    depend on how documents were batched. Returns the bytes in the part left open."""
-    sizes = documents.column("n_bytes").to_numpy()
-    passage_doc = passages.column("doc_id")
-    while documents.num_rows:
-        reached = np.flatnonzero(filled + np.cumsum(sizes) >= part_bytes)
-        take = int(reached[0]) + 1 if len(reached) else documents.num_rows
-        head = documents.slice(0, take)
-        n_passages = pc.sum(pc.is_in(passage_doc, value_set=head.column("doc_id"))).as_py() or 0
-        writer.write("documents", head)
-        writer.write("passages", passages.slice(0, n_passages))
-        filled += int(sizes[:take].sum())
-        if len(reached):
-            writer.next_part("documents")
-            writer.next_part("passages")
-            filled = 0
-        documents, sizes = documents.slice(take), sizes[take:]
-        passages, passage_doc = passages.slice(n_passages), passage_doc.slice(n_passages)
-    return filled
+def _point_at_firsts(writer: RunWriter, index: int, firsts: dict[str, str]) -> None:
+    """Rewrite part ``index`` of ``documents`` with ``duplicate_of`` set (rare: a part holding an input
+    whose bytes repeat an earlier one's). The part is replaced whole, atomically."""
+    path = writer.staging / schemas.DOCUMENTS.filename / tablefiles.part_name(index)
+    table = tablefiles.read(path, schema=schemas.DOCUMENTS.schema)
+    column = table.schema.get_field_index("duplicate_of")
+    values = pa.array([firsts.get(d) for d in table.column("doc_id").to_pylist()], pa.string())
+    with PartWriter(writer.part_target(index), ("documents",)) as part:
+        part.write("documents", table.set_column(column, table.schema.field(column), values))
 
 
 def run_ingest(raw: Path, writer: RunWriter, config: Config, progress: Progress, executor: Executor,
                inputs: list[dict] | None = None) -> dict[str, Any]:
     """The ingest stage over ``raw``, written through ``writer``. Returns the stage's manifest entry.
-    ``inputs``: the manifest's list of input files with their SHA-256, if already computed."""
+    ``inputs``: the manifest's list of input files with their SHA-256, if already computed.
+
+    The driver reads the inputs (a compressed corpus file is one stream) and groups them into parts of
+    ``run.part_bytes`` raw bytes; each part is one task, which writes its parts of ``documents`` and
+    ``passages`` and returns the small tables."""
     ingest = config.section("ingest")
     load_patterns(ingest["patterns"])  # fail early, in this process, on a bad patterns file
     inventory = _inventory(raw, config)
@@ -223,8 +213,10 @@ def run_ingest(raw: Path, writer: RunWriter, config: Config, progress: Progress,
     if inputs is None:
         inputs = _input_entries(inventory)
     items = iter_items(inventory, sidecar, text_column=ingest["text_column"], id_column=ingest["id_column"])
-    batches = batched(items, size=config["run.batch_size"], max_bytes=config["run.batch_bytes"])
-    fn = partial(ingest_batch, params=IngestParams.from_config(config))
+    parts = batched(items, size=sys.maxsize, max_bytes=config["run.part_bytes"])
+    tasks = (tasks_mod.IngestTask(part, writer.part_target(i)) for i, part in enumerate(parts))
+    fn = partial(tasks_mod.ingest_part, params=IngestParams.from_config(config), batch_size=config["run.batch_size"],
+                 batch_bytes=config["run.batch_bytes"])
     log.info("ingest: %d article file(s), %d corpus file(s), sidecar %s, %d ignored; %d worker(s)",
              len(inventory.articles), len(inventory.corpora),
              inventory.rel(inventory.sidecar) if inventory.sidecar else "none", len(inventory.ignored),
@@ -232,21 +224,21 @@ def run_ingest(raw: Path, writer: RunWriter, config: Config, progress: Progress,
 
     progress.start("ingest", None if inventory.corpora else len(inventory.articles))
     seen: dict[str, tuple[str, str]] = {}
-    text_bytes = part_bytes = 0
+    text_bytes = n_parts = 0
     started = time.perf_counter()
-    for tables in executor.map(fn, batches):
-        tables = _flag_repeated_content(tables, seen)
-        text_bytes += pc.sum(tables["ingest_report"].column("n_bytes")).as_py() or 0
-        for name, table in tables.items():
-            if not schemas.TABLES[name].parted:
-                writer.write(name, table)
-        part_bytes = _write_parts(writer, tables["documents"], tables["passages"], part_bytes,
-                                  config["run.part_bytes"])
-        progress.advance(tables["ingest_report"].num_rows)
+    for index, done in enumerate(executor.map(fn, tasks)):
+        firsts = _flag_repeated_content(done, seen)
+        if firsts:
+            _point_at_firsts(writer, index, firsts)
+        text_bytes += pc.sum(done["ingest_report"].column("n_bytes")).as_py() or 0
+        writer.write("boilerplate", done["boilerplate"])
+        writer.write("ingest_report", done["ingest_report"])
+        progress.advance(done["ingest_report"].num_rows)
+        n_parts += 1
     seconds = time.perf_counter() - started
     progress.finish()
     log.info("ingest: %.1f MB of text in %.2f s", text_bytes / 1e6, seconds)
-    return {"seconds": round(seconds, 3), "bytes": text_bytes, "workers": executor.workers,
+    return {"seconds": round(seconds, 3), "bytes": text_bytes, "workers": executor.workers, "parts": n_parts,
             "mb_per_s": round(text_bytes / 1e6 / seconds, 3) if seconds else None, "inputs": inputs}
 
 

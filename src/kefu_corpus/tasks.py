@@ -65,6 +65,37 @@ def plan_parts(tables: dict[str, Path], make_target) -> list[PartTask]:
     return tasks
 
 
+@dataclass(frozen=True)
+class IngestTask:
+    """One part of ingest: the part's input items (read by the driver: a compressed corpus file is one
+    stream) and where to write."""
+
+    items: list
+    target: PartTarget
+
+
+def ingest_part(task: IngestTask, params, batch_size: int, batch_bytes: int) -> dict[str, pa.Table]:
+    """The ingest stage on one part: writes ``documents`` and ``passages``; returns ``boilerplate``,
+    ``ingest_report`` and ``keys`` (each document's ``doc_id``, ``sha256``, ``source_path`` and
+    ``source_record``, for the driver's corpus-wide check of repeated content)."""
+    from kefu_corpus.sources import batched
+    from kefu_corpus.stages.ingest import ingest_batch
+
+    small: dict[str, list[pa.Table]] = {"boilerplate": [], "ingest_report": [], "keys": []}
+    with PartWriter(task.target, ("documents", "passages")) as parts:
+        for batch in batched(iter(task.items), size=batch_size, max_bytes=batch_bytes):
+            tables = ingest_batch(batch, params)
+            parts.write("documents", tables["documents"])
+            parts.write("passages", tables["passages"])
+            small["boilerplate"].append(tables["boilerplate"])
+            small["ingest_report"].append(tables["ingest_report"])
+            small["keys"].append(tables["documents"].select(["doc_id", "sha256", "source_path", "source_record"]))
+    empty = {"boilerplate": schemas.BOILERPLATE.schema.empty_table(),
+             "ingest_report": schemas.INGEST_REPORT.schema.empty_table(),
+             "keys": schemas.DOCUMENTS.schema.empty_table().select(["doc_id", "sha256", "source_path", "source_record"])}
+    return {name: pa.concat_tables(tables) if tables else empty[name] for name, tables in small.items()}
+
+
 def documents_with_passages(documents: str | Path, passages: str | Path, batch_size: int,
                             batch_bytes: int) -> Iterator[list[tuple[dict, list[dict]]]]:
     """Batches of ``(document row, its passage rows)``, read in step from one part of each table (both

@@ -67,7 +67,16 @@ def repeated_blocks(codes: np.ndarray, doc_bounds: np.ndarray, min_chars: int,
     positions = np.flatnonzero(inside)
     if not len(positions):
         return []
-    _, first_index, inverse = np.unique(salted[positions], return_index=True, return_inverse=True)
+    values = salted[positions]
+    # Only windows whose hash falls in a bucket with another window's can repeat: a counting pass over
+    # 2-4 buckets per window rules out most of them before the sort.
+    n_buckets = 1 << (2 * len(values)).bit_length()
+    bucket = (values & np.uint64(n_buckets - 1)).astype(np.intp)
+    shared = np.bincount(bucket, minlength=n_buckets)[bucket] > 1
+    positions, values = positions[shared], values[shared]
+    if not len(positions):
+        return []
+    _, first_index, inverse = np.unique(values, return_index=True, return_inverse=True)
     first = positions[first_index][inverse]  # earliest window with the same hash in the same document
     repeated = first + k <= positions
     pos, src = positions[repeated], first[repeated]

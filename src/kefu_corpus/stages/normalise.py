@@ -31,7 +31,7 @@ from kefu_corpus.text.convert import convert
 from kefu_corpus.text.normalize import normalize
 from kefu_corpus.text.offsets import OffsetMap
 from kefu_corpus.text.repair import Repaired, RepairParams, find_sites, repair
-from kefu_corpus.text.script import detect_script
+from kefu_corpus.text.script import detect_script, detect_scripts
 
 OUTPUTS = ("documents", "passages", "repairs")
 
@@ -121,12 +121,13 @@ def normalise_document(doc: dict, passages: list[dict], params: NormaliseParams,
         normal = normalize(piece, **options)
         back = index.passage_map(start, end, rstart, rend).then(normal.offsets)
         canonical = convert(normal.text, params.canonical)
-        out_passages.append({**row, "script": detect_script(normal.text), "text_normalised": normal.text,
-                             "text_canonical": canonical.text, "normalised_map": _edits(back),
-                             "canonical_map": _edits(canonical.offsets)})
+        out_passages.append({**row, "text_normalised": normal.text, "text_canonical": canonical.text,
+                             "normalised_map": _edits(back), "canonical_map": _edits(canonical.offsets)})
         for r in repaired.repairs:
             if start <= r.start < end:
                 owner[r.start] = row["passage_id"]
+    for row, script in zip(out_passages, detect_scripts([row["text_normalised"] for row in out_passages])):
+        row["script"] = script
     repairs = [{"doc_id": doc["doc_id"], "passage_id": owner.get(r.start), "start": r.start, "end": r.end,
                 "damaged": r.damaged, "repaired": r.repaired, "confidence": r.confidence, "gain": r.gain,
                 "method": r.method} for r in repaired.repairs]

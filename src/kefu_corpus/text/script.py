@@ -55,3 +55,19 @@ def script_profile(text: str) -> ScriptProfile:
 def detect_script(text: str) -> str:
     """One of :data:`SCRIPTS` for ``text``."""
     return script_profile(text).script
+
+
+def detect_scripts(texts: list[str]) -> list[str]:
+    """:func:`detect_script` of each text, in one pass over them all (for many short texts, such as the
+    passages of a document, where the per-call cost of the array operations would dominate)."""
+    if not texts:
+        return []
+    codes = _codes("".join(texts))
+    lengths = np.fromiter(map(len, texts), np.int64, count=len(texts))
+    starts = np.r_[0, np.cumsum(lengths)[:-1]]
+    han = ((codes >= 0x4E00) & (codes <= 0x9FFF)) | ((codes >= 0x3400) & (codes <= 0x4DBF)) | \
+          ((codes >= 0x20000) & (codes <= 0x3134F)) | ((codes >= 0xF900) & (codes <= 0xFAFF))
+    flags = np.stack([han, char_mapping("t2s")[codes] != codes, char_mapping("s2t")[codes] != codes])
+    running = np.concatenate([np.zeros((3, 1), np.int64), np.cumsum(flags, axis=1)], axis=1)
+    counts = running[:, starts + lengths] - running[:, starts]
+    return [ScriptProfile(int(h), int(t), int(s)).script if h else "none" for h, t, s in counts.T.tolist()]

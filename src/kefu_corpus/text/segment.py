@@ -42,6 +42,7 @@ from __future__ import annotations
 import logging
 import math
 from bisect import bisect_left, bisect_right
+from itertools import accumulate
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -275,6 +276,11 @@ class Segmenter:
         found = [m.span() for m in self._numbers.finditer(text) if m.end() - m.start() > 1]
         if not found:
             return pairs
+        ends = list(accumulate(len(token) for token, _ in pairs))
+        starts = {0, *ends}
+        if all(start in starts and end in starts and bisect_left(ends, end) == bisect_left(ends, start + 1)
+               for start, end in found):
+            return pairs  # each number is one token already (the common case): nothing to redo
         tags, bounds, pos = {}, {0}, 0
         for token, tag in pairs:
             tags[pos] = (token, tag)
