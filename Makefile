@@ -42,6 +42,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/topics_fit.py
 	$(BIN)/python benchmarks/run_end_to_end.py
 	$(BIN)/python benchmarks/dask_throughput.py
+	$(BIN)/python benchmarks/incremental.py
 
 # Opens the jupytext notebooks in JupyterLab (the `notebooks` extra); `make run` first.
 notebooks: $(STAMP)

@@ -11,12 +11,11 @@ ratio Dask/local, and whether the tables are the same bytes.
 from __future__ import annotations
 
 import argparse
-import filecmp
 import sys
 import tempfile
 from pathlib import Path
 
-from kefu_corpus import pipeline
+from kefu_corpus import pipeline, tablefiles
 from kefu_corpus.config import Config
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -30,6 +29,11 @@ def front(corpus: Path, out: Path, workers: int, executor: str) -> dict:
     return {**{s: result.manifest["stages"][s]["seconds"] for s in FRONT}, "bytes": result.bytes_in}
 
 
+def _files(table: Path) -> dict[str, bytes]:
+    """The bytes of a table's files (one file, or the parts of a folder)."""
+    return {p.name: p.read_bytes() for p in tablefiles.files(table)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--corpus", type=Path, default=BENCH)
@@ -39,8 +43,8 @@ def main() -> None:
         sys.exit(f"{args.corpus} not found: pass --corpus")
     with tempfile.TemporaryDirectory() as folder:
         times = {kind: front(args.corpus, Path(folder) / kind, args.workers, kind) for kind in ("local", "dask")}
-        same = all(filecmp.cmp(Path(folder) / "local" / f"{t}.parquet", Path(folder) / "dask" / f"{t}.parquet",
-                               shallow=False) for t in ("documents", "passages", "duplicates", "tokens"))
+        same = all(_files(Path(folder) / "local" / f"{t}.parquet") == _files(Path(folder) / "dask" / f"{t}.parquet")
+                   for t in ("documents", "passages", "duplicates", "tokens"))
     mb = times["local"].pop("bytes") / 1e6
     times["dask"].pop("bytes")
     print(f"{args.corpus.name}: {mb:.1f} MB of text, {args.workers} workers")

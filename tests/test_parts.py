@@ -3,7 +3,10 @@ read by every reader like one table."""
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 
 import duckdb
 import pyarrow.parquet as pq
@@ -14,7 +17,8 @@ from kefu_corpus import pipeline, tablefiles
 from kefu_corpus.config import Config
 from kefu_corpus.info import describe
 from kefu_corpus.schemas import TABLES
-from kefu_corpus.store import read_table
+from kefu_corpus.partcache import CACHE
+from kefu_corpus.store import read_manifest, read_table
 
 pytestmark = pytest.mark.slow
 
@@ -81,3 +85,42 @@ def test_a_stage_run_alone_reads_tables_of_one_file_too(runs, tmp_path):
     pipeline.run(out, out, config, stages=("segment",))
     assert (out / "documents.parquet").is_file() and len(tablefiles.files(out / "tokens.parquet")) == 1
     assert read_table(out, "tokens").to_pylist() == read_table(runs / "whole", "tokens").to_pylist()
+
+
+def _reused(out):
+    stages = read_manifest(out)["stages"]
+    return {name: stages[name]["parts_reused"] for name in ("ingest", "normalise", "dedup", "segment")}
+
+
+def test_a_rerun_after_adding_a_document_redoes_only_its_part_and_equals_a_full_run(raw, tmp_path):
+    base = tmp_path / "base"
+    base.mkdir()
+    for path in raw.iterdir():
+        if not path.name.startswith("002"):
+            shutil.copy2(path, base / path.name)
+    settings = {**SMALL, "run.part_bytes": 8000}
+    out = tmp_path / "out"
+    first = run_pipeline(base, out, **settings)
+    assert first.manifest["stages"]["segment"]["parts"] == 3
+    assert _reused(out) == {"ingest": 0, "normalise": 0, "dedup": {"scan": 0, "annotate": 0}, "segment": 0}
+    shutil.copy2(next(raw.glob("002*")), base)  # a new document, in the middle of the corpus order
+    run_pipeline(base, out, **settings)
+    assert _reused(out) == {"ingest": 3, "normalise": 3, "dedup": {"scan": 3, "annotate": 3}, "segment": 3}
+    run_pipeline(base, tmp_path / "full", **settings)
+    assert output_files(out) == output_files(tmp_path / "full")
+    assert len(list((out / CACHE / "segment").iterdir())) == 4  # the entries of the last run only
+
+
+def test_a_rerun_after_a_kill_resumes_from_the_finished_parts(raw, tmp_path):
+    out = tmp_path / "out"
+    cmd = [sys.executable, "-m", "kefu_corpus", "run", str(raw), "--out", str(out), "-w", "2", "-q",
+           "-s", "run.part_bytes=8000", "-s", "topics.k_grid=[3]", "-s", "topics.iterations=20"]
+    killed = subprocess.run(cmd, env={**os.environ, "KEFU_KILL_AT": "segment:part"}, capture_output=True)
+    assert killed.returncode == -9
+    assert not (out / "current").exists()  # nothing that looks complete
+    done = subprocess.run(cmd, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    reused = _reused(out)
+    assert reused["ingest"] == reused["normalise"] == reused["dedup"]["annotate"] == 4 and reused["segment"] >= 1
+    run_pipeline(raw, tmp_path / "clean", **SMALL, **{"run.part_bytes": 8000})
+    assert output_files(out) == output_files(tmp_path / "clean")

@@ -54,16 +54,16 @@ def test_a_crash_mid_run_leaves_the_previous_outputs_untouched(raw, tmp_path, mo
     calls = {"n": 0}
     real = pipeline._flag_repeated_content
 
-    def crash_on_second_batch(tables, seen):
+    def crash_on_second_part(tables, seen):
         calls["n"] += 1
         if calls["n"] == 2:
             raise RuntimeError("disk on fire")
         return real(tables, seen)
 
-    monkeypatch.setattr(pipeline, "_flag_repeated_content", crash_on_second_batch)
+    monkeypatch.setattr(pipeline, "_flag_repeated_content", crash_on_second_part)
     (raw / "extra.txt").write_text("新增的一篇文章，关于呼叫中心。\n" * 3, encoding="utf-8")
     with pytest.raises(RuntimeError):
-        run_pipeline(raw, out, **{"run.batch_size": 1})
+        run_pipeline(raw, out, **{"run.batch_size": 1, "run.part_bytes": 1000})  # a part per document
     after = {**table_bytes(out), "manifest.json": (out / "manifest.json").read_bytes()}
     assert after == before
     assert [p.name for p in (out / ".runs").iterdir()] == [(out / "current").resolve().name]

@@ -186,7 +186,8 @@ def run(raw: Path = RawArg, out: Path = OutOpt, config: Optional[Path] = ConfigO
         scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Dask scheduler address, e.g. "
                                                 "tcp://10.0.0.5:8786 (run.scheduler; empty: a local cluster)."),
         force: bool = typer.Option(False, "--force", help="Run even when --out already holds this run: same "
-                                   "inputs, config and code (run.skip_unchanged = false).")
+                                   "inputs, config and code, and compute every part again (run.skip_unchanged "
+                                   "= false, run.reuse_parts = false).")
         ) -> None:
     """Run the whole pipeline on RAW, writing every table into --out."""
     if no_wait:
@@ -196,7 +197,7 @@ def run(raw: Path = RawArg, out: Path = OutOpt, config: Optional[Path] = ConfigO
     if scheduler is not None:
         set_ = [*(set_ or []), f"run.scheduler={scheduler!r}"]
     if force:
-        set_ = [*(set_ or []), "run.skip_unchanged=false"]
+        set_ = [*(set_ or []), "run.skip_unchanged=false", "run.reuse_parts=false"]
     _run("run", pipeline.STAGES, raw, out, config, set_, workers, verbose, quiet, strict)
 
 

@@ -87,6 +87,11 @@ PARAMS: dict[str, dict[str, Param]] = {
                                 "A full run whose inputs, config, code and library versions are those of the run "
                                 "already in the output folder, with its tables intact, does nothing (`kefu run "
                                 "--force` reruns)."),
+        "reuse_parts": Param(True, bool, "true or false", _any,
+                             "Reuse the finished parts of earlier runs into the same output folder whose inputs, "
+                             "config and code are the same (OUT/.parts): a rerun after adding documents redoes "
+                             "only their parts, and a killed run resumes (false: compute every part; `kefu run "
+                             "--force`)."),
         "wait_for_lock": Param(True, bool, "true or false", _any,
                                "When another run is writing into the same output folder, wait for it "
                                "(false: stop with exit 1 at once; `kefu run --no-wait`)."),

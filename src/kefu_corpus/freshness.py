@@ -21,7 +21,7 @@ from kefu_corpus.store import file_sha256_or_none
 #: Keys that say where and how fast work runs, not what it computes: the tables are the same bytes
 #: whatever their values (tested for workers, batch size and executor).
 VOLATILE_KEYS = {"run": ("workers", "executor", "scheduler", "wait_for_lock", "batch_size", "batch_bytes",
-                         "skip_unchanged")}
+                         "skip_unchanged", "reuse_parts")}
 
 
 @lru_cache(maxsize=1)
@@ -53,3 +53,27 @@ def run_key(raw: Path, inputs: list[dict], sidecar_sha: str | None, skipped: lis
         "versions": versions, "schema_versions": schema_versions, "code": code_fingerprint(),
     }
     return hashlib.sha256(json.dumps(state, sort_keys=True, ensure_ascii=False, default=str).encode()).hexdigest()
+
+
+#: What each per-document stage's parts depend on, besides their input parts: config keys (a section, or
+#: one "section.key") and the config keys naming files whose bytes count.
+STAGE_INPUTS = {
+    "ingest": (("ingest", "run.part_bytes"), ("ingest.patterns",)),
+    "normalise": (("normalise",), ()),
+    "dedup": (("dedup", "run.seed"), ()),
+    "segment": (("segment",), ("segment.user_dicts", "segment.stopwords")),
+}
+
+
+def stage_context(config: Config, stage: str, versions: dict[str, str], schema_versions: dict[str, int]) -> dict:
+    """What every part of ``stage`` depends on beyond its inputs: the stage's config and the files it
+    names, the code, the library and schema versions (:mod:`kefu_corpus.partcache`)."""
+    keys, named_keys = STAGE_INPUTS[stage]
+    data = config.as_dict()
+    settings = {key: data[key] if "." not in key else config[key] for key in keys}
+    named = []
+    for key in named_keys:
+        value = config[key]
+        named += value if isinstance(value, list) else [value]
+    return {"stage": stage, "config": settings, "files": {p: file_sha256_or_none(Path(p)) for p in named if p},
+            "code": code_fingerprint(), "versions": versions, "schema_versions": schema_versions}

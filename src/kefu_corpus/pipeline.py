@@ -8,12 +8,12 @@ earlier ones wrote, in this run or, for a stage run alone, in the output folder.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 import platform
-import sys
 import time
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from functools import partial
 from importlib import metadata
 from pathlib import Path
@@ -30,7 +30,7 @@ from kefu_corpus.memory import Budget, PeakRss
 from kefu_corpus.progress import NoProgress, Progress
 from kefu_corpus.slices import plan_slices
 from kefu_corpus.years import documents_per_year, year_table
-from kefu_corpus.sources import Inventory, Sidecar, batched, discover, iter_items, load_sidecar
+from kefu_corpus.sources import Inventory, Sidecar, content_parts, discover, iter_items, load_sidecar
 from kefu_corpus.stages.ingest import OUTPUTS as INGEST_OUTPUTS
 from kefu_corpus.stages.ingest import IngestParams
 from kefu_corpus.stages import dedup
@@ -43,8 +43,9 @@ from kefu_corpus.stages.normalise import NormaliseParams
 from kefu_corpus.errors import KefuError
 from kefu_corpus import tablefiles
 from kefu_corpus import tasks as tasks_mod
+from kefu_corpus.partcache import PartCache, digest, file_digest, run_cached
 from kefu_corpus.tasks import PartTask, plan_parts
-from kefu_corpus.store import PartWriter, RunWriter, file_sha256, file_sha256_or_none, read_manifest, read_table, run_folder
+from kefu_corpus.store import PartWriter, RunWriter, fault, file_sha256, file_sha256_or_none, read_manifest, read_table, run_folder
 from kefu_corpus.text.reference import reference_sha256, reference_text
 from kefu_corpus.text.repair import clean_text, corpus_model, find_sites
 from kefu_corpus.text.rules import load_patterns
@@ -198,8 +199,9 @@ def run_ingest(raw: Path, writer: RunWriter, config: Config, progress: Progress,
     ``inputs``: the manifest's list of input files with their SHA-256, if already computed.
 
     The driver reads the inputs (a compressed corpus file is one stream) and groups them into parts of
-    ``run.part_bytes`` raw bytes; each part is one task, which writes its parts of ``documents`` and
-    ``passages`` and returns the small tables."""
+    about ``run.part_bytes`` raw bytes, cut at content-defined places; each part is one task, which writes
+    its parts of ``documents`` and ``passages`` and returns the small tables. A part whose items, config
+    and code are those of a finished part in the output folder's part cache is reused."""
     ingest = config.section("ingest")
     load_patterns(ingest["patterns"])  # fail early, in this process, on a bad patterns file
     inventory = _inventory(raw, config)
@@ -213,10 +215,16 @@ def run_ingest(raw: Path, writer: RunWriter, config: Config, progress: Progress,
     if inputs is None:
         inputs = _input_entries(inventory)
     items = iter_items(inventory, sidecar, text_column=ingest["text_column"], id_column=ingest["id_column"])
-    parts = batched(items, size=sys.maxsize, max_bytes=config["run.part_bytes"])
-    tasks = (tasks_mod.IngestTask(part, writer.part_target(i)) for i, part in enumerate(parts))
-    fn = partial(tasks_mod.ingest_part, params=IngestParams.from_config(config), batch_size=config["run.batch_size"],
-                 batch_bytes=config["run.batch_bytes"])
+    cache = _cache(writer, config, "ingest")
+    entries: list[str] = []
+
+    def tasks():
+        for i, part in enumerate(content_parts(items, config["run.part_bytes"])):
+            entries.append(cache.entry(_items_digest(part)))
+            yield PartTask({}, writer.part_target(i), extra={"items": part}, entry=entries[-1], reuse=cache.reuse)
+
+    fn = partial(run_cached, tasks_mod.ingest_part, params=IngestParams.from_config(config),
+                 batch_size=config["run.batch_size"], batch_bytes=config["run.batch_bytes"])
     log.info("ingest: %d article file(s), %d corpus file(s), sidecar %s, %d ignored; %d worker(s)",
              len(inventory.articles), len(inventory.corpora),
              inventory.rel(inventory.sidecar) if inventory.sidecar else "none", len(inventory.ignored),
@@ -226,7 +234,9 @@ def run_ingest(raw: Path, writer: RunWriter, config: Config, progress: Progress,
     seen: dict[str, tuple[str, str]] = {}
     text_bytes = n_parts = 0
     started = time.perf_counter()
-    for index, done in enumerate(executor.map(fn, tasks)):
+    for index, cached in enumerate(executor.map(fn, tasks())):
+        cache.adopt(entries[index], writer.staging, index, ("documents", "passages"), cached["reused"])
+        done = dict(cached["result"])
         firsts = _flag_repeated_content(done, seen)
         if firsts:
             _point_at_firsts(writer, index, firsts)
@@ -239,7 +249,7 @@ def run_ingest(raw: Path, writer: RunWriter, config: Config, progress: Progress,
     progress.finish()
     log.info("ingest: %.1f MB of text in %.2f s", text_bytes / 1e6, seconds)
     return {"seconds": round(seconds, 3), "bytes": text_bytes, "workers": executor.workers, "parts": n_parts,
-            "mb_per_s": round(text_bytes / 1e6 / seconds, 3) if seconds else None, "inputs": inputs}
+            "parts_reused": cache.reused, "mb_per_s": round(text_bytes / 1e6 / seconds, 3) if seconds else None, "inputs": inputs}
 
 
 def _stage_input(out: Path, name: str) -> Path:
@@ -263,31 +273,64 @@ def _part_tasks(writer: RunWriter, outputs: tuple[str, ...], **tables: Path) -> 
     return plan_parts(tables, writer.part_target)
 
 
+def _cache(writer: RunWriter, config: Config, stage: str, name: str | None = None) -> PartCache:
+    """The part cache of ``stage`` (under ``name``, for a stage with two kinds of task)."""
+    context = freshness.stage_context(config, stage, library_versions(),
+                                      {n: spec.version for n, spec in schemas.TABLES.items()})
+    return writer.part_cache(name or stage, context, reuse=config["run.reuse_parts"])
+
+
+def _with_entries(tasks: list[PartTask], cache: PartCache, *pieces) -> list[PartTask]:
+    """``tasks`` with their cache entries: the digests of their input part files and ``pieces[i]``."""
+    return [replace(task, entry=cache.entry(*(file_digest(p) for _, p in sorted(task.inputs.items())),
+                                            *(piece[i] for piece in pieces)), reuse=cache.reuse)
+            for i, task in enumerate(tasks)]
+
+
+def _items_digest(items) -> str:
+    """What an ingest part is computed from: its items' names, bytes, fields and sidecar metadata."""
+    h = hashlib.sha256()
+    for item in items:
+        content = item.data if item.data is not None else (item.text or "").encode("utf-8", "surrogatepass")
+        h.update(digest(item.source_path, item.source_record, item.fields, item.sidecar, item.problem,
+                        hashlib.sha256(content).hexdigest()).encode())
+    return h.hexdigest()
+
+
 def repair_model(documents: Path, config: Config) -> tuple[Any, dict[str, Any]]:
     """The corpus's repair model, learnt from the clean text of its documents and, as
     ``normalise.repair_reference`` decides, the reference text; None when no document shows a
-    possible damaged run (then nothing needs it)."""
+    possible damaged run (then nothing needs it). Also returns its manifest entry (with the model's
+    fingerprint, ``model_sha256``) and the part files of ``documents`` that hold a possible damaged run
+    (only their parts depend on the model)."""
     section = config.section("normalise")
     budget = section["repair_train_chars"]
     texts, used, flagged = [], 0, 0
     no_model = {"train_chars": 0, "reference_chars": 0, "reference_sha256": None, "reference_test": None}
     if not section["repair"]:
-        return None, {"documents_with_sites": None, **no_model}
-    for batch in tablefiles.iter_batches(documents, columns=["text"]):
-        for text in batch.column("text").to_pylist():
-            flagged += bool(find_sites(text))
-            if used < budget:
-                clean = clean_text(text)[: budget - used]
-                texts.append(clean)
-                used += len(clean)
+        return None, {"documents_with_sites": None, **no_model}, set()
+    with_sites: set[str] = set()
+    training = hashlib.sha256()
+    for part in tablefiles.files(documents):
+        for batch in tablefiles.iter_batches(part, columns=["text"]):
+            for text in batch.column("text").to_pylist():
+                if find_sites(text):
+                    flagged += 1
+                    with_sites.add(str(part))
+                if used < budget:
+                    clean = clean_text(text)[: budget - used]
+                    texts.append(clean)
+                    training.update(clean.encode("utf-8", "surrogatepass") + b"\0")
+                    used += len(clean)
     if not flagged:
-        return None, {"documents_with_sites": 0, **no_model}
+        return None, {"documents_with_sites": 0, **no_model}, set()
     model, reference, test = corpus_model(texts, section["repair_reference"])
     info = {"documents_with_sites": flagged, "train_chars": used,
             "reference_chars": len(reference_text()) if reference else 0,
             "reference_sha256": reference_sha256() if reference else None,
-            "reference_test": asdict(test) if test else None}
-    return model, info
+            "reference_test": asdict(test) if test else None,
+            "model_sha256": digest(training.hexdigest(), reference_sha256() if reference else None)}
+    return model, info, with_sites
 
 
 def run_normalise(documents: Path, passages: Path, writer: RunWriter, config: Config,
@@ -295,15 +338,20 @@ def run_normalise(documents: Path, passages: Path, writer: RunWriter, config: Co
     """The normalise stage over the given input tables: one task per part, each writing its own parts of
     ``documents`` and ``passages``; the driver writes the few ``repairs`` rows."""
     started = time.perf_counter()
-    model, model_info = repair_model(documents, config)
+    model, model_info, with_sites = repair_model(documents, config)
     model_seconds = time.perf_counter() - started
     writer.open("repairs")
+    cache = _cache(writer, config, "normalise")
     tasks = _part_tasks(writer, ("documents", "passages"), documents=documents, passages=passages)
-    fn = partial(tasks_mod.normalise_part, params=NormaliseParams.from_config(config),
+    tasks = _with_entries(tasks, cache, [model_info.get("model_sha256") if t.inputs["documents"] in with_sites else None
+                                         for t in tasks])
+    fn = partial(run_cached, tasks_mod.normalise_part, params=NormaliseParams.from_config(config),
                  batch_size=config["run.batch_size"], batch_bytes=config["run.batch_bytes"])
     progress.start("normalise", tablefiles.num_rows(documents))
     counts: Counter = Counter()
-    for done in executor.map(fn, tasks, shared=model):
+    for task, cached in zip(tasks, executor.map(fn, tasks, shared=model)):
+        cache.adopt(task.entry, writer.staging, task.index, ("documents", "passages"), cached["reused"])
+        done = cached["result"]
         writer.write("repairs", done["repairs"])
         counts.update(documents=done["documents"], passages=done["passages"], chars=done["chars"],
                       repairs=done["repairs"].num_rows)
@@ -314,7 +362,7 @@ def run_normalise(documents: Path, passages: Path, writer: RunWriter, config: Co
              counts["repairs"], seconds, model_seconds)
     return {"seconds": round(seconds, 3), "model_seconds": round(model_seconds, 3), "chars": counts["chars"],
             "chars_per_s": round(counts["chars"] / seconds) if seconds else None, "workers": executor.workers,
-            "parts": len(tasks), "documents": counts["documents"], "passages": counts["passages"],
+            "parts": len(tasks), "parts_reused": cache.reused, "documents": counts["documents"], "passages": counts["passages"],
             "repairs": counts["repairs"], **model_info}
 
 
@@ -331,19 +379,28 @@ def run_dedup(documents: Path, passages: Path, writer: RunWriter, config: Config
     progress.start("dedup", n_docs)
     writer.open("duplicates")
     tasks = _part_tasks(writer, ("documents", "passages"), documents=documents, passages=passages)
+    scan_cache, cache = _cache(writer, config, "dedup", "dedup-scan"), _cache(writer, config, "dedup")
+    scan_tasks = [replace(t, entry=scan_cache.entry(file_digest(t.inputs["passages"])), reuse=scan_cache.reuse)
+                  for t in tasks]
     scans, n_bytes = [], 0
-    for scan in executor.map(partial(tasks_mod.dedup_scan_part, params=params), tasks):
+    for cached in executor.map(partial(run_cached, tasks_mod.dedup_scan_part, params=params), scan_tasks):
+        scan = cached["result"]
+        scan_cache.reused += cached["reused"]
         scans.append(scan)
         n_bytes += scan.n_bytes
         progress.advance(len(scan.doc_ids))
     scan_seconds = time.perf_counter() - started
     decisions = dedup.decide(scans, dates, params)
+    parts_of = [(s.doc_ids, len(s.passage_ids)) for s in scans]
     del scans
     decide_seconds = time.perf_counter() - started - scan_seconds
     writer.write("duplicates", decisions.duplicates)
     batch_rows = max(config["run.batch_size"] * 32, 1024)
-    for _ in executor.map(partial(tasks_mod.dedup_annotate_part, batch_rows=batch_rows), tasks, shared=decisions):
-        pass
+    tasks = _with_entries(tasks, cache, [dedup.part_decisions(decisions, t.passage_offset, n, ids)
+                                         for t, (ids, n) in zip(tasks, parts_of)])
+    for task, cached in zip(tasks, executor.map(partial(run_cached, tasks_mod.dedup_annotate_part,
+                                                        batch_rows=batch_rows), tasks, shared=decisions)):
+        cache.adopt(task.entry, writer.staging, task.index, ("documents", "passages"), cached["reused"])
     progress.finish()
     seconds = time.perf_counter() - started
     log.info("dedup: %d of %d passage(s) flagged, %d near-duplicate document(s), %.2f s",
@@ -352,7 +409,8 @@ def run_dedup(documents: Path, passages: Path, writer: RunWriter, config: Config
     return {"seconds": round(seconds, 3), "scan_seconds": round(scan_seconds, 3),
             "decide_seconds": round(decide_seconds, 3), "bytes": n_bytes,
             "mb_per_s": round(n_bytes / 1e6 / seconds, 3) if seconds else None, "workers": executor.workers,
-            "parts": len(tasks), **decisions.counts}
+            "parts": len(tasks), "parts_reused": {"scan": scan_cache.reused, "annotate": cache.reused},
+            **decisions.counts}
 
 
 def run_segment(documents: Path, passages: Path, writer: RunWriter, config: Config, progress: Progress,
@@ -362,12 +420,17 @@ def run_segment(documents: Path, passages: Path, writer: RunWriter, config: Conf
     params = SegmentParams.from_config(config)
     entries = dictionary_entries(params)  # fail early, in this process, on a bad dictionary or stopword file
     started = time.perf_counter()
-    tasks = _part_tasks(writer, ("tokens",), passages=passages)
+    cache = _cache(writer, config, "segment")
+    tasks = _with_entries(_part_tasks(writer, ("tokens",), documents=documents, passages=passages), cache)
     batch_rows = max(config["run.batch_size"] * 8, 256)
     progress.start("segment", tablefiles.num_rows(passages))
     n_tokens = n_bytes = 0
-    for done in executor.map(partial(tasks_mod.segment_part, params=params, batch_rows=batch_rows), tasks,
-                             shared=year_table(documents), initializer=partial(segment_stage.segmenter, params)):
+    fn = partial(run_cached, tasks_mod.segment_part, params=params, batch_rows=batch_rows)
+    for task, cached in zip(tasks, executor.map(fn, tasks, shared=year_table(documents),
+                                                initializer=partial(segment_stage.segmenter, params))):
+        cache.adopt(task.entry, writer.staging, task.index, ("tokens",), cached["reused"])
+        fault("segment:part")
+        done = cached["result"]
         n_tokens += done["tokens"]
         n_bytes += done["bytes"]
         progress.advance(done["passages"])
@@ -375,7 +438,8 @@ def run_segment(documents: Path, passages: Path, writer: RunWriter, config: Conf
     seconds = time.perf_counter() - started
     log.info("segment: %d token(s) from %.1f MB of canonical text, %.2f s", n_tokens, n_bytes / 1e6, seconds)
     return {"seconds": round(seconds, 3), "tokens": n_tokens, "bytes": n_bytes, "workers": executor.workers,
-            "parts": len(tasks), "mb_per_s": round(n_bytes / 1e6 / seconds, 3) if seconds else None,
+            "parts": len(tasks), "parts_reused": cache.reused,
+            "mb_per_s": round(n_bytes / 1e6 / seconds, 3) if seconds else None,
             "hmm": params.hmm, "include_duplicates": params.include_duplicates, "dictionary_entries": entries}
 
 

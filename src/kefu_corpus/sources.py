@@ -455,3 +455,29 @@ def batched(items: Iterator[SourceItem], *, size: int, max_bytes: int) -> Iterat
             batch, nbytes = [], 0
     if batch:
         yield batch
+
+
+def content_parts(items: Iterator[SourceItem], part_bytes: int) -> Iterator[list[SourceItem]]:
+    """Group items into parts of about ``part_bytes`` raw bytes, cut at *content-defined* places.
+
+    A part ends after an item with a probability proportional to the item's size, drawn from a hash of
+    the item's name (its path and record id), so parts average ``part_bytes`` and a cut depends only on
+    the item before it. Adding, removing or editing an input therefore changes only the part it falls in
+    (and, rarely, the next); every other part keeps its items, and a rerun reuses it
+    (:mod:`kefu_corpus.partcache`). Parts are at least ``part_bytes / 8`` and at most ``4 * part_bytes``
+    bytes, but for the last and for single items larger than that.
+    """
+    import xxhash
+
+    part: list[SourceItem] = []
+    nbytes = 0
+    for item in items:
+        part.append(item)
+        size = item.size_hint
+        nbytes += size
+        draw = xxhash.xxh3_64_intdigest(f"{item.source_path}\0{item.source_record}".encode("utf-8", "surrogatepass"))
+        if nbytes >= 4 * part_bytes or (nbytes >= part_bytes // 8 and draw < min(size / part_bytes, 1.0) * 2.0**64):
+            yield part
+            part, nbytes = [], 0
+    if part:
+        yield part

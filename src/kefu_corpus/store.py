@@ -233,7 +233,7 @@ def run_folder(out: Path) -> Path:
     return current.resolve() if current.is_symlink() else out
 
 
-def _fault(point: str) -> None:
+def fault(point: str) -> None:
     """Fault injection for the kill tests: ``KEFU_KILL_AT=<point>`` kills this process there."""
     if os.environ.get("KEFU_KILL_AT") == point:
         import signal
@@ -288,6 +288,7 @@ class RunWriter:
         self._row_group_size = row_group_size
         self._sinks: dict[str, _TableSink | _PartedTable] = {}
         self._artifacts: list[str] = []
+        self._caches: list = []
 
     def _clear_unfinished(self) -> None:
         """Remove what killed runs left: run folders that are not current, and temporary files. Ours to
@@ -298,6 +299,8 @@ class RunWriter:
             stale.unlink(missing_ok=True)
         for stale in self.out.glob(".*.tmp-*"):
             stale.unlink(missing_ok=True)
+        for stale in self.out.glob(".parts/*/*.tmp-*"):  # parts of tasks killed while writing
+            shutil.rmtree(stale, ignore_errors=True)
         runs = self.out / RUNS
         if runs.is_dir():
             for folder in runs.iterdir():
@@ -328,6 +331,15 @@ class RunWriter:
     def next_part(self, name: str) -> None:
         """Close the part of parted table ``name`` that the driver is writing; later rows go to the next."""
         self._sinks[name].next_part()
+
+    def part_cache(self, stage: str, context: Any, *, reuse: bool = True):
+        """The finished parts of ``stage`` in this output folder (:mod:`kefu_corpus.partcache`); entries
+        this run does not use are removed when it commits."""
+        from kefu_corpus.partcache import PartCache, digest
+
+        cache = PartCache(self.out, stage, digest(context), reuse=reuse)
+        self._caches.append(cache)
+        return cache
 
     def part_target(self, index: int) -> PartTarget:
         """Where a task writes part ``index`` of this run's parted tables (open them first)."""
@@ -387,9 +399,11 @@ class RunWriter:
                                  if self._sinks[name].spec.parted else {})} for name in counts})
         manifest = {**manifest, "run_id": self.run_id, "tables": dict(sorted(tables.items()))}
         write_json_atomic(self.staging / MANIFEST, manifest)
+        for cache in self._caches:  # under the lock: no other run reads the cache meanwhile
+            cache.prune()
         for path in [*sorted(self.staging.rglob("*")), self.staging]:
             _fsync(path)  # the run's bytes are on disk before any reader is pointed at them
-        _fault("commit:written")
+        fault("commit:written")
         self._switch()
         self._lock.close()
         return counts
@@ -400,10 +414,10 @@ class RunWriter:
             link = self.out / name
             if not link.is_symlink() and not link.exists():
                 _link(f"{CURRENT}/{name}", link)
-        _fault("commit:linked")
+        fault("commit:linked")
         _link(f"{RUNS}/{self.run_id}", self.out / CURRENT)  # the commit: one rename
         _fsync(self.out)
-        _fault("commit:switched")
+        fault("commit:switched")
         for name in names:  # a folder written before runs were versioned: its files become links
             link = self.out / name
             if not link.is_symlink():
@@ -413,7 +427,7 @@ class RunWriter:
         for link in self.out.iterdir():  # links to outputs this run does not have
             if link.is_symlink() and os.readlink(link).startswith(f"{CURRENT}/") and not link.exists():
                 link.unlink()
-        _fault("commit:relinked")
+        fault("commit:relinked")
         if self.previous != self.out:
             shutil.rmtree(self.previous, ignore_errors=True)
 

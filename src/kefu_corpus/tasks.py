@@ -36,6 +36,8 @@ class PartTask:
     target: PartTarget
     passage_offset: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
+    entry: str | None = None  # its folder in the part cache (:mod:`kefu_corpus.partcache`)
+    reuse: bool = True
 
     @property
     def index(self) -> int:
@@ -50,8 +52,8 @@ def plan_parts(tables: dict[str, Path], make_target) -> list[PartTask]:
     """
     listed = {name: tablefiles.files(path) for name, path in tables.items()}
     counts = {name: len(parts) for name, parts in listed.items()}
-    if len(set(counts.values())) > 1 or any(
-            len({parts[i].name for parts in listed.values()}) > 1 for i in range(min(counts.values()))):
+    names = [[p.name for p in parts] for name, parts in listed.items() if tables[name].is_dir()]
+    if len(set(counts.values())) > 1 or any(n != names[0] for n in names):
         described = ", ".join(f"{name} {n}" for name, n in counts.items())
         raise KefuError(f"The parts of the input tables do not match ({described}).",
                         hint="rerun `kefu run` to rebuild the tables together")
@@ -65,17 +67,9 @@ def plan_parts(tables: dict[str, Path], make_target) -> list[PartTask]:
     return tasks
 
 
-@dataclass(frozen=True)
-class IngestTask:
-    """One part of ingest: the part's input items (read by the driver: a compressed corpus file is one
-    stream) and where to write."""
-
-    items: list
-    target: PartTarget
-
-
-def ingest_part(task: IngestTask, params, batch_size: int, batch_bytes: int) -> dict[str, pa.Table]:
-    """The ingest stage on one part: writes ``documents`` and ``passages``; returns ``boilerplate``,
+def ingest_part(task: PartTask, params, batch_size: int, batch_bytes: int) -> dict[str, pa.Table]:
+    """The ingest stage on one part, the input items in ``task.extra["items"]`` (read by the driver: a
+    compressed corpus file is one stream): writes ``documents`` and ``passages``; returns ``boilerplate``,
     ``ingest_report`` and ``keys`` (each document's ``doc_id``, ``sha256``, ``source_path`` and
     ``source_record``, for the driver's corpus-wide check of repeated content)."""
     from kefu_corpus.sources import batched
@@ -83,7 +77,7 @@ def ingest_part(task: IngestTask, params, batch_size: int, batch_bytes: int) -> 
 
     small: dict[str, list[pa.Table]] = {"boilerplate": [], "ingest_report": [], "keys": []}
     with PartWriter(task.target, ("documents", "passages")) as parts:
-        for batch in batched(iter(task.items), size=batch_size, max_bytes=batch_bytes):
+        for batch in batched(iter(task.extra["items"]), size=batch_size, max_bytes=batch_bytes):
             tables = ingest_batch(batch, params)
             parts.write("documents", tables["documents"])
             parts.write("passages", tables["passages"])

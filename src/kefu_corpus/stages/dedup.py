@@ -392,6 +392,23 @@ def _merge_spans(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
 # -- pass 3: annotate -----------------------------------------------------------------------------------
 
 
+def part_decisions(decisions: Decisions, first_ordinal: int, n_passages: int, doc_ids: list[str]) -> str:
+    """A digest of what :func:`annotate_passages` and :func:`annotate_documents` set on one part (passages
+    ``first_ordinal`` onwards, documents ``doc_ids``): a part whose digest and input are unchanged is
+    annotated the same, whatever changed elsewhere in the corpus."""
+    import hashlib
+    import json
+
+    ordinals = range(first_ordinal, first_ordinal + n_passages)
+    state = {
+        "flagged": np.flatnonzero(decisions.passage_flagged[first_ordinal:first_ordinal + n_passages]).tolist(),
+        "spans": [[o - first_ordinal, decisions.passage_spans[o]] for o in ordinals if o in decisions.passage_spans],
+        "documents": [[d, decisions.doc_near_of.get(d), decisions.doc_cluster.get(d),
+                       decisions.doc_flagged_passages.get(d, 0)] for d in doc_ids],
+    }
+    return hashlib.sha256(json.dumps(state, default=int).encode()).hexdigest()
+
+
 def annotate_passages(table: pa.Table, first_ordinal: int, decisions: Decisions) -> pa.Table:
     """``table`` (a batch of passages, global ordinals from ``first_ordinal``) with the dedup columns set."""
     n = table.num_rows
