@@ -79,6 +79,10 @@ class PartCache:
         self.used.add(key)
         return str(self.root / key)
 
+    def complete(self, entry: str) -> bool:
+        """Whether ``entry`` holds a finished part that can be reused (its files unchanged)."""
+        return self.reuse and _stored(Path(entry)) is not None
+
     def adopt(self, entry: str, folder: Path, index: int, names: tuple[str, ...], reused: bool) -> None:
         """Link the part files of ``entry`` into run folder ``folder`` as part ``index`` of ``names``."""
         self.reused += bool(reused)
@@ -106,14 +110,13 @@ def run_cached(fn: Callable[..., Any], task: Any, *args: Any, **kwargs: Any) -> 
     if the entry is complete and reuse is on, else computed with its parts written into a temporary
     folder that is renamed to the entry when complete. Returns ``{"result": ..., "reused": bool}``."""
     entry = Path(task.entry)
-    done = entry / _RESULT
-    if task.reuse and done.is_file():
-        try:
-            stored = pickle.loads(done.read_bytes())
-            if all(file_digest(entry / name) == value for name, value in stored["files"].items()):
-                return {"result": stored["result"], "reused": True}
-        except Exception:  # noqa: BLE001 - an unreadable entry is computed again
-            pass
+    if task.reuse:
+        stored = _stored(entry, check=not task.extra.get("checked"))
+        if stored is not None:
+            return {"result": stored["result"], "reused": True}
+        if task.extra.get("checked"):
+            raise RuntimeError(f"{entry} was a finished part when the run started and is gone: another process "
+                               "changed the output folder's part cache. Run again.")
     tmp = entry.with_name(f"{entry.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}")
     tmp.mkdir(parents=True)
     try:
@@ -135,6 +138,21 @@ def run_cached(fn: Callable[..., Any], task: Any, *args: Any, **kwargs: Any) -> 
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return {"result": result, "reused": False}
+
+
+def _stored(entry: Path, check: bool = True) -> dict | None:
+    """The stored summary of a finished entry, or None (no entry, unreadable, or a file whose bytes are
+    not those it was written with; ``check=False`` skips reading the files)."""
+    done = entry / _RESULT
+    if not done.is_file():
+        return None
+    try:
+        stored = pickle.loads(done.read_bytes())
+        if check and any(file_digest(entry / name) != value for name, value in stored["files"].items()):
+            return None
+        return stored
+    except Exception:  # noqa: BLE001 - an unreadable entry is computed again
+        return None
 
 
 def _fsync(path: Path) -> None:

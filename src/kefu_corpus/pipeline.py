@@ -221,7 +221,10 @@ def run_ingest(raw: Path, writer: RunWriter, config: Config, progress: Progress,
     def tasks():
         for i, part in enumerate(content_parts(items, config["run.part_bytes"])):
             entries.append(cache.entry(_items_digest(part)))
-            yield PartTask({}, writer.part_target(i), extra={"items": part}, entry=entries[-1], reuse=cache.reuse)
+            if cache.complete(entries[-1]):  # finished by an earlier run: the worker needs no records
+                yield PartTask({}, writer.part_target(i), extra={"items": [], "checked": True}, entry=entries[-1])
+            else:
+                yield PartTask({}, writer.part_target(i), extra={"items": part}, entry=entries[-1], reuse=cache.reuse)
 
     fn = partial(run_cached, tasks_mod.ingest_part, params=IngestParams.from_config(config),
                  batch_size=config["run.batch_size"], batch_bytes=config["run.batch_bytes"])
