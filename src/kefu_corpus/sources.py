@@ -462,10 +462,11 @@ def content_parts(items: Iterator[SourceItem], part_bytes: int) -> Iterator[list
 
     A part ends after an item with a probability proportional to the item's size, drawn from a hash of
     the item's name (its path and record id), so parts average ``part_bytes`` and a cut depends only on
-    the item before it. Adding, removing or editing an input therefore changes only the part it falls in
+    the items since the last cut. Adding, removing or editing an input therefore changes only the part it falls in
     (and, rarely, the next); every other part keeps its items, and a rerun reuses it
-    (:mod:`kefu_corpus.partcache`). Parts are at least ``part_bytes / 8`` and at most ``4 * part_bytes``
-    bytes, but for the last and for single items larger than that.
+    (:mod:`kefu_corpus.partcache`). A part holds at least ``part_bytes / 2`` bytes (but the last), then
+    ends after each item with a probability of twice the item's share of ``part_bytes``, and at
+    ``2 * part_bytes`` at the latest: parts stay close in size, so that the workers finish together.
     """
     import xxhash
 
@@ -476,7 +477,7 @@ def content_parts(items: Iterator[SourceItem], part_bytes: int) -> Iterator[list
         size = item.size_hint
         nbytes += size
         draw = xxhash.xxh3_64_intdigest(f"{item.source_path}\0{item.source_record}".encode("utf-8", "surrogatepass"))
-        if nbytes >= 4 * part_bytes or (nbytes >= part_bytes // 8 and draw < min(size / part_bytes, 1.0) * 2.0**64):
+        if nbytes >= 2 * part_bytes or (nbytes >= part_bytes // 2 and draw < min(2 * size / part_bytes, 1.0) * 2.0**64):
             yield part
             part, nbytes = [], 0
     if part:
