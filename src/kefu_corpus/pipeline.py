@@ -214,7 +214,8 @@ def run_ingest(raw: Path, writer: RunWriter, config: Config, progress: Progress,
 
     if inputs is None:
         inputs = _input_entries(inventory)
-    items = iter_items(inventory, sidecar, text_column=ingest["text_column"], id_column=ingest["id_column"])
+    items = iter_items(inventory, sidecar, text_column=ingest["text_column"], id_column=ingest["id_column"],
+                       known={entry["path"]: entry for entry in inputs})
     cache = _cache(writer, config, "ingest")
     entries: list[str] = []
 
@@ -294,9 +295,13 @@ def _items_digest(items) -> str:
     """What an ingest part is computed from: its items' names, bytes, fields and sidecar metadata."""
     h = hashlib.sha256()
     for item in items:
-        content = item.data if item.data is not None else (item.text or "").encode("utf-8", "surrogatepass")
+        if item.sha256 is not None:  # an article file, hashed for the manifest already
+            content_digest = item.sha256
+        else:
+            content = item.data if item.data is not None else (item.text or "").encode("utf-8", "surrogatepass")
+            content_digest = hashlib.sha256(content).hexdigest()
         h.update(digest(item.source_path, item.source_record, item.fields, item.sidecar, item.problem,
-                        hashlib.sha256(content).hexdigest()).encode())
+                        content_digest).encode())
     return h.hexdigest()
 
 

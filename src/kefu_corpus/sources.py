@@ -45,13 +45,25 @@ class SourceItem:
     fields: dict[str, str] = field(default_factory=dict)
     sidecar: dict[str, str] = field(default_factory=dict)
     problem: tuple[str, str] | None = None  # (reason, message) when the item could not be read
+    #: An article file not read yet: its path, size and SHA-256 (the worker reads it, :meth:`loaded`).
+    path: str | None = None
+    size: int | None = None
+    sha256: str | None = None
 
     @property
     def size_hint(self) -> int:
         """Bytes of raw text, for batching: exact for files, an upper bound (3 per char) for records."""
         if self.data is not None:
             return len(self.data)
+        if self.path is not None:
+            return self.size or 0
         return 3 * len(self.text) if self.text is not None else 0
+
+    def loaded(self) -> SourceItem:
+        """The item with its bytes: an article file named by path is read now (in the worker)."""
+        if self.path is None or self.data is not None or self.problem is not None:
+            return self
+        return read_article(Path(self.path), self.source_path, self.sidecar)
 
 
 @dataclass(frozen=True)
@@ -412,14 +424,23 @@ def iter_parquet(path: Path, rel: str, *, text_column: str, id_column: str,
             + ("The rows before it were ingested; replace" if row else "Replace") + " the file."))
 
 
-def iter_items(inventory: Inventory, sidecar: Sidecar, *, text_column: str, id_column: str) -> Iterator[SourceItem]:
-    """Every input as items, in a deterministic order."""
+def iter_items(inventory: Inventory, sidecar: Sidecar, *, text_column: str, id_column: str,
+               known: dict[str, dict] | None = None) -> Iterator[SourceItem]:
+    """Every input as items, in a deterministic order.
+
+    ``known`` maps input paths to their manifest entries (``sha256``, ``bytes``): an article file found
+    there is not read here but named by path, size and SHA-256, and read by the worker that ingests it
+    (:meth:`SourceItem.loaded`), so the driver sends work descriptions, not text."""
     articles = set(inventory.articles)
     for path in inventory.inputs:
         rel = inventory.rel(path)
         meta = sidecar.by_path.get(rel, {})
         if path in articles:
-            yield read_article(path, rel, meta)
+            entry = (known or {}).get(rel)
+            if entry and entry.get("sha256"):
+                yield SourceItem(rel, sidecar=meta, path=str(path), size=entry["bytes"], sha256=entry["sha256"])
+            else:
+                yield read_article(path, rel, meta)
             continue
         try:
             with open(path, "rb"):

@@ -165,6 +165,7 @@ def ingest_batch(items: list[SourceItem], params: IngestParams) -> dict[str, pa.
     """Ingest a batch of items into one Arrow table per output (the unit of work sent to a worker)."""
     rows = IngestRows()
     for item in items:
+        item = item.loaded()
         sizes = {name: len(getattr(rows, name)) for name in OUTPUTS}
         try:
             ingest_item(item, params, rows)
