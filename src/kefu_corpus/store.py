@@ -153,34 +153,24 @@ class PartWriter:
 
 
 class _PartedTable:
-    """A parted table as the driver sees it: the folder, and the part the driver itself writes next."""
+    """A parted table as the driver sees it: the folder its tasks write their parts into
+    (:meth:`RunWriter.part_target`). The driver writes no rows of its own there."""
 
     def __init__(self, spec: TableSpec, folder: Path, compression: str, row_group_size: int) -> None:
         self.spec = spec
         self.path = folder
         self._options = (compression, row_group_size)
-        self.index = 0
-        self.sink: _TableSink | None = None
         folder.mkdir(parents=True, exist_ok=True)
 
     def write(self, table: pa.Table) -> None:
-        if self.sink is None:
-            self.sink = _TableSink(self.spec, self.path / tablefiles.part_name(self.index), *self._options)
-        self.sink.write(table)
-
-    def next_part(self) -> None:
-        if self.sink is not None:
-            self.sink.close()
-            self.sink, self.index = None, self.index + 1
+        raise TypeError(f"{self.spec.name} is written in parts by tasks (RunWriter.part_target), not by the driver")
 
     def close(self) -> None:
-        self.next_part()
         if not tablefiles.exists(self.path):  # an empty table is one part of no rows
             _TableSink(self.spec, self.path / tablefiles.part_name(0), *self._options).close()
 
     def discard(self) -> None:
-        if self.sink is not None:
-            self.sink.discard()
+        pass
 
     @property
     def rows(self) -> int:
@@ -323,14 +313,9 @@ class RunWriter:
             self._sinks[name] = kind(spec, self.staging / spec.filename, self._compression, self._row_group_size)
 
     def write(self, name: str, table: pa.Table) -> None:
-        """Write rows of table ``name`` (of a parted table: into the part the driver writes, see
-        :meth:`next_part`)."""
+        """Write rows of table ``name`` (one that is not parted: parts are written by tasks)."""
         self.open(name)
         self._sinks[name].write(table)
-
-    def next_part(self, name: str) -> None:
-        """Close the part of parted table ``name`` that the driver is writing; later rows go to the next."""
-        self._sinks[name].next_part()
 
     def part_cache(self, stage: str, context: Any, *, reuse: bool = True):
         """The finished parts of ``stage`` in this output folder (:mod:`kefu_corpus.partcache`); entries

@@ -136,7 +136,7 @@ class TopicModel:
 
 def _lda(counts: sparse.csr_matrix, topic_term: np.ndarray, alpha: np.ndarray) -> np.ndarray:
     """Variational inference of topic proportions, each unit iterated until its own convergence."""
-    n, k = counts.shape[0], topic_term.shape[0]
+    k = topic_term.shape[0]
     beta_t = np.ascontiguousarray(topic_term.T, np.float64)  # vocabulary x k
     lengths = np.asarray(counts.sum(axis=1)).ravel()
     gamma = alpha[None, :] + lengths[:, None] / k
