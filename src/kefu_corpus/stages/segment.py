@@ -89,22 +89,24 @@ def segment_batch(table: pa.Table, years: pa.Table, params: SegmentParams) -> pa
     keep = np.ones(len(token_arr), bool)
     norm_start, norm_end = starts_c.copy(), ends_c.copy()
     raw_start, raw_end = starts_c.copy(), ends_c.copy()
-    normalised_base = np.zeros(len(rows), np.int64)
-    for i, row in enumerate(rows):
+    for i, row in enumerate(rows):  # only passages whose text changed length, or that hold a repeat
+        if not (row["canonical_map"] or row["normalised_map"] or row["duplicate_spans"]):
+            continue
         sl = slice(first[i], first[i] + counts[i])
         if row["canonical_map"]:
             m = _map(row["canonical_map"], len(row["text_canonical"]), len(row["text_normalised"]))
             norm_start[sl], norm_end[sl] = m.starts[starts_c[sl]], m.ends[ends_c[sl] - 1]
-        raw_start[sl], raw_end[sl] = norm_start[sl], norm_end[sl]
+            raw_start[sl], raw_end[sl] = norm_start[sl], norm_end[sl]
         if row["normalised_map"]:
             m = _map(row["normalised_map"], len(row["text_normalised"]), row["end"] - row["start"])
             raw_start[sl], raw_end[sl] = m.starts[norm_start[sl]], m.ends[norm_end[sl] - 1]
-        raw_start[sl] += row["start"]
-        raw_end[sl] += row["start"]
         for span in row["duplicate_spans"] or ():
             keep[sl] &= ~((starts_c[sl] >= span["start"]) & (ends_c[sl] <= span["end"]))
-        if i:
-            normalised_base[i] = normalised_base[i - 1] + len(rows[i - 1]["text_normalised"])
+    passage_start = np.repeat(table.column("start").to_numpy().astype(np.int64), counts)
+    raw_start += passage_start
+    raw_end += passage_start
+    normalised_len = pc.utf8_length(table.column("text_normalised")).to_numpy().astype(np.int64)
+    normalised_base = np.r_[0, np.cumsum(normalised_len)[:-1]].astype(np.int64)
     base = np.repeat(normalised_base, counts)
     original = _gather_strings("".join(r["text_normalised"] for r in rows), norm_start + base, norm_end + base)
 
