@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from functools import lru_cache
+
 import numpy as np
 
 
@@ -31,8 +33,7 @@ class OffsetMap:
 
     @classmethod
     def identity(cls, n: int) -> OffsetMap:
-        idx = np.arange(n, dtype=np.int64)
-        return cls(idx, idx + 1, n, one_to_one=True)
+        return _identity(n)
 
     def source_span(self, start: int, end: int) -> tuple[int, int]:
         """The source span of output span ``[start, end)`` (an empty span maps to an empty span)."""
@@ -184,3 +185,14 @@ class OffsetMapBuilder:
         if not self._starts:
             return OffsetMap(np.zeros(0, np.int64), np.zeros(0, np.int64), source_len)
         return OffsetMap(np.concatenate(self._starts), np.concatenate(self._ends), source_len)
+
+
+@lru_cache(maxsize=256)
+def _identity(n: int) -> OffsetMap:
+    """The identity map of length ``n``, shared (its arrays are read-only): a normaliser step that
+    changes nothing returns one, many times per passage."""
+    idx = np.arange(n, dtype=np.int64)
+    ends = idx + 1
+    idx.flags.writeable = False
+    ends.flags.writeable = False
+    return OffsetMap(idx, ends, n, one_to_one=True)
