@@ -2,9 +2,10 @@
 and write its output part into the run folder.
 
 The driver sends each task a :class:`PartTask`, a work description of a few hundred bytes (the paths of
-the input part files and where to write), never the text. Rows travel between processes only as files,
-so the driver's cost does not grow with the corpus, and a task runs the same on the local pool and on a
-Dask worker that sees the same filesystem. Each task returns a small summary (counts, and the rows of
+the input part files, or the article files, and where to write), not the text. Rows travel between
+processes as files, so the driver's cost does not grow with the corpus, and a task runs the same on the
+local pool and on a Dask worker that sees the same filesystem. The one exception is ingest's records
+of a corpus file (JSON Lines, CSV, Parquet), which the driver reads as one stream and sends. Each task returns a small summary (counts, and the rows of
 the small tables such as ``repairs``), which the driver gathers in task order.
 
 Part *i* of ``documents``, ``passages`` and ``tokens`` holds the same documents
