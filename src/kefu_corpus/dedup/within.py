@@ -86,13 +86,16 @@ def repeated_blocks(codes: np.ndarray, doc_bounds: np.ndarray, min_chars: int,
     new_block = np.r_[True, (np.diff(pos) != 1) | (np.diff(src) != 1)]
     starts = np.flatnonzero(new_block)
     ends = np.r_[starts[1:], len(pos)] - 1
-    blocks = []
-    for s, e in zip(starts.tolist(), ends.tolist()):
-        a, c = int(pos[s]), int(src[s])
-        length = int(pos[e]) - a + k
-        if not np.array_equal(codes[a:a + length], codes[c:c + length]):
-            continue  # a hash collision; vanishingly rare, never reported
-        blocks.append(Block(int(doc[a]), a, a + length, c, c + length))
+    a, c = pos[starts], src[starts]
+    length = pos[ends] - a + k
+    # Each block's characters against its source's, all blocks at once: a hash collision (vanishingly
+    # rare) is never reported.
+    first = np.cumsum(length) - length
+    offset = np.arange(int(length.sum())) - np.repeat(first, length)
+    same = codes[np.repeat(a, length) + offset] == codes[np.repeat(c, length) + offset]
+    ok = np.flatnonzero(np.logical_and.reduceat(same, first))
+    blocks = [Block(d, x, x + n, y, y + n) for d, x, n, y in
+              zip(doc[a[ok]].tolist(), a[ok].tolist(), length[ok].tolist(), c[ok].tolist())]
     # Where the next block touches this one, its windows' earliest occurrences jumped elsewhere; this
     # block's own source may still go on, so grow it (and likewise backwards).
     grown = []
