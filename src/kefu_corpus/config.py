@@ -96,7 +96,7 @@ PARAMS: dict[str, dict[str, Param]] = {
                                "When another run is writing into the same output folder, wait for it "
                                "(false: stop with exit 1 at once; `kefu run --no-wait`)."),
         "batch_size": Param(64, int, "an int >= 1", _positive,
-                            "Documents per batch sent to a worker."),
+                            "Documents a worker processes at once within its part (bounds a task's memory)."),
         "batch_bytes": Param(8_000_000, int, "an int >= 1", _positive,
                              "A batch is closed early once it holds this many bytes of raw text."),
         "part_bytes": Param(4_000_000, int, "an int >= 1", _positive,
