@@ -70,39 +70,10 @@ def test_numbers_that_are_tokens_already_keep_the_cut_that_rejoining_would_give(
     for text in _engine_texts():
         pairs = seg.engine.tag(text, hmm=True)
         fast = seg._join_numbers(text, pairs, True)
-        tokens = [t for t, _ in pairs]
+        found = [m.span() for m in seg._numbers.finditer(text) if m.end() - m.start() > 1]
         # the general path, forced: a number span that is one token is kept with its tag
-        seg_numbers, seg._numbers = seg._numbers, None
-        try:
-            assert [t for t, _ in fast] == [t for t, _ in seg_join_all(seg_numbers, text, pairs, seg)]
-        finally:
-            seg._numbers = seg_numbers
-        assert "".join(t for t, _ in fast) == text == "".join(tokens)
-
-
-def seg_join_all(numbers, text, pairs, seg):
-    """The general path of Segmenter._join_numbers (without the shortcut for numbers already one token)."""
-    found = [m.span() for m in numbers.finditer(text) if m.end() - m.start() > 1]
-    tags, bounds, pos = {}, {0}, 0
-    for token, tag in pairs:
-        tags[pos] = (token, tag)
-        pos += len(token)
-        bounds.add(pos)
-    for start, end in found:
-        bounds.difference_update(range(start + 1, end))
-        bounds.update((start, end))
-    edges = sorted(bounds)
-    spans = dict(found)
-    out = []
-    for start, end in zip(edges, edges[1:]):
-        old = tags.get(start)
-        if old is not None and len(old[0]) == end - start:
-            out.append(old)
-        elif spans.get(start) == end:
-            out.append((text[start:end], "m"))
-        else:
-            out.extend(seg.engine.tag(text[start:end], hmm=True))
-    return out
+        assert fast == (seg._rejoin(text, pairs, True, found) if found else pairs)
+        assert "".join(t for t, _ in fast) == text == "".join(t for t, _ in pairs)
 
 
 @pytest.mark.parametrize("text, expected", [

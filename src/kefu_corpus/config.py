@@ -100,8 +100,9 @@ PARAMS: dict[str, dict[str, Param]] = {
         "batch_bytes": Param(8_000_000, int, "an int >= 1", _positive,
                              "A batch is closed early once it holds this many bytes of raw text."),
         "part_bytes": Param(4_000_000, int, "an int >= 1", _positive,
-                            "Raw text per part of the parted tables (documents, passages, tokens): ingest "
-                            "closes a part after the batch that reaches it. A part is one task of the "
+                            "Average raw bytes per part of the parted tables (documents, passages, tokens): "
+                            "ingest cuts parts between half and twice this, at content-defined places, so "
+                            "an added document changes only its own part. A part is one task of the "
                             "per-document stages, so it sets their granularity, not their memory."),
         "seed": Param(20200101, int, "an int >= 0", _non_negative,
                       "Random seed for every stochastic step; recorded in the manifest."),

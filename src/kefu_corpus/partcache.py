@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from kefu_corpus import tablefiles
+from kefu_corpus.store import fsync
 
 CACHE = ".parts"
 _RESULT = "result.pkl"
@@ -127,7 +128,7 @@ def run_cached(fn: Callable[..., Any], task: Any, *args: Any, **kwargs: Any) -> 
         (tmp / _RESULT).write_bytes(pickle.dumps({"result": result, "files": written},
                                                  protocol=pickle.HIGHEST_PROTOCOL))
         for path in [*tmp.rglob("*"), tmp]:
-            _fsync(path)
+            fsync(path)
         if entry.exists():  # computed again (reuse off, or an unreadable entry)
             shutil.rmtree(entry)
         try:
@@ -153,11 +154,3 @@ def _stored(entry: Path, check: bool = True) -> dict | None:
         return stored
     except Exception:  # noqa: BLE001 - an unreadable entry is computed again
         return None
-
-
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -12,7 +12,7 @@ import hashlib
 import logging
 import platform
 import time
-from collections import Counter
+from collections import Counter, deque
 from dataclasses import asdict, dataclass, field, replace
 from functools import partial
 from importlib import metadata
@@ -217,17 +217,16 @@ def run_ingest(raw: Path, writer: RunWriter, config: Config, progress: Progress,
     items = iter_items(inventory, sidecar, text_column=ingest["text_column"], id_column=ingest["id_column"],
                        known={entry["path"]: entry for entry in inputs})
     cache = _cache(writer, config, "ingest")
-    entries: list[str] = []
 
     def tasks():
         for i, part in enumerate(content_parts(items, config["run.part_bytes"])):
-            entries.append(cache.entry(_items_digest(part)))
-            if cache.complete(entries[-1]):  # finished by an earlier run: the worker needs no records
-                yield PartTask({}, writer.part_target(i), extra={"items": [], "checked": True}, entry=entries[-1])
+            entry = cache.entry(_items_digest(part))
+            if cache.complete(entry):  # finished by an earlier run: the worker needs no records
+                yield PartTask({}, writer.part_target(i), extra={"items": [], "checked": True}, entry=entry)
             else:
-                yield PartTask({}, writer.part_target(i), extra={"items": part}, entry=entries[-1], reuse=cache.reuse)
+                yield PartTask({}, writer.part_target(i), extra={"items": part}, entry=entry, reuse=cache.reuse)
 
-    fn = partial(run_cached, tasks_mod.ingest_part, params=IngestParams.from_config(config),
+    fn = partial(tasks_mod.ingest_part, params=IngestParams.from_config(config),
                  batch_size=config["run.batch_size"], batch_bytes=config["run.batch_bytes"])
     log.info("ingest: %d article file(s), %d corpus file(s), sidecar %s, %d ignored; %d worker(s)",
              len(inventory.articles), len(inventory.corpora),
@@ -238,12 +237,11 @@ def run_ingest(raw: Path, writer: RunWriter, config: Config, progress: Progress,
     seen: dict[str, tuple[str, str]] = {}
     text_bytes = n_parts = 0
     started = time.perf_counter()
-    for index, cached in enumerate(executor.map(fn, tasks())):
-        cache.adopt(entries[index], writer.staging, index, ("documents", "passages"), cached["reused"])
-        done = dict(cached["result"])
+    for task, result in _map_parts(executor, fn, tasks(), cache, writer, ("documents", "passages")):
+        done = dict(result)
         firsts = _flag_repeated_content(done, seen)
         if firsts:
-            _point_at_firsts(writer, index, firsts)
+            _point_at_firsts(writer, task.index, firsts)
         text_bytes += pc.sum(done["ingest_report"].column("n_bytes")).as_py() or 0
         writer.write("boilerplate", done["boilerplate"])
         writer.write("ingest_report", done["ingest_report"])
@@ -291,6 +289,23 @@ def _with_entries(tasks: list[PartTask], cache: PartCache, *pieces) -> list[Part
             for i, task in enumerate(tasks)]
 
 
+def _map_parts(executor: Executor, fn, tasks, cache: PartCache, writer: RunWriter, outputs: tuple[str, ...],
+               **kwargs):
+    """``(task, result)`` of ``fn`` over part ``tasks``, in order, through the part cache: each finished
+    part's files (tables ``outputs``) are linked into the run folder as they arrive."""
+    sent: deque[PartTask] = deque()
+
+    def remember():
+        for task in tasks:
+            sent.append(task)
+            yield task
+
+    for cached in executor.map(partial(run_cached, fn), remember(), **kwargs):
+        task = sent.popleft()
+        cache.adopt(task.entry, writer.staging, task.index, outputs, cached["reused"])
+        yield task, cached["result"]
+
+
 def _items_digest(items) -> str:
     """What an ingest part is computed from: its items' names, bytes, fields and sidecar metadata."""
     h = hashlib.sha256()
@@ -305,7 +320,7 @@ def _items_digest(items) -> str:
     return h.hexdigest()
 
 
-def repair_model(documents: Path, config: Config) -> tuple[Any, dict[str, Any]]:
+def repair_model(documents: Path, config: Config) -> tuple[Any, dict[str, Any], set[str]]:
     """The corpus's repair model, learnt from the clean text of its documents and, as
     ``normalise.repair_reference`` decides, the reference text; None when no document shows a
     possible damaged run (then nothing needs it). Also returns its manifest entry (with the model's
@@ -353,13 +368,11 @@ def run_normalise(documents: Path, passages: Path, writer: RunWriter, config: Co
     tasks = _part_tasks(writer, ("documents", "passages"), documents=documents, passages=passages)
     tasks = _with_entries(tasks, cache, [model_info.get("model_sha256") if t.inputs["documents"] in with_sites else None
                                          for t in tasks])
-    fn = partial(run_cached, tasks_mod.normalise_part, params=NormaliseParams.from_config(config),
+    fn = partial(tasks_mod.normalise_part, params=NormaliseParams.from_config(config),
                  batch_size=config["run.batch_size"], batch_bytes=config["run.batch_bytes"])
     progress.start("normalise", tablefiles.num_rows(documents))
     counts: Counter = Counter()
-    for task, cached in zip(tasks, executor.map(fn, tasks, shared=model)):
-        cache.adopt(task.entry, writer.staging, task.index, ("documents", "passages"), cached["reused"])
-        done = cached["result"]
+    for _, done in _map_parts(executor, fn, tasks, cache, writer, ("documents", "passages"), shared=model):
         writer.write("repairs", done["repairs"])
         counts.update(documents=done["documents"], passages=done["passages"], chars=done["chars"],
                       repairs=done["repairs"].num_rows)
@@ -391,9 +404,8 @@ def run_dedup(documents: Path, passages: Path, writer: RunWriter, config: Config
     scan_tasks = [replace(t, entry=scan_cache.entry(file_digest(t.inputs["passages"])), reuse=scan_cache.reuse)
                   for t in tasks]
     scans, n_bytes = [], 0
-    for cached in executor.map(partial(run_cached, tasks_mod.dedup_scan_part, params=params), scan_tasks):
-        scan = cached["result"]
-        scan_cache.reused += cached["reused"]
+    for _, scan in _map_parts(executor, partial(tasks_mod.dedup_scan_part, params=params), scan_tasks, scan_cache,
+                              writer, ()):
         scans.append(scan)
         n_bytes += scan.n_bytes
         progress.advance(len(scan.doc_ids))
@@ -406,9 +418,9 @@ def run_dedup(documents: Path, passages: Path, writer: RunWriter, config: Config
     batch_rows = max(config["run.batch_size"] * 32, 1024)
     tasks = _with_entries(tasks, cache, [dedup.part_decisions(decisions, t.passage_offset, n, ids)
                                          for t, (ids, n) in zip(tasks, parts_of)])
-    for task, cached in zip(tasks, executor.map(partial(run_cached, tasks_mod.dedup_annotate_part,
-                                                        batch_rows=batch_rows), tasks, shared=decisions)):
-        cache.adopt(task.entry, writer.staging, task.index, ("documents", "passages"), cached["reused"])
+    for _ in _map_parts(executor, partial(tasks_mod.dedup_annotate_part, batch_rows=batch_rows), tasks, cache,
+                        writer, ("documents", "passages"), shared=decisions):
+        pass
     progress.finish()
     seconds = time.perf_counter() - started
     log.info("dedup: %d of %d passage(s) flagged, %d near-duplicate document(s), %.2f s",
@@ -433,12 +445,10 @@ def run_segment(documents: Path, passages: Path, writer: RunWriter, config: Conf
     batch_rows = max(config["run.batch_size"] * 8, 256)
     progress.start("segment", tablefiles.num_rows(passages))
     n_tokens = n_bytes = 0
-    fn = partial(run_cached, tasks_mod.segment_part, params=params, batch_rows=batch_rows)
-    for task, cached in zip(tasks, executor.map(fn, tasks, shared=year_table(documents),
-                                                initializer=partial(segment_stage.segmenter, params))):
-        cache.adopt(task.entry, writer.staging, task.index, ("tokens",), cached["reused"])
+    fn = partial(tasks_mod.segment_part, params=params, batch_rows=batch_rows)
+    for _, done in _map_parts(executor, fn, tasks, cache, writer, ("tokens",), shared=year_table(documents),
+                              initializer=partial(segment_stage.segmenter, params)):
         fault("segment:part")
-        done = cached["result"]
         n_tokens += done["tokens"]
         n_bytes += done["bytes"]
         progress.advance(done["passages"])

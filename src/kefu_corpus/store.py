@@ -239,7 +239,8 @@ def fault(point: str) -> None:
         os.kill(os.getpid(), signal.SIGKILL)
 
 
-def _fsync(path: Path) -> None:
+def fsync(path: Path) -> None:
+    """Flush a file's (or a folder's) bytes to disk."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -395,7 +396,7 @@ class RunWriter:
         for cache in self._caches:  # under the lock: no other run reads the cache meanwhile
             cache.prune()
         for path in [*sorted(self.staging.rglob("*")), self.staging]:
-            _fsync(path)  # the run's bytes are on disk before any reader is pointed at them
+            fsync(path)  # the run's bytes are on disk before any reader is pointed at them
         fault("commit:written")
         self._switch()
         self._lock.close()
@@ -409,7 +410,7 @@ class RunWriter:
                 _link(f"{CURRENT}/{name}", link)
         fault("commit:linked")
         _link(f"{RUNS}/{self.run_id}", self.out / CURRENT)  # the commit: one rename
-        _fsync(self.out)
+        fsync(self.out)
         fault("commit:switched")
         for name in names:  # a folder written before runs were versioned: its files become links
             link = self.out / name

@@ -281,6 +281,11 @@ class Segmenter:
         if all(start in starts and end in starts and bisect_left(ends, end) == bisect_left(ends, start + 1)
                for start, end in found):
             return pairs  # each number is one token already (the common case): nothing to redo
+        return self._rejoin(text, pairs, hmm, found)
+
+    def _rejoin(self, text: str, pairs: list[tuple[str, str]], hmm: bool,
+                found: list[tuple[int, int]]) -> list[tuple[str, str]]:
+        """:meth:`_join_numbers` without its shortcut: the cut rebuilt around the number spans ``found``."""
         tags, bounds, pos = {}, {0}, 0
         for token, tag in pairs:
             tags[pos] = (token, tag)
