@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from conftest import SHARED, seed_text
 from kefu_corpus.cli import app
-from kefu_corpus.text.convert import convert
+from kefu_corpus.text.convert import char_mapping, convert
 from kefu_corpus.text.offsets import OffsetMap
 from kefu_corpus.text.script import detect_script, detect_scripts, script_profile
 
@@ -119,3 +119,10 @@ def test_seed_scripts():
 @given(st.lists(st.text(alphabet="客户戶服务務中心與与ab 𠀀。", max_size=12), max_size=8))
 def test_the_scripts_of_many_texts_at_once_are_each_texts_script(texts):
     assert detect_scripts(texts) == [detect_script(t) for t in texts]
+    for text in texts:  # the counts, against a character-by-character reading of the conversion tables
+        han = [c for c in text if "\u3400" <= c <= "\u4dbf" or "\u4e00" <= c <= "\u9fff" or c >= "\U00020000"]
+        profile = script_profile(text)
+        assert profile.n_han == len(han)
+        if han:
+            assert profile.n_traditional == sum(char_mapping("t2s")[ord(c)] != ord(c) for c in text)
+            assert profile.n_simplified == sum(char_mapping("s2t")[ord(c)] != ord(c) for c in text)

@@ -105,3 +105,33 @@ def test_normalize_is_idempotent_on_the_seeds():
     for seed in ("000", "001", "002", "003", "004"):
         once = normalize(seed_text(seed)).text
         assert normalize(once).text == once
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=st.text(alphabet="客服,:;?!ＡＢ１ \u00a0\u2003\u3000\t\r\n\u200b\x7f", max_size=10),
+       ideographic=st.booleans())
+def test_normalize_gives_what_its_steps_give_one_after_another(text, ideographic):
+    # normalize() returns a text none of its steps would change after one scan; this checks that scan
+    # never skips a step that had work to do (short texts of the characters the steps change, so that
+    # each one often stands alone). The seeds are checked below.
+    _check_steps(text, ideographic)
+
+
+def test_normalize_gives_what_its_steps_give_on_the_seeds():
+    for seed in ("000", "001", "002", "003", "004"):
+        for line in seed_text(seed).splitlines(keepends=True):
+            _check_steps(line, False)
+
+
+def _check_steps(text: str, ideographic: bool) -> None:
+    steps = [remove_invisible, fold_width, cjk_punctuation,
+             lambda t: normalize_whitespace(t, ideographic_space=ideographic)]
+    current, offsets = text, None
+    for step in steps:
+        result = step(current)
+        offsets = result.offsets if offsets is None else offsets.then(result.offsets)
+        current = result.text
+    got = normalize(text, ideographic_space=ideographic)
+    assert got.text == current
+    assert [got.offsets.source_span(i, i + 1) for i in range(len(got.text))] == \
+        [offsets.source_span(i, i + 1) for i in range(len(current))]

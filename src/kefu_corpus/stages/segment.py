@@ -31,6 +31,9 @@ OUTPUTS = ("tokens",)
 COLUMNS = ["doc_id", "passage_id", "start", "end", "script", "text_normalised", "text_canonical", "normalised_map",
            "canonical_map", "is_duplicate", "duplicate_spans"]
 
+_PAIR = pa.struct([("token", pa.string()), ("pos", pa.string())])
+
+
 def _map(edits: list[dict], length: int, source_len: int) -> OffsetMap:
     return OffsetMap.from_edits([tuple(e.values()) for e in edits], length, source_len)
 
@@ -74,9 +77,8 @@ def segment_batch(table: pa.Table, years: pa.Table, params: SegmentParams) -> pa
     else:
         tagged = [seg.tag(row["text_canonical"], row["script"], fine=False) for row in rows]
         counts = np.fromiter((len(t) for t in tagged), np.int64, count=len(rows))
-        pairs = list(chain.from_iterable(tagged))
-        token_arr, pos, parts = seg.split_compounds(pa.array(list(map(itemgetter(0), pairs)), pa.string()),
-                                                    pa.array(list(map(itemgetter(1), pairs)), pa.string()))
+        pairs = pa.array(list(chain.from_iterable(tagged)), _PAIR)  # one conversion of the (token, POS) tuples
+        token_arr, pos, parts = seg.split_compounds(pairs.field(0), pairs.field(1))
         counts = np.bincount(np.repeat(np.arange(len(rows)), counts), weights=parts, minlength=len(rows)).astype(np.int64)
         lengths = pc.utf8_length(token_arr).to_numpy().astype(np.int64)
         first = np.r_[0, np.cumsum(counts)[:-1]].astype(np.int64)
@@ -133,8 +135,8 @@ def segment_batch(table: pa.Table, years: pa.Table, params: SegmentParams) -> pa
         "is_stopword": stop,
         "start": pa.array(raw_start, pa.int32()),
         "end": pa.array(raw_end, pa.int32()),
-    }).filter(pa.array(keep))
-    return _encode(out)
+    })
+    return _encode(out if keep.all() else out.filter(pa.array(keep)))
 
 
 def _encode(table: pa.Table) -> pa.Table:

@@ -95,9 +95,9 @@ def _same_pieces(text: str, out: str) -> bool:
     piece between them kept its length: compared as code-point arrays."""
     a = np.frombuffer(text.encode("utf-32-le"), np.uint32)
     b = np.frombuffer(out.encode("utf-32-le"), np.uint32)
+    changed = np.flatnonzero(a != b)  # only a changed character can be, or replace, a separator
     table = _separator_table()
-    sep_a, sep_b = table[a], table[b]
-    return bool(np.array_equal(sep_a, sep_b) and np.array_equal(a[sep_a], b[sep_b]))
+    return not (table[a[changed]].any() or table[b[changed]].any())
 
 
 def convert(text: str, config: str = "t2s") -> Converted:

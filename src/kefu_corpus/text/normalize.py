@@ -30,14 +30,27 @@ from dataclasses import dataclass
 
 from kefu_corpus.text.offsets import OffsetMap, OffsetMapBuilder
 
-_INVISIBLE = re.compile(r"[\u200b-\u200d\u2060\ufeff\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]+")
+_INVISIBLE_CLASS = r"[\u200b-\u200d\u2060\ufeff\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]"
+_INVISIBLE = re.compile(_INVISIBLE_CLASS + "+")
+# Each step first asks whether the text holds a character it would change, with a pattern that is one
+# character class: the regex engine scans for such a pattern in a tight loop, where a pattern that starts
+# with a repeat, an alternation or a lookbehind is tried at every position (3-10 times slower). Most
+# texts need no step at all.
+_HAS_INVISIBLE = re.compile(_INVISIBLE_CLASS)
 _FULL_WIDTH_ALNUM = {cp: cp - 0xFEE0 for r in ((0xFF10, 0xFF19), (0xFF21, 0xFF3A), (0xFF41, 0xFF5A))
                      for cp in range(r[0], r[1] + 1)}
 _HAN = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _CJK_CONTEXT = _HAN + r"\u3000-\u303f\uff01-\uff0f\uff1a-\uff20“”‘’"
 _HALF_PUNCT = re.compile(rf"(?<=[{_HAN}])[,:;?!](?=[{_CJK_CONTEXT}])")
+_HAS_HALF_PUNCT = re.compile("[,:;?!]")
 _TO_FULL = {",": "，", ":": "：", ";": "；", "?": "？", "!": "！"}
 _SPACES = "\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u202f\u205f"
+_HAS_ODD_SPACE = {ideo: re.compile(rf"[\r\t{_SPACES}{chr(0x3000) if ideo else ''}]") for ideo in (False, True)}
+_WHITESPACE = {ideo: re.compile(rf"\r\n?|[ \t{_SPACES}{chr(0x3000) if ideo else ''}]+") for ideo in (False, True)}
+#: Any character one of the steps (quotes aside) may change: a text with none of them, and no run of
+#: spaces, comes out of :func:`normalize` as it went in, after one scan.
+_HAS_ANY = {ideo: re.compile(rf"{_INVISIBLE_CLASS[:-1]}\uff10-\uff19\uff21-\uff3a\uff41-\uff5a,:;?!\r\t{_SPACES}"
+                            rf"{chr(0x3000) if ideo else ''}]") for ideo in (False, True)}
 _CURLY = str.maketrans({"「": "“", "」": "”", "『": "‘", "』": "’"})
 _CORNER = str.maketrans({"“": "「", "”": "」", "‘": "『", "’": "』"})
 QUOTE_STYLES = ("keep", "curly", "corner")
@@ -55,6 +68,8 @@ def _same_length(text: str, out: str) -> Normalized:
 
 def remove_invisible(text: str) -> Normalized:
     """Drop zero-width and control characters (tab, LF and CR are kept)."""
+    if not _HAS_INVISIBLE.search(text):
+        return _same_length(text, text)
     builder, prev, parts = OffsetMapBuilder(), 0, []
     for m in _INVISIBLE.finditer(text):
         builder.same(prev, m.start() - prev)
@@ -79,13 +94,16 @@ def fold_width(text: str) -> Normalized:
 
 def cjk_punctuation(text: str) -> Normalized:
     """Half-width , : ; ? ! between CJK characters to their full-width forms."""
+    if not _HAS_HALF_PUNCT.search(text):
+        return _same_length(text, text)
     return _same_length(text, _HALF_PUNCT.sub(lambda m: _TO_FULL[m.group()], text))
 
 
 def normalize_whitespace(text: str, *, ideographic_space: bool = False) -> Normalized:
     """LF line ends, one plain space for any run of spaces and tabs (NBSP and Unicode spaces included)."""
-    spaces = _SPACES + ("\u3000" if ideographic_space else "")
-    pattern = re.compile(rf"\r\n?|[ \t{spaces}]+")
+    if "  " not in text and not _HAS_ODD_SPACE[ideographic_space].search(text):
+        return _same_length(text, text)  # no CR, tab, other space or run of spaces: nothing to do
+    pattern = _WHITESPACE[ideographic_space]
     builder, prev, parts, changed = OffsetMapBuilder(), 0, [], False
     for m in pattern.finditer(text):
         run = m.group()
@@ -118,6 +136,8 @@ def normalize(text: str, *, invisible: bool = True, width: bool = True, punctuat
               whitespace: bool = True, ideographic_space: bool = False, quotes: str = "keep") -> Normalized:
     """Apply the configured steps in order and compose their offset maps back to ``text``."""
     current, offsets = text, OffsetMap.identity(len(text))
+    if quotes == "keep" and "  " not in text and not _HAS_ANY[ideographic_space].search(text):
+        return Normalized(current, offsets)
     steps = [(invisible, remove_invisible), (width, fold_width), (punctuation, cjk_punctuation),
              (whitespace, lambda t: normalize_whitespace(t, ideographic_space=ideographic_space)),
              (quotes != "keep", lambda t: unify_quotes(t, style=quotes))]

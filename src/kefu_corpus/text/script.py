@@ -10,6 +10,7 @@ code points: no conversion runs, and no per-character Python.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -41,15 +42,36 @@ def _codes(text: str) -> np.ndarray:
     return np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
 
 
-def script_profile(text: str) -> ScriptProfile:
-    """Count Han characters and the script-specific ones in ``text``."""
-    codes = _codes(text)
+_HAN, _TRADITIONAL, _SIMPLIFIED = 1, 2, 4
+
+
+@lru_cache(maxsize=None)
+def _classes() -> np.ndarray:
+    """``table[code]``: the flags of a code point, Han (1), changed by ``t2s`` (2), changed by ``s2t`` (4).
+    One lookup in a 1 MB table per character, instead of eight range tests and two lookups in the
+    4 MB conversion tables."""
+    codes = np.arange(0x110000, dtype=np.uint32)
     han = ((codes >= 0x4E00) & (codes <= 0x9FFF)) | ((codes >= 0x3400) & (codes <= 0x4DBF)) | \
           ((codes >= 0x20000) & (codes <= 0x3134F)) | ((codes >= 0xF900) & (codes <= 0xFAFF))
-    if not han.any():
-        return ScriptProfile(0, 0, 0)
-    return ScriptProfile(int(han.sum()), int((char_mapping("t2s")[codes] != codes).sum()),
-                         int((char_mapping("s2t")[codes] != codes).sum()))
+    table = han.astype(np.uint8) * _HAN
+    table |= (char_mapping("t2s") != codes).astype(np.uint8) * _TRADITIONAL
+    table |= (char_mapping("s2t") != codes).astype(np.uint8) * _SIMPLIFIED
+    return table
+
+
+def _profiles(counts: np.ndarray) -> list[ScriptProfile]:
+    """Profiles from counts of each flag combination, one row of eight per text."""
+    flags = np.arange(8)
+    han = counts[:, (flags & _HAN) > 0].sum(axis=1)
+    traditional = counts[:, (flags & _TRADITIONAL) > 0].sum(axis=1)
+    simplified = counts[:, (flags & _SIMPLIFIED) > 0].sum(axis=1)
+    return [ScriptProfile(h, t, s) if h else ScriptProfile(0, 0, 0)
+            for h, t, s in zip(han.tolist(), traditional.tolist(), simplified.tolist())]
+
+
+def script_profile(text: str) -> ScriptProfile:
+    """Count Han characters and the script-specific ones in ``text``."""
+    return _profiles(np.bincount(_classes()[_codes(text)], minlength=8)[None, :])[0]
 
 
 def detect_script(text: str) -> str:
@@ -62,12 +84,8 @@ def detect_scripts(texts: list[str]) -> list[str]:
     passages of a document, where the per-call cost of the array operations would dominate)."""
     if not texts:
         return []
-    codes = _codes("".join(texts))
+    classes = _classes()[_codes("".join(texts))]
     lengths = np.fromiter(map(len, texts), np.int64, count=len(texts))
-    starts = np.r_[0, np.cumsum(lengths)[:-1]]
-    han = ((codes >= 0x4E00) & (codes <= 0x9FFF)) | ((codes >= 0x3400) & (codes <= 0x4DBF)) | \
-          ((codes >= 0x20000) & (codes <= 0x3134F)) | ((codes >= 0xF900) & (codes <= 0xFAFF))
-    flags = np.stack([han, char_mapping("t2s")[codes] != codes, char_mapping("s2t")[codes] != codes])
-    running = np.concatenate([np.zeros((3, 1), np.int64), np.cumsum(flags, axis=1)], axis=1)
-    counts = running[:, starts + lengths] - running[:, starts]
-    return [ScriptProfile(int(h), int(t), int(s)).script if h else "none" for h, t, s in counts.T.tolist()]
+    owner = np.repeat(np.arange(len(texts), dtype=np.int64), lengths)
+    counts = np.bincount(owner * 8 + classes, minlength=8 * len(texts)).reshape(len(texts), 8)
+    return [profile.script for profile in _profiles(counts)]
