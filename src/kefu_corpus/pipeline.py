@@ -22,6 +22,7 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
+import xxhash
 
 from kefu_corpus import __version__, schemas
 from kefu_corpus.config import Config
@@ -31,6 +32,7 @@ from kefu_corpus.memory import Budget, PeakRss
 from kefu_corpus.progress import NoProgress, Progress
 from kefu_corpus.slices import plan_slices
 from kefu_corpus.years import documents_per_year, year_table
+from kefu_corpus.ranges import describe_part
 from kefu_corpus.sources import Inventory, Sidecar, content_parts, discover, iter_items, load_sidecar
 from kefu_corpus.stages.ingest import OUTPUTS as INGEST_OUTPUTS
 from kefu_corpus.stages.ingest import IngestParams
@@ -199,8 +201,9 @@ def run_ingest(raw: Path, writer: RunWriter, config: Config, progress: Progress,
     """The ingest stage over ``raw``, written through ``writer``. Returns the stage's manifest entry.
     ``inputs``: the manifest's list of input files with their SHA-256, if already computed.
 
-    The driver reads the inputs (a compressed corpus file is one stream) and groups them into parts of
-    about ``run.part_bytes`` raw bytes, cut at content-defined places; each part is one task, which writes
+    The driver reads the inputs once and groups them into parts of about ``run.part_bytes`` raw bytes,
+    cut at content-defined places; each part is one task, described by where its inputs lie (article
+    files by path, records as ranges of their file, :mod:`kefu_corpus.ranges`), which reads them, writes
     its parts of ``documents`` and ``passages`` and returns the small tables. A part whose items, config
     and code are those of a finished part in the output folder's part cache is reused."""
     ingest = config.section("ingest")
@@ -218,6 +221,8 @@ def run_ingest(raw: Path, writer: RunWriter, config: Config, progress: Progress,
     items = iter_items(inventory, sidecar, text_column=ingest["text_column"], id_column=ingest["id_column"],
                        known={entry["path"]: entry for entry in inputs})
     cache = _cache(writer, config, "ingest")
+    files = {inventory.rel(path): path for path in inventory.corpora}
+    scratch = writer.scratch("ingest")
 
     def tasks():
         for i, part in enumerate(content_parts(items, config["run.part_bytes"])):
@@ -225,7 +230,10 @@ def run_ingest(raw: Path, writer: RunWriter, config: Config, progress: Progress,
             if cache.complete(entry):  # finished by an earlier run: the worker needs no records
                 yield PartTask({}, writer.part_target(i), extra={"items": [], "checked": True}, entry=entry)
             else:
-                yield PartTask({}, writer.part_target(i), extra={"items": part}, entry=entry, reuse=cache.reuse)
+                described = describe_part(part, files=files, scratch=scratch, index=i,
+                                          text_column=ingest["text_column"], id_column=ingest["id_column"])
+                yield PartTask({}, writer.part_target(i), extra={"items": described}, entry=entry,
+                               reuse=cache.reuse)
 
     fn = partial(tasks_mod.ingest_part, params=IngestParams.from_config(config),
                  batch_size=config["run.batch_size"], batch_bytes=config["run.batch_bytes"])
@@ -249,6 +257,7 @@ def run_ingest(raw: Path, writer: RunWriter, config: Config, progress: Progress,
         progress.advance(done["ingest_report"].num_rows)
         n_parts += 1
     seconds = time.perf_counter() - started
+    writer.drop_scratch("ingest")
     progress.finish()
     log.info("ingest: %.1f MB of text in %.2f s", text_bytes / 1e6, seconds)
     return {"seconds": round(seconds, 3), "bytes": text_bytes, "workers": executor.workers, "parts": n_parts,
@@ -342,7 +351,7 @@ def _items_digest(items) -> str:
             content_digest = item.sha256
         else:
             content = item.data if item.data is not None else (item.text or "").encode("utf-8", "surrogatepass")
-            content_digest = hashlib.sha256(content).hexdigest()
+            content_digest = xxhash.xxh3_128_hexdigest(content)
         h.update(digest(item.source_path, item.source_record, item.fields, item.sidecar, item.problem,
                         content_digest).encode())
     return h.hexdigest()

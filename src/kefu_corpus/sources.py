@@ -35,6 +35,26 @@ PARQUET_SUFFIXES = (".parquet",)
 
 
 @dataclass(frozen=True)
+class RecordAt:
+    """Where a record lies in its corpus file: bytes ``[start, end)`` (rows, for Parquet), which hold the
+    record and any blank lines before it, and ``line`` lines (CSV: rows) of the file before them.
+    ``lines`` is a CSV file's physical lines before them, header included. ``raw`` keeps the bytes, for a
+    compressed file, whose offsets no other process can seek to; ``header`` a CSV file's header row."""
+
+    start: int
+    end: int
+    line: int
+    lines: int = 0
+    raw: bytes | None = None
+    #: The header row of a CSV file (the one list, shared by its records).
+    header: list[str] | None = None
+    #: The file repeats the record's id: its id is made unique (see :func:`iter_items`).
+    renamed: bool = False
+    #: ``start`` and ``end`` count rows, not bytes (Parquet).
+    in_rows: bool = False
+
+
+@dataclass(frozen=True)
 class SourceItem:
     """One unit of ingest work: an article file's bytes, or one record of a corpus file."""
 
@@ -49,14 +69,21 @@ class SourceItem:
     path: str | None = None
     size: int | None = None
     sha256: str | None = None
+    #: Where a record of a corpus file lies in it (set by the readers; :mod:`kefu_corpus.ranges`).
+    at: RecordAt | None = None
+    #: A range of a corpus file's records, for the worker to read (:mod:`kefu_corpus.ranges`).
+    records: object | None = None
 
     @property
     def size_hint(self) -> int:
-        """Bytes of raw text, for batching: exact for files, an upper bound (3 per char) for records."""
+        """Bytes of raw text, for batching: exact for files and located records, an upper bound (3 per
+        char) for other records."""
         if self.data is not None:
             return len(self.data)
         if self.path is not None:
             return self.size or 0
+        if self.at is not None and not self.at.in_rows:
+            return self.at.end - self.at.start
         return 3 * len(self.text) if self.text is not None else 0
 
     def loaded(self) -> SourceItem:
@@ -281,20 +308,20 @@ def unreadable_message(path: Path, rel: str, exc: OSError) -> str:
 
 
 def _record_item(rel: str, record: str, values: dict, text_column: str, id_column: str,
-                 sidecar: dict[str, str]) -> SourceItem:
+                 sidecar: dict[str, str], at: RecordAt | None = None) -> SourceItem:
     rid = values.get(id_column)
     if rid not in (None, ""):
         record = str(rid)
     text = values.get(text_column)
     if text is None:
         return SourceItem(rel, record, problem=("missing_text", f"{rel} record {record} has no '{text_column}' "
-                                                               "field. Add it, or set ingest.text_column."))
+                                                               "field. Add it, or set ingest.text_column."), at=at)
     if not isinstance(text, str):
         return SourceItem(rel, record, problem=("bad_record", f"{rel} record {record}: '{text_column}' is a "
-                                                             f"{type(text).__name__}, not a string. Fix the record."))
+                                                             f"{type(text).__name__}, not a string. Fix the record."), at=at)
     fields = {k: str(values[k]).strip() for k in METADATA_FIELDS
               if values.get(k) not in (None, "") and k != text_column}
-    return SourceItem(rel, record, text=text, fields=fields, sidecar=sidecar)
+    return SourceItem(rel, record, text=text, fields=fields, sidecar=sidecar, at=at)
 
 
 def _short(exc: BaseException, limit: int = 200) -> str:
@@ -307,44 +334,61 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _checked_record(rel: str, record: str, values: dict, text_column: str, id_column: str,
-                    sidecar: dict[str, str]) -> SourceItem:
+                    sidecar: dict[str, str], at: RecordAt | None = None) -> SourceItem:
     """:func:`_record_item`, with the text and fields checked, and any failure a problem of this record."""
     try:
-        item = _record_item(rel, record, values, text_column, id_column, sidecar)
+        item = _record_item(rel, record, values, text_column, id_column, sidecar, at)
         strings = [item.source_record or "", item.text or "", *item.fields.values()]
         if any(_SURROGATE.search(v) for v in strings):
             return SourceItem(rel, record, problem=("bad_record",
                 f"{rel} record {record} holds a lone surrogate (an escape such as \\ud800 that is half of a "
-                "character pair); it is not text. Fix the record."))
+                "character pair); it is not text. Fix the record."), at=at)
         return item
     except Exception as exc:  # one record never sinks its file
         return SourceItem(rel, record, problem=("bad_record",
-            f"{rel} record {record} could not be read ({type(exc).__name__}: {_short(exc)}). Fix the record."))
+            f"{rel} record {record} could not be read ({type(exc).__name__}: {_short(exc)}). Fix the record."), at=at)
+
+
+def _read_span(path: Path, span: RecordAt) -> io.BytesIO:
+    """Bytes ``[span.start, span.end)`` of an uncompressed file."""
+    with open(path, "rb") as fh:
+        fh.seek(span.start)
+        return io.BytesIO(fh.read(span.end - span.start))
 
 
 def iter_jsonl(path: Path, rel: str, *, text_column: str, id_column: str,
-               sidecar: dict[str, str]) -> Iterator[SourceItem]:
-    opener = gzip.open if path.name.lower().endswith(".gz") else open
-    lineno = 0
+               sidecar: dict[str, str], span: RecordAt | None = None) -> Iterator[SourceItem]:
+    """Records of a JSON Lines file (gzip-compressed when its name ends in .gz), each located in the file
+    (:class:`RecordAt`). ``span``: read only those bytes of ``path``, as the records after ``span.line``
+    lines of the file (a worker's range, :mod:`kefu_corpus.ranges`)."""
+    compressed = span is None and path.name.lower().endswith(".gz")
+    lineno = before = span.line if span is not None else 0
+    pos = start = span.start if span is not None else 0
+    blank = b""  # blank lines before the next record, kept with it (compressed files)
     try:
-        with opener(path, "rb") as fh:
-            for lineno, line in enumerate(fh, start=1):
+        with (gzip.open(path, "rb") if compressed else open(path, "rb")) as fh:
+            for lineno, line in enumerate(fh if span is None else _read_span(path, span), start=lineno + 1):
+                pos += len(line)
                 if not line.strip():
+                    if compressed:
+                        blank += line
                     continue
                 record = f"#{lineno}"
+                at = RecordAt(start, pos, before, raw=blank + line if compressed else None)
+                start, before, blank = pos, lineno, b""
                 try:
                     values = json.loads(line)
                 except (ValueError, RecursionError) as exc:  # bad JSON or UTF-8, too deep, an integer too long
                     yield SourceItem(rel, record, problem=("broken_record",
                         f"{rel} line {lineno} is not valid JSON ({type(exc).__name__}: {_short(exc)}). "
-                        "Fix or remove the line."))
+                        "Fix or remove the line."), at=at)
                     continue
                 if not isinstance(values, dict):
                     yield SourceItem(rel, record, problem=("broken_record",
                         f"{rel} line {lineno} is a JSON {type(values).__name__}, not an object. "
-                        "Each line must be an object with a text field."))
+                        "Each line must be an object with a text field."), at=at)
                     continue
-                yield _checked_record(rel, record, values, text_column, id_column, sidecar)
+                yield _checked_record(rel, record, values, text_column, id_column, sidecar, at)
     except (OSError, EOFError, zlib.error) as exc:
         yield SourceItem(rel, f"#{lineno + 1}", problem=("broken_file",
             f"{rel} could not be read past line {lineno} ({exc}): the file is damaged or truncated. "
@@ -364,47 +408,112 @@ def _column_problem(rel: str, names: list[str], text_column: str, id_column: str
     return None
 
 
-def _open_text(path: Path):
-    """A UTF-8 text stream of ``path``, gunzipped when its name ends in .gz (BOM removed, newlines kept)."""
-    if path.name.lower().endswith(".gz"):
-        return gzip.open(path, "rt", encoding="utf-8-sig", newline="")
-    return open(path, encoding="utf-8-sig", newline="")
+#: Where a line holds a CR that ends a line of its own (not one of a CRLF).
+_LONE_CR = re.compile(rb"(?<=\r)(?!\n)")
+
+
+class _Lines:
+    """The lines of a binary stream as text, for the csv module: CRLF, LF or a lone CR ends a line and is
+    kept (what ``open(..., newline="")`` gives), UTF-8 (a BOM at the start of the file dropped), with a
+    count of the bytes read and, when ``keep``, the bytes themselves."""
+
+    def __init__(self, fh, *, pos: int = 0, at_file_start: bool = True, keep: bool = False) -> None:
+        self._lines = iter(fh)
+        self._pending: list[bytes] = []
+        self._bom = at_file_start
+        self.pos = pos
+        self.keep = keep
+        self.kept: list[bytes] = []
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> str:
+        if not self._pending:
+            line = next(self._lines)
+            body = line[:-2] if line.endswith(b"\r\n") else line[:-1] if line.endswith(b"\n") else line
+            if b"\r" in body:
+                self._pending = [piece for piece in _LONE_CR.split(line) if piece][::-1]
+            else:
+                self._pending = [line]
+        raw = self._pending.pop()
+        self.pos += len(raw)
+        if self.keep:
+            self.kept.append(raw)
+        if self._bom:
+            self._bom = False
+            return raw.decode("utf-8-sig")
+        return raw.decode("utf-8")
 
 
 def iter_csv(path: Path, rel: str, *, text_column: str, id_column: str,
-             sidecar: dict[str, str]) -> Iterator[SourceItem]:
+             sidecar: dict[str, str], span: RecordAt | None = None,
+             header: list[str] | None = None) -> Iterator[SourceItem]:
     """Records of a UTF-8 CSV file with a header row, streamed: a damaged or truncated file keeps the
-    records before the damage, and a row with the wrong number of cells is rejected alone."""
+    records before the damage, and a row with the wrong number of cells is rejected alone. Each record is
+    located in the file (:class:`RecordAt`). ``span`` and ``header``: read only those bytes of ``path``,
+    as the rows after ``span.line`` rows and ``span.lines`` lines of a file with that header (a worker's
+    range, :mod:`kefu_corpus.ranges`)."""
     csv.field_size_limit(2**31 - 1)  # an article is one cell, and may be long
-    row = 0
+    compressed = span is None and path.name.lower().endswith(".gz")
+    row = span.line if span is not None else 0
+    lines_before = span.lines if span is not None else 0
     try:
-        with _open_text(path) as fh:
-            reader = csv.reader(fh, strict=False)
-            header = next(reader, [])
-            problem = _column_problem(rel, header, text_column, id_column)
-            if problem is not None:
-                yield problem
-                return
+        with (gzip.open(path, "rb") if compressed else open(path, "rb")) as fh:
+            lines = _Lines(fh if span is None else _read_span(path, span), keep=compressed,
+                           pos=span.start if span is not None else 0, at_file_start=span is None)
+            reader = csv.reader(lines, strict=False)
+            if header is None:
+                header = next(reader, [])
+                problem = _column_problem(rel, header, text_column, id_column)
+                if problem is not None:
+                    yield problem
+                    return
+            start, lines_at_start = lines.pos, lines_before + reader.line_num
+            lines.kept.clear()
             for cells in reader:
                 if not cells:
                     continue
                 row += 1
+                at = RecordAt(start, lines.pos, row - 1, lines_at_start,
+                              b"".join(lines.kept) if compressed else None, header)
+                start, lines_at_start = lines.pos, lines_before + reader.line_num
+                lines.kept.clear()
                 if len(cells) != len(header):
                     yield SourceItem(rel, f"#{row}", problem=("broken_record",
-                        f"{rel} row {row} (line {reader.line_num}): expected {len(header)} columns, found "
-                        f"{len(cells)}. Fix the quoting of that row."))
+                        f"{rel} row {row} (line {lines_before + reader.line_num}): expected {len(header)} columns, "
+                        f"found {len(cells)}. Fix the quoting of that row."), at=at)
                     continue
-                yield _checked_record(rel, f"#{row}", dict(zip(header, cells)), text_column, id_column, sidecar)
+                yield _checked_record(rel, f"#{row}", dict(zip(header, cells)), text_column, id_column, sidecar, at)
     except (OSError, EOFError, zlib.error, UnicodeDecodeError, csv.Error) as exc:
         yield SourceItem(rel, f"#{row + 1}", problem=("broken_file",
             f"{rel} could not be read as UTF-8 CSV past row {row} ({type(exc).__name__}: {_short(exc)}). "
             + ("The rows before it were ingested; re-save" if row else "Re-save") + " it as UTF-8 CSV with a header row."))
 
 
+def _row_batches(pf: pq.ParquetFile, columns: list[str], span: RecordAt | None) -> Iterator[pa.RecordBatch]:
+    """Batches of a Parquet file's rows, all of them or rows ``[span.start, span.end)`` (only the row
+    groups that hold them are read)."""
+    if span is None:
+        yield from pf.iter_batches(batch_size=1024, columns=columns)
+        return
+    first = 0
+    for group in range(pf.metadata.num_row_groups):
+        n = pf.metadata.row_group(group).num_rows
+        lo, hi = max(span.start - first, 0), min(span.end - first, n)
+        if lo < hi:
+            yield from pf.read_row_group(group, columns=columns).slice(lo, hi - lo).to_batches(max_chunksize=1024)
+        first += n
+        if first >= span.end:
+            return
+
+
 def iter_parquet(path: Path, rel: str, *, text_column: str, id_column: str,
-                 sidecar: dict[str, str]) -> Iterator[SourceItem]:
-    """Records of a Parquet file, a batch at a time: a damaged file keeps the records before the damage."""
-    row = 0
+                 sidecar: dict[str, str], span: RecordAt | None = None) -> Iterator[SourceItem]:
+    """Records of a Parquet file, a batch at a time: a damaged file keeps the records before the damage.
+    Each record is located by its row (:class:`RecordAt`); ``span``: read only rows ``[span.start,
+    span.end)`` (a worker's range, :mod:`kefu_corpus.ranges`)."""
+    row = span.start if span is not None else 0
     try:
         pf = pq.ParquetFile(path)
         names = pf.schema_arrow.names
@@ -413,10 +522,11 @@ def iter_parquet(path: Path, rel: str, *, text_column: str, id_column: str,
             yield problem
             return
         wanted = [c for c in (id_column, text_column, *METADATA_FIELDS) if c in names]
-        for batch in pf.iter_batches(batch_size=1024, columns=list(dict.fromkeys(wanted))):
+        for batch in _row_batches(pf, list(dict.fromkeys(wanted)), span):
             for values in batch.to_pylist():
                 row += 1
-                yield _checked_record(rel, f"#{row}", values, text_column, id_column, sidecar)
+                yield _checked_record(rel, f"#{row}", values, text_column, id_column, sidecar,
+                                      RecordAt(row - 1, row, row - 1, in_rows=True))
     except (OSError, pa.ArrowException, ValueError, IndexError, UnicodeDecodeError) as exc:
         # pyarrow reports a damaged file in many ways: bad metadata, a bad page, bytes that are not UTF-8
         yield SourceItem(rel, f"#{row + 1}", problem=("broken_file",
@@ -455,7 +565,8 @@ def iter_items(inventory: Inventory, sidecar: Sidecar, *, text_column: str, id_c
             for item in reader(path, rel, text_column=text_column, id_column=id_column, sidecar=meta):
                 records += 1
                 if item.source_record in seen:  # a repeated id: the record's place in the file keeps it unique
-                    item = replace(item, source_record=f"{item.source_record}@{records}")
+                    item = replace(item, source_record=f"{item.source_record}@{records}",
+                                   at=None if item.at is None else replace(item.at, renamed=True))
                 seen.add(item.source_record)
                 yield item
         except Exception as exc:  # one input never sinks the run: what came before is kept, the rest reported

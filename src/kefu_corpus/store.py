@@ -326,6 +326,14 @@ class RunWriter:
         self._artifacts.append(relative)
         return path
 
+    def scratch(self, name: str) -> Path:
+        """A folder in the run folder for files this run's tasks read (on a cluster, the run folder is on
+        the shared filesystem): made when first written to, removed by :meth:`drop_scratch` or at commit."""
+        return self.staging / ".scratch" / name
+
+    def drop_scratch(self, name: str) -> None:
+        shutil.rmtree(self.scratch(name), ignore_errors=True)
+
     def open(self, name: str) -> None:
         """Declare a table of this run; it is written (possibly empty) even if no batch arrives."""
         if name not in self._sinks:
@@ -387,6 +395,7 @@ class RunWriter:
             counts[name] = sink.rows
         for taken in self.staging.glob("input-*"):
             shutil.rmtree(taken) if taken.is_dir() else taken.unlink()
+        shutil.rmtree(self.staging / ".scratch", ignore_errors=True)
         tables = {}
         for name, entry in (keep or {}).items():
             src = self.previous / entry["file"]

@@ -4,9 +4,10 @@ and write its output part into the run folder.
 The driver sends each task a :class:`PartTask`, a work description of a few hundred bytes (the paths of
 the input part files, or the article files, and where to write), not the text. Rows travel between
 processes as files, so the driver's cost does not grow with the corpus, and a task runs the same on the
-local pool and on a Dask worker that sees the same filesystem. The one exception is ingest's records
-of a corpus file (JSON Lines, CSV, Parquet), which the driver reads as one stream and sends. Each task returns a small summary (counts, and the rows of
-the small tables such as ``repairs``), which the driver gathers in task order.
+local pool and on a Dask worker that sees the same filesystem. Ingest's records of a corpus file (JSON
+Lines, CSV, Parquet) travel as ranges of the file (:mod:`kefu_corpus.ranges`). Each task returns a
+small summary (counts, and the rows of the small tables such as ``repairs``), which the driver gathers
+in task order.
 
 Part *i* of ``documents``, ``passages`` and ``tokens`` holds the same documents
 (:mod:`kefu_corpus.tablefiles`); a stage's task *i* reads input part *i* and writes output part *i*,
@@ -69,16 +70,18 @@ def plan_parts(tables: dict[str, Path], make_target) -> list[PartTask]:
 
 
 def ingest_part(task: PartTask, params, batch_size: int, batch_bytes: int) -> dict[str, pa.Table]:
-    """The ingest stage on one part, the input items in ``task.extra["items"]`` (read by the driver: a
-    compressed corpus file is one stream): writes ``documents`` and ``passages``; returns ``boilerplate``,
-    ``ingest_report`` and ``keys`` (each document's ``doc_id``, ``sha256``, ``source_path`` and
-    ``source_record``, for the driver's corpus-wide check of repeated content)."""
+    """The ingest stage on one part, its inputs described in ``task.extra["items"]`` (article files by
+    path, records of corpus files as ranges of their files, :mod:`kefu_corpus.ranges`), which this worker
+    reads: writes ``documents`` and ``passages``; returns ``boilerplate``, ``ingest_report`` and ``keys``
+    (each document's ``doc_id``, ``sha256``, ``source_path`` and ``source_record``, for the driver's
+    corpus-wide check of repeated content)."""
+    from kefu_corpus.ranges import expand
     from kefu_corpus.sources import batched
     from kefu_corpus.stages.ingest import ingest_batch
 
     small: dict[str, list[pa.Table]] = {"boilerplate": [], "ingest_report": [], "keys": []}
     with PartWriter(task.target, ("documents", "passages")) as parts:
-        for batch in batched(iter(task.extra["items"]), size=batch_size, max_bytes=batch_bytes):
+        for batch in batched(expand(task.extra["items"]), size=batch_size, max_bytes=batch_bytes):
             tables = ingest_batch(batch, params)
             parts.write("documents", tables["documents"])
             parts.write("passages", tables["passages"])
