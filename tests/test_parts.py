@@ -65,6 +65,22 @@ def test_parts_give_the_same_tables_as_one_part_and_the_same_bytes_for_any_worke
     assert output_files(runs / "parts") == output_files(runs / "parts2")
 
 
+def _codecs(path) -> set[str]:
+    meta = pq.ParquetFile(path).metadata
+    return {meta.row_group(g).column(c).compression for g in range(meta.num_row_groups)
+            for c in range(meta.num_columns)}
+
+
+def test_parts_a_later_stage_replaces_use_a_fast_codec_and_the_committed_tables_the_configured_one(runs):
+    out = runs / "parts"
+    committed = [part for spec in TABLES.values() for part in tablefiles.files(out / spec.filename)]
+    assert set().union(*map(_codecs, committed)) == {"ZSTD"}
+    cached = {stage: set().union(*map(_codecs, (out / CACHE / stage).rglob("part-*.parquet")))
+              for stage in ("ingest", "normalise", "dedup", "segment")}
+    # ingest's and normalise's parts were read once, by the next stage: LZ4; dedup's and segment's are the run's
+    assert cached == {"ingest": {"LZ4"}, "normalise": {"LZ4"}, "dedup": {"ZSTD"}, "segment": {"ZSTD"}}
+
+
 def test_duckdb_reads_a_folder_of_parts_as_one_table(runs):
     out = runs / "parts"
     n = duckdb.sql(f"select count(*) from '{out}/tokens.parquet'").fetchall()[0][0]

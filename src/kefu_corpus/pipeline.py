@@ -285,11 +285,18 @@ def _part_tasks(writer: RunWriter, outputs: tuple[str, ...], **tables: Path) -> 
     return plan_parts(tables, writer.part_target)
 
 
+#: The parted tables each stage writes.
+_PARTED_OUTPUTS = {"ingest": ("documents", "passages"), "normalise": ("documents", "passages"),
+                   "dedup": ("documents", "passages"), "segment": ("tokens",)}
+
+
 def _cache(writer: RunWriter, config: Config, stage: str, name: str | None = None) -> PartCache:
-    """The part cache of ``stage`` (under ``name``, for a stage with two kinds of task)."""
+    """The part cache of ``stage`` (under ``name``, for a stage with two kinds of task); its entries
+    depend on which of the stage's tables are transient (their codec)."""
     context = freshness.stage_context(config, stage, library_versions(),
                                       {n: spec.version for n, spec in schemas.TABLES.items()})
-    return writer.part_cache(name or stage, context, reuse=config["run.reuse_parts"])
+    return writer.part_cache(name or stage, {"stage": context, "transient": sorted(writer.transient)},
+                             reuse=config["run.reuse_parts"])
 
 
 def _with_entries(tasks: list[PartTask], cache: PartCache, *pieces) -> list[PartTask]:
@@ -611,7 +618,9 @@ def run(raw: Path, out: Path, config: Config, *, stages: tuple[str, ...] = STAGE
         writer.abort()
         raise
     try:
-        for stage in stages:
+        for i, stage in enumerate(stages):
+            writer.transient = {name for name in _PARTED_OUTPUTS.get(stage, ())
+                                if any(name in _PARTED_OUTPUTS.get(later, ()) for later in stages[i + 1:])}
             with PeakRss() as peak:
                 if stage == "ingest":
                     info = run_ingest(raw, writer, config, progress, executor, inputs)
