@@ -196,6 +196,11 @@ PARAMS: dict[str, dict[str, Param]] = {
         "near_min_chars": Param(50, int, "an int >= 1", _positive,
                                 "Shortest passage or document (letters and digits) compared for near "
                                 "duplicates; shorter ones are matched exactly only."),
+        "near_edit_share": Param(0.2, float, "a float in [0, 1)", lambda v: 0 <= v < 1,
+                                 "In a near-duplicate document whose differences are edits (single "
+                                 "characters), a passage with at most this share of its letters and digits "
+                                 "not found in the kept copy is flagged whole; in a template (names, dates "
+                                 "and figures differ), only the text the kept copy holds is flagged."),
         "shingle": Param(5, int, "an int >= 1", _positive, "Characters per shingle for MinHash."),
         "num_perm": Param(128, int, "an int >= 8", lambda v: v >= 8, "MinHash permutations per signature."),
         "boilerplate_min_docs": Param(3, int, "an int >= 2", lambda v: v >= 2,

@@ -22,6 +22,7 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 import xxhash
 
 from kefu_corpus import __version__, schemas
@@ -454,7 +455,8 @@ def run_dedup(documents: Path, passages: Path, writer: RunWriter, config: Config
         n_bytes += scan.n_bytes
         progress.advance(len(scan.doc_ids))
     scan_seconds = time.perf_counter() - started
-    decisions = dedup.decide(scans, dates, params)
+    decisions = dedup.decide(scans, dates, params,
+                             lambda i: pq.read_table(tasks[i].inputs["passages"], columns=dedup.ALIGN_COLUMNS))
     parts_of = [(s.doc_ids, len(s.passage_ids)) for s in scans]
     del scans
     decide_seconds = time.perf_counter() - started - scan_seconds

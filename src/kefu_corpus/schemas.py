@@ -33,7 +33,7 @@ EDITS = pa.list_(pa.struct([pa.field("start", pa.int32(), nullable=False),
 #: Spans of a text, half-open.
 SPANS = pa.list_(pa.struct([pa.field("start", pa.int32(), nullable=False),
                             pa.field("end", pa.int32(), nullable=False)]))
-DUPLICATE_KINDS = ("within_doc", "exact", "near_passage", "near_document", "boilerplate")
+DUPLICATE_KINDS = ("within_doc", "exact", "near_passage", "near_document", "template", "boilerplate")
 _PROVENANCE = "Where the value came from: " + ", ".join(f"'{v}'" for v in PROVENANCE_VALUES) + "."
 
 

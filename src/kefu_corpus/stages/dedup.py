@@ -25,6 +25,7 @@ other copy is.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Callable
 
 import numpy as np
 import pyarrow as pa
@@ -32,6 +33,7 @@ import pyarrow.compute as pc
 
 from kefu_corpus.config import section_params
 from kefu_corpus import schemas
+from kefu_corpus.dedup.align import COPY, TEMPLATE, Aligned, Side, align
 from kefu_corpus.dedup.near import near_pairs, clusters, signatures, similarity
 from kefu_corpus.dedup.within import repeated_blocks
 from kefu_corpus.text.fingerprint import gram_hashes, key_digest, match_keys
@@ -55,6 +57,7 @@ class DedupParams:
     near_threshold: float = 0.5
     near_passage_threshold: float = 0.7
     near_min_chars: int = 50
+    near_edit_share: float = 0.2
     shingle: int = 5
     num_perm: int = 128
     boilerplate_min_docs: int = 3
@@ -227,11 +230,15 @@ def _doc_rank(doc_ids: list[str], key_len: np.ndarray, dates: dict[str, object])
     return rank
 
 
-def decide(scans: list[Scan], dates: dict[str, object], params: DedupParams) -> Decisions:
-    """Pass 2: every duplicate decision of the corpus, from the scans of all its batches.
+def decide(scans: list[Scan], dates: dict[str, object], params: DedupParams,
+           read_part: Callable[[int], pa.Table]) -> Decisions:
+    """Pass 2: every duplicate decision of the corpus, from the scans of all its parts.
 
-    ``dates`` maps doc_id to the document's date (or None) for the keep rule.
+    ``dates`` maps doc_id to the document's date (or None) for the keep rule. ``read_part(i)`` reads
+    :data:`ALIGN_COLUMNS` of part ``i``'s passages (the part ``scans[i]`` scanned): the text of the
+    near-duplicate documents and their kept copies, which are aligned (:mod:`kefu_corpus.dedup.align`).
     """
+    locations = _locations(scans)
     scans = [s for s in scans if s.passage_ids]
     if not scans:
         return Decisions(schemas.DUPLICATES.schema.empty_table(), {}, np.zeros(0, bool), {}, {}, {},
@@ -247,34 +254,31 @@ def decide(scans: list[Scan], dates: dict[str, object], params: DedupParams) -> 
         for name, values in scan.within_rows.items():
             rows[name] += values
     whole = np.zeros(n_pass, bool)  # flagged as a whole passage
-    body_start = np.full(n_docs, np.iinfo(np.int64).max)
-    body_end = np.zeros(n_docs, np.int64)
-    np.minimum.at(body_start, p_doc, p_start)
-    np.maximum.at(body_end, p_doc, p_end)
 
-    # Near-duplicate documents.
+    # Near-duplicate documents: the pairs (each near copy and its cluster's kept document), then what
+    # of each copy the kept document holds, by aligning their text.
     doc_near_of: dict[str, str] = {}
     doc_cluster: dict[str, str] = {}
     doc_flagged = np.zeros(n_docs, bool)
     eligible = np.flatnonzero(c["doc_key_len"] >= params.near_min_chars)
     pairs = near_pairs(c["doc_sigs"][eligible], params.near_threshold)
     labels = clusters(len(eligible), pairs)
+    near_docs: list[tuple[int, int, float]] = []
     for members in _groups(labels):
         docs = eligible[members]
         rep = int(docs[np.argmin(rank[docs])])
         others = docs[docs != rep]
         sims = similarity(c["doc_sigs"], np.full(len(others), rep), others)
-        cluster = f"near_document:{doc_ids[rep]}"
-        doc_cluster[doc_ids[rep]] = cluster
         for d, sim in zip(others.tolist(), sims.tolist()):
             doc_flagged[d] = True
             doc_near_of[doc_ids[d]] = doc_ids[rep]
-            doc_cluster[doc_ids[d]] = cluster
-            _append(rows, doc_id=doc_ids[d], passage_id=None, start=int(body_start[d]), end=int(body_end[d]),
-                    kind="near_document", kept_doc_id=doc_ids[rep], kept_passage_id=None,
-                    kept_start=int(body_start[rep]), kept_end=int(body_end[rep]), cluster_id=cluster,
-                    similarity=sim, method="minhash-lsh")
-    whole |= doc_flagged[p_doc]
+            near_docs.append((d, rep, sim))
+    aligned = align_near_copies(near_docs, locations, read_part, c["doc_key_len"], params)
+    for d, rep, _ in near_docs:
+        doc_cluster[doc_ids[d]] = f"{aligned[d].kind}:{doc_ids[rep]}"
+        kept_cluster = doc_cluster.setdefault(doc_ids[rep], f"{aligned[d].kind}:{doc_ids[rep]}")
+        if aligned[d].kind != TEMPLATE and kept_cluster.startswith(TEMPLATE):  # a copy among templates
+            doc_cluster[doc_ids[rep]] = f"{COPY}:{doc_ids[rep]}"
 
     # Keep priority of each passage: documents that are not near duplicates first, then copies outside
     # repeated blocks, then document rank, then position.
@@ -327,9 +331,31 @@ def decide(scans: list[Scan], dates: dict[str, object], params: DedupParams) -> 
                         similarity=1.0, method="exact-key")
     whole |= exact_flagged
 
-    # Near-duplicate passages, among passages not flagged so far.
+    # What the alignment of each near copy flags, in passages exact matching has not flagged already.
+    first_passage = np.searchsorted(p_doc, np.arange(n_docs))
+    aligned_spans: dict[int, list[tuple[int, int]]] = {}
+    for d, rep, sim in near_docs:
+        got = aligned[d]
+        for row in got.rows:
+            p = int(first_passage[d] + row["passage"])
+            if exact_flagged[p]:
+                continue
+            if row["whole"]:
+                whole[p] = True
+            _append(rows, doc_id=doc_ids[d], passage_id=passage_ids[p], start=row["start"], end=row["end"],
+                    kind=row["kind"], kept_doc_id=doc_ids[rep], kept_passage_id=row["kept_passage_id"],
+                    kept_start=row["kept_start"], kept_end=row["kept_end"], cluster_id=f"{got.kind}:{doc_ids[rep]}",
+                    similarity=sim, method="minhash-align")
+        for local, spans in got.partial.items():
+            p = int(first_passage[d] + local)
+            if not exact_flagged[p]:
+                aligned_spans[p] = spans
+
+    # Near-duplicate passages, among passages not flagged so far (nor in part, by an alignment).
     near = c["near"]
-    open_ = ~whole[near] & (c["p_within"][near] == 0)  # a passage with a repeated block has its own flags
+    partly = np.zeros(n_pass, bool)
+    partly[list(aligned_spans)] = True
+    open_ = ~whole[near] & (c["p_within"][near] == 0) & ~partly[near]  # those have flags of their own
     candidates = near[open_]
     sigs = c["near_sigs"][open_]
     pairs = near_pairs(sigs, params.near_passage_threshold)
@@ -353,9 +379,9 @@ def decide(scans: list[Scan], dates: dict[str, object], params: DedupParams) -> 
     spans: dict[int, list[tuple[int, int]]] = {}
     for p in np.flatnonzero(whole).tolist():
         spans[p] = [(0, int(c["p_canon_len"][p]))]
-    for p, got in c["within_spans"].items():
+    for p in set(c["within_spans"]) | set(aligned_spans):
         if p not in spans:
-            spans[p] = _merge_spans(got)
+            spans[p] = _merge_spans(c["within_spans"].get(p, []) + aligned_spans.get(p, []))
     flagged = whole | within_full
     flagged_per_doc = np.bincount(p_doc[flagged], minlength=n_docs)
     table = schemas.table_from_columns(schemas.DUPLICATES, rows)
@@ -368,6 +394,58 @@ def decide(scans: list[Scan], dates: dict[str, object], params: DedupParams) -> 
                      doc_flagged_passages={doc_ids[d]: int(n) for d, n in enumerate(flagged_per_doc.tolist())},
                      counts={**counts, "passages_flagged": int(flagged.sum()), "passages": n_pass,
                              "documents": n_docs, "documents_flagged": int(doc_flagged.sum())})
+
+
+def _locations(scans: list[Scan]) -> list[tuple[int, int, int]]:
+    """For each document, in corpus order: the part that holds it and its passages' rows in that part."""
+    out = []
+    for i, scan in enumerate(scans):
+        starts = np.searchsorted(scan.p_doc, np.arange(len(scan.doc_ids) + 1))
+        out += [(i, int(a), int(b)) for a, b in zip(starts[:-1].tolist(), starts[1:].tolist())]
+    return out
+
+
+#: Columns of ``passages`` an alignment reads.
+ALIGN_COLUMNS = ["passage_id", "start", "end", "script", "text_normalised", "text_canonical", "normalised_map",
+                 "canonical_map"]
+#: Letters and digits of the documents aligned at once: what the driver holds of their text.
+ALIGN_BATCH_CHARS = 20_000_000
+
+
+def align_near_copies(near_docs: list[tuple[int, int, float]], locations: list[tuple[int, int, int]],
+                      read_part: Callable[[int], pa.Table], key_len: np.ndarray,
+                      params: DedupParams) -> dict[int, Aligned]:
+    """The alignment of each near copy ``d`` of ``(d, kept, similarity)`` with its kept document. The
+    pairs are taken in batches of at most :data:`ALIGN_BATCH_CHARS` key characters, ordered by part,
+    and each part a batch needs is read once: the driver holds the text of one batch at a time."""
+    out: dict[int, Aligned] = {}
+    todo = sorted(near_docs, key=lambda t: (locations[t[0]][0], t[0]))
+    batch: list[tuple[int, int, float]] = []
+    size = 0
+
+    def run() -> None:
+        docs = sorted({g for d, kept, _ in batch for g in (d, kept)})
+        sides: dict[int, Side] = {}
+        for part in sorted({locations[g][0] for g in docs}):
+            table = read_part(part)
+            for g in docs:
+                if locations[g][0] == part:
+                    _, a, b = locations[g]
+                    sides[g] = Side(table.slice(a, b - a).to_pylist())
+        for d, kept, _ in batch:
+            out[d] = align(sides[d], sides[kept], k=params.shingle, min_chars=params.within_min_chars,
+                           edit_share=params.near_edit_share)
+        batch.clear()
+
+    for pair in todo:
+        batch.append(pair)
+        size += int(key_len[pair[0]] + key_len[pair[1]])
+        if size >= ALIGN_BATCH_CHARS:
+            run()
+            size = 0
+    if batch:
+        run()
+    return out
 
 
 def _groups(labels: np.ndarray) -> list[np.ndarray]:
