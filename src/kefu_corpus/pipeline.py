@@ -22,7 +22,6 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 import xxhash
 
 from kefu_corpus import __version__, schemas
@@ -455,8 +454,9 @@ def run_dedup(documents: Path, passages: Path, writer: RunWriter, config: Config
         n_bytes += scan.n_bytes
         progress.advance(len(scan.doc_ids))
     scan_seconds = time.perf_counter() - started
-    decisions = dedup.decide(scans, dates, params,
-                             lambda i: pq.read_table(tasks[i].inputs["passages"], columns=dedup.ALIGN_COLUMNS))
+    parts = [t.inputs["passages"] for t in tasks]
+    align = partial(tasks_mod.dedup_align_job, parts=parts, params=params)
+    decisions = dedup.decide(scans, dates, params, lambda jobs: executor.map(align, jobs))
     parts_of = [(s.doc_ids, len(s.passage_ids)) for s in scans]
     del scans
     decide_seconds = time.perf_counter() - started - scan_seconds

@@ -157,6 +157,14 @@ def dedup_scan_part(task: PartTask, params) -> Any:
     return dedup.scan_batch(table, params)
 
 
+def dedup_align_job(job, parts: list[str], params) -> dict:
+    """Align near-duplicate documents with their kept copies (:func:`kefu_corpus.stages.dedup.align_job`),
+    reading their passages from the part files ``parts`` of the stage's input."""
+    from kefu_corpus.stages import dedup
+
+    return dedup.align_job(job, lambda i: pq.read_table(parts[i], columns=dedup.ALIGN_COLUMNS), params)
+
+
 def dedup_annotate_part(task: PartTask, decisions, batch_rows: int) -> dict[str, int]:
     """Pass 3 of the dedup stage on one part: writes ``documents`` and ``passages`` with the dedup columns."""
     from kefu_corpus.stages import dedup

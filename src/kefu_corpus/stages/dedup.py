@@ -25,7 +25,7 @@ other copy is.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Iterable
 
 import numpy as np
 import pyarrow as pa
@@ -231,12 +231,13 @@ def _doc_rank(doc_ids: list[str], key_len: np.ndarray, dates: dict[str, object])
 
 
 def decide(scans: list[Scan], dates: dict[str, object], params: DedupParams,
-           read_part: Callable[[int], pa.Table]) -> Decisions:
+           align_each: Callable[[list[AlignJob]], Iterable[dict[int, Aligned]]]) -> Decisions:
     """Pass 2: every duplicate decision of the corpus, from the scans of all its parts.
 
-    ``dates`` maps doc_id to the document's date (or None) for the keep rule. ``read_part(i)`` reads
-    :data:`ALIGN_COLUMNS` of part ``i``'s passages (the part ``scans[i]`` scanned): the text of the
-    near-duplicate documents and their kept copies, which are aligned (:mod:`kefu_corpus.dedup.align`).
+    ``dates`` maps doc_id to the document's date (or None) for the keep rule. ``align_each(jobs)`` runs
+    :func:`align_job` on each job (through the executor: a job reads the text of its near-duplicate
+    documents and their kept copies from the part files, the parts ``scans`` scanned, and aligns them,
+    :mod:`kefu_corpus.dedup.align`).
     """
     locations = _locations(scans)
     scans = [s for s in scans if s.passage_ids]
@@ -273,7 +274,9 @@ def decide(scans: list[Scan], dates: dict[str, object], params: DedupParams,
             doc_flagged[d] = True
             doc_near_of[doc_ids[d]] = doc_ids[rep]
             near_docs.append((d, rep, sim))
-    aligned = align_near_copies(near_docs, locations, read_part, c["doc_key_len"], params)
+    aligned: dict[int, Aligned] = {}
+    for done in align_each(align_jobs(near_docs, locations, c["doc_key_len"])):
+        aligned.update(done)
     for d, rep, _ in near_docs:
         doc_cluster[doc_ids[d]] = f"{aligned[d].kind}:{doc_ids[rep]}"
         kept_cluster = doc_cluster.setdefault(doc_ids[rep], f"{aligned[d].kind}:{doc_ids[rep]}")
@@ -408,44 +411,46 @@ def _locations(scans: list[Scan]) -> list[tuple[int, int, int]]:
 #: Columns of ``passages`` an alignment reads.
 ALIGN_COLUMNS = ["passage_id", "start", "end", "script", "text_normalised", "text_canonical", "normalised_map",
                  "canonical_map"]
-#: Letters and digits of the documents aligned at once: what the driver holds of their text.
-ALIGN_BATCH_CHARS = 20_000_000
+#: Letters and digits of the documents one alignment job reads (near copies and kept documents).
+ALIGN_JOB_CHARS = 500_000
 
 
-def align_near_copies(near_docs: list[tuple[int, int, float]], locations: list[tuple[int, int, int]],
-                      read_part: Callable[[int], pa.Table], key_len: np.ndarray,
-                      params: DedupParams) -> dict[int, Aligned]:
-    """The alignment of each near copy ``d`` of ``(d, kept, similarity)`` with its kept document. The
-    pairs are taken in batches of at most :data:`ALIGN_BATCH_CHARS` key characters, ordered by part,
-    and each part a batch needs is read once: the driver holds the text of one batch at a time."""
-    out: dict[int, Aligned] = {}
-    todo = sorted(near_docs, key=lambda t: (locations[t[0]][0], t[0]))
-    batch: list[tuple[int, int, float]] = []
-    size = 0
+@dataclass(frozen=True)
+class AlignJob:
+    """Near copies to align with their kept documents: the pairs ``(copy, kept)`` (corpus document
+    indices) and where each document's passages are (``{doc: (part index, first row, end row)}``). A
+    work description: the job reads the rows from the part files itself."""
 
-    def run() -> None:
-        docs = sorted({g for d, kept, _ in batch for g in (d, kept)})
-        sides: dict[int, Side] = {}
-        for part in sorted({locations[g][0] for g in docs}):
-            table = read_part(part)
-            for g in docs:
-                if locations[g][0] == part:
-                    _, a, b = locations[g]
-                    sides[g] = Side(table.slice(a, b - a).to_pylist())
-        for d, kept, _ in batch:
-            out[d] = align(sides[d], sides[kept], k=params.shingle, min_chars=params.within_min_chars,
-                           edit_share=params.near_edit_share)
-        batch.clear()
+    pairs: tuple[tuple[int, int], ...]
+    where: dict[int, tuple[int, int, int]]
 
-    for pair in todo:
-        batch.append(pair)
-        size += int(key_len[pair[0]] + key_len[pair[1]])
-        if size >= ALIGN_BATCH_CHARS:
-            run()
-            size = 0
+
+def align_jobs(near_docs: list[tuple[int, int, float]], locations: list[tuple[int, int, int]],
+               key_len: np.ndarray) -> list[AlignJob]:
+    """The pairs in jobs of about :data:`ALIGN_JOB_CHARS` key characters, ordered by the copy's part
+    (so that a job reads few parts)."""
+    jobs, batch, size = [], [], 0
+    for d, kept, _ in sorted(near_docs, key=lambda t: (locations[t[0]][0], t[0])):
+        batch.append((d, kept))
+        size += int(key_len[d] + key_len[kept])
+        if size >= ALIGN_JOB_CHARS:
+            jobs.append(batch)
+            batch, size = [], 0
     if batch:
-        run()
-    return out
+        jobs.append(batch)
+    return [AlignJob(tuple(b), {g: locations[g] for pair in b for g in pair}) for b in jobs]
+
+
+def align_job(job: AlignJob, read_part: Callable[[int], pa.Table], params: DedupParams) -> dict[int, Aligned]:
+    """Align the near copies of ``job`` (each part it needs read once, :data:`ALIGN_COLUMNS`)."""
+    sides: dict[int, Side] = {}
+    for part in sorted({where[0] for where in job.where.values()}):
+        table = read_part(part)
+        for g, (p, a, b) in job.where.items():
+            if p == part:
+                sides[g] = Side(table.slice(a, b - a).to_pylist())
+    return {d: align(sides[d], sides[kept], k=params.shingle, min_chars=params.within_min_chars,
+                     edit_share=params.near_edit_share) for d, kept in job.pairs}
 
 
 def _groups(labels: np.ndarray) -> list[np.ndarray]:
