@@ -7,14 +7,17 @@ commentary; two reports may be written from one formula with other names, dates 
 passage of the near copy is therefore compared with the kept document's text.
 
 **Coverage.** A character of the near copy's match key is *covered* when a window of ``k`` key
-characters around it (the stage's shingle) occurs anywhere in the kept document's key: a set lookup of
-window hashes, linear in the two documents' lengths, that follows text moved, split or merged across
-passages. An edited character breaks only the windows that hold it, so it alone is uncovered.
+characters around it (the stage's shingle) occurs in the kept document's key, next to a neighbouring
+window that follows it there in order (a lone window is a coincidence: a year, an article number the
+kept document has elsewhere): a lookup of window hashes, linear in the two documents' lengths, that
+follows text moved, split or merged across passages. An edited character breaks only the windows that
+hold it, so it alone is uncovered.
 
 **Gaps.** A run of uncovered characters is either an *edit* (one character, not a digit: a typo, a
 variant character) or *text of its own* (two or more characters, or any digit: a name, a date, a
-figure, a sentence). The pair is a **copy** when the passages it mostly covers hold more edited
-characters than short text of their own (light edits throughout, as a republished copy has), or when
+figure, a sentence). The pair is a **copy** when the passages it mostly covers hold at least as many
+edits as short gaps of their own (light edits throughout, as a republished copy has: two edits closer
+than a window make one longer gap, but most stand alone), or when
 the two documents are in different scripts (a converted copy's words differ by region: 软件 and 軟體),
 and a **template** otherwise (the same formula, other facts).
 
@@ -120,22 +123,38 @@ def align(copy: Side, kept: Side, *, k: int, min_chars: int, edit_share: float) 
     at = np.minimum(np.searchsorted(values, windows), max(len(values) - 1, 0))
     matched = (values[at] == windows) if len(values) else np.zeros(len(windows), bool)
     source = np.where(matched, first[at] if len(values) else 0, -1)  # where each matched window is in kept
+    # A window counts only in a run of two or more that follow the kept text in order: one window alone
+    # is a coincidence (a year or an article number that the kept document has elsewhere).
+    follows = np.zeros(len(windows), bool)
+    if len(windows) > 1:
+        step = matched[1:] & matched[:-1] & (source[1:] == source[:-1] + 1)
+        follows[1:] |= step
+        follows[:-1] |= step
+    matched &= follows
+    source = np.where(matched, source, -1)
     depth = np.zeros(n + 1, np.int64)
     np.add.at(depth, np.flatnonzero(matched), 1)
     np.add.at(depth, np.flatnonzero(matched) + k, -1)
     covered = np.cumsum(depth)[:n] > 0
+    # A number that differs anywhere differs as a whole: 1998 and 1999 share the windows that end in 199.
+    is_digit = (codes >= _DIGITS[0]) & (codes <= _DIGITS[1])
+    run_starts, run_ends = _runs(is_digit)
+    open_count = np.r_[0, np.cumsum(~covered)]
+    for s, e in zip(run_starts.tolist(), run_ends.tolist()):
+        if open_count[e] > open_count[s]:
+            covered[s:e] = False
 
     # Gaps: edits (one character, not a digit) and text of its own, in the passages mostly covered.
     owner = np.repeat(np.arange(len(bounds) - 1), np.diff(bounds))
     share = np.bincount(owner, weights=covered, minlength=len(bounds) - 1) / np.maximum(np.diff(bounds), 1)
     gap_starts, gap_ends = _runs(~covered)
     gap_len = gap_ends - gap_starts
-    digits = np.r_[0, np.cumsum((codes >= _DIGITS[0]) & (codes <= _DIGITS[1]))]
+    digits = np.r_[0, np.cumsum(is_digit)]
     edit = (gap_len == 1) & (digits[gap_ends] == digits[gap_starts])
     # Facts are short: a gap of min_chars or more is a sentence or passage of its own, and says nothing
     # about whether the rest is a copy or a template.
     mostly = (share[owner[gap_starts]] >= 0.5) & (gap_len < min_chars)
-    kind = COPY if gap_len[mostly & edit].sum() >= gap_len[mostly & ~edit].sum() else TEMPLATE
+    kind = COPY if (mostly & edit).sum() >= (mostly & ~edit).sum() else TEMPLATE
     if copy.script and kept.script and copy.script != kept.script:
         kind = COPY  # the same text in the other script: its words differ by region (软件, 软体), not by fact
 
@@ -157,9 +176,10 @@ def align(copy: Side, kept: Side, *, k: int, min_chars: int, edit_share: float) 
         inside = filled[lo:hi]
         if kind == COPY and inside.mean() >= 1 - edit_share:
             spans = [(lo, hi)]
-        else:
+        else:  # a template's formula runs between its facts: a run of one window is already shared text
             starts, ends = _runs(inside)
-            spans = [(lo + int(s), lo + int(e)) for s, e in zip(starts, ends) if e - s >= min_chars]
+            least = k if kind == TEMPLATE and share[p] >= 0.5 else min_chars
+            spans = [(lo + int(s), lo + int(e)) for s, e in zip(starts, ends) if e - s >= least]
         if not spans:
             continue
         if spans == [(lo, hi)]:
