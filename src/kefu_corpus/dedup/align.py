@@ -7,9 +7,9 @@ commentary; two reports may be written from one formula with other names, dates 
 passage of the near copy is therefore compared with the kept document's text.
 
 **Coverage.** A character of the near copy's match key is *covered* when a window of ``k`` key
-characters around it (the stage's shingle) occurs in the kept document's key, next to a neighbouring
-window that follows it there in order (a lone window is a coincidence: a year, an article number the
-kept document has elsewhere): a lookup of window hashes, linear in the two documents' lengths, that
+characters around it (the stage's shingle) occurs in the kept document's key at the same offset as a
+matched window near it (a lone window is a coincidence: a year, an article number the kept document
+has elsewhere): a lookup of window hashes, linear in the two documents' lengths, that
 follows text moved, split or merged across passages. An edited character breaks only the windows that
 hold it, so it alone is uncovered.
 
@@ -123,14 +123,17 @@ def align(copy: Side, kept: Side, *, k: int, min_chars: int, edit_share: float) 
     at = np.minimum(np.searchsorted(values, windows), max(len(values) - 1, 0))
     matched = (values[at] == windows) if len(values) else np.zeros(len(windows), bool)
     source = np.where(matched, first[at] if len(values) else 0, -1)  # where each matched window is in kept
-    # A window counts only in a run of two or more that follow the kept text in order: one window alone
-    # is a coincidence (a year or an article number that the kept document has elsewhere).
-    follows = np.zeros(len(windows), bool)
-    if len(windows) > 1:
-        step = matched[1:] & matched[:-1] & (source[1:] == source[:-1] + 1)
-        follows[1:] |= step
-        follows[:-1] |= step
-    matched &= follows
+    # A window counts only if the matched window before or after it (within two windows' length) lies
+    # in the kept text at the same offset: text that follows the kept copy in order. A window alone is a
+    # coincidence (a year, an article number that the kept document has elsewhere); one after an edit
+    # still lines up with the text before the edit.
+    at_ = np.flatnonzero(matched)
+    offset = source[at_] - at_
+    agree = (offset[1:] == offset[:-1]) & (np.diff(at_) <= 2 * k)
+    keep = np.zeros(len(at_), bool)
+    keep[1:] |= agree
+    keep[:-1] |= agree
+    matched[at_[~keep]] = False
     source = np.where(matched, source, -1)
     depth = np.zeros(n + 1, np.int64)
     np.add.at(depth, np.flatnonzero(matched), 1)
