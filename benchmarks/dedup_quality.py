@@ -292,10 +292,11 @@ def score(baseline: list[dict], rows: list[dict], clusters: dict[str, str], text
     within = {inj["copy"]: _key(inj["text"]) for inj in injections if inj["kind"] == "within"}
     base_within = {(r["record"], _key(convert(r["span"], "t2s").text)) for r in baseline if r["kind"] == "within_doc"}
     base_spans = {_fold(r["span"]) for r in baseline}
-    precision: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    precision: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
     for r in rows:
         if _signature(r) in known:
             continue
+        precision[r["kind"]][2] += _found_in_kept(r, texts)
         if r["kind"] == "within_doc":
             key = _key(r["span"])
             ok = (key in within.get(r["record"], "")
@@ -497,9 +498,9 @@ def quality(domain: str, records: list[dict], own_texts: list[str], per_kind: in
         print(f"  {kind:<14} {found:>12} {(f'{chars[0] / chars[1]:.3f}' if chars and chars[1] else '-'):>15} "
               f"{(f'{own[0] / own[1]:.3f}' if own and own[1] else '-'):>9} "
               f"{(f'{ok}/{n} {ok / n:.3f}' if n else '-'):>20}")
-    print(f"  {'row kind':<14} {'precision':>16}   (rows not in the baseline; links true copies)")
-    for kind, (ok, total) in sorted(result["precision"].items()):
-        print(f"  {kind:<14} {ok:>5}/{total:<5} {ok / total:6.3f}")
+    print(f"  {'row kind':<14} {'links copies':>18} {'found in kept':>20}   (rows not in the baseline)")
+    for kind, (ok, total, found) in sorted(result["precision"].items()):
+        print(f"  {kind:<14} {ok:>6}/{total:<5} {ok / total:6.3f} {found:>7}/{total:<5} {found / total:6.3f}")
 
 
 def main() -> None:

@@ -111,10 +111,10 @@ def _print_summary(result: pipeline.RunResult, raw: Path, verbose: bool) -> None
                           f"document(s) with possible damage; see repairs.parquet")
     dd = result.manifest.get("stages", {}).get("dedup") if "dedup" in result.stages else None
     if dd:
-        kinds = ", ".join(f"{dd[k]} {k}" for k in ("within_doc", "exact", "near_passage", "near_document",
-                                                    "boilerplate") if dd.get(k))
-        out_console.print(f"  dedup    {dd['passages_flagged']} of {dd['passages']} passage(s) flagged as duplicates"
-                          + (f" ({kinds})" if kinds else "") + "; see duplicates.parquet")
+        kinds = ", ".join(f"{dd[k]} {k}" for k in schemas.DUPLICATE_KINDS if dd.get(k))
+        out_console.print(f"  dedup    {dd['passages_flagged']} of {dd['passages']} passage(s) flagged whole"
+                          + (f"; {sum(dd.get(k, 0) for k in schemas.DUPLICATE_KINDS)} flagged span(s): {kinds}"
+                             if kinds else "") + "; see duplicates.parquet")
     sg = result.manifest.get("stages", {}).get("segment") if "segment" in result.stages else None
     if sg:
         out_console.print(f"  segment  {sg['tokens']} token(s) from {sg['bytes'] / 1e3:,.1f} kB of canonical text"

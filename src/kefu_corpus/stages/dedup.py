@@ -277,11 +277,14 @@ def decide(scans: list[Scan], dates: dict[str, object], params: DedupParams,
     aligned: dict[int, Aligned] = {}
     for done in align_each(align_jobs(near_docs, locations, c["doc_key_len"])):
         aligned.update(done)
+    # One id per cluster: 'template:<kept>' when every near copy in it is a template, else
+    # 'near_document:<kept>'.
+    kinds: dict[int, set[str]] = {}
     for d, rep, _ in near_docs:
-        doc_cluster[doc_ids[d]] = f"{aligned[d].kind}:{doc_ids[rep]}"
-        kept_cluster = doc_cluster.setdefault(doc_ids[rep], f"{aligned[d].kind}:{doc_ids[rep]}")
-        if aligned[d].kind != TEMPLATE and kept_cluster.startswith(TEMPLATE):  # a copy among templates
-            doc_cluster[doc_ids[rep]] = f"{COPY}:{doc_ids[rep]}"
+        kinds.setdefault(rep, set()).add(aligned[d].kind)
+    cluster_of = {rep: f"{TEMPLATE if found == {TEMPLATE} else COPY}:{doc_ids[rep]}" for rep, found in kinds.items()}
+    for d, rep, _ in near_docs:
+        doc_cluster[doc_ids[d]] = doc_cluster[doc_ids[rep]] = cluster_of[rep]
 
     # Keep priority of each passage: documents that are not near duplicates first, then copies outside
     # repeated blocks, then document rank, then position.
@@ -347,7 +350,7 @@ def decide(scans: list[Scan], dates: dict[str, object], params: DedupParams,
                 whole[p] = True
             _append(rows, doc_id=doc_ids[d], passage_id=passage_ids[p], start=row["start"], end=row["end"],
                     kind=row["kind"], kept_doc_id=doc_ids[rep], kept_passage_id=row["kept_passage_id"],
-                    kept_start=row["kept_start"], kept_end=row["kept_end"], cluster_id=f"{got.kind}:{doc_ids[rep]}",
+                    kept_start=row["kept_start"], kept_end=row["kept_end"], cluster_id=cluster_of[rep],
                     similarity=sim, method="minhash-align")
         for local, spans in got.partial.items():
             p = int(first_passage[d] + local)
