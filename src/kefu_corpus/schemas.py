@@ -93,9 +93,12 @@ DOCUMENTS = TableSpec("documents", 3, "one document (an article file, or one rec
     _f("script", pa.string(), _SCRIPT),
     _f("n_repairs", pa.int32(), "Damaged runs repaired (rows in repairs.parquet); null until the normalise stage has run."),
     _f("near_duplicate_of", pa.string(), "doc_id of the kept representative when this document is a near "
-       "duplicate of another (its passages are then all flagged); else null. Null until the dedup stage has run."),
+       "duplicate of another (the text the representative holds is flagged, its own text is not); else null. "
+       "Null until the dedup stage has run."),
     _f("duplicate_cluster", pa.string(), "Cluster of near-duplicate documents this one belongs to "
-       "('near_document:<representative doc_id>'), representative included; null when it has no near duplicate."),
+       "('near_document:<representative doc_id>', or 'template:<representative doc_id>' when every near copy "
+       "in it reports other facts in the same formula), representative included; null when it has no near "
+       "duplicate."),
     _f("n_duplicate_passages", pa.int32(), "Passages flagged `is_duplicate`; null until the dedup stage has run."),
     _f("text", pa.string(), "The decoded raw text, unchanged (BOM removed). All offsets point into it.",
        nullable=False),
@@ -170,27 +173,29 @@ REPAIRS = TableSpec("repairs", 1, "one repaired run of misaligned-GBK mojibake",
        "by language models).", nullable=False),
 ]))
 
-DUPLICATES = TableSpec("duplicates", 1, "one span flagged as a duplicate, with the copy that is kept", pa.schema([
+DUPLICATES = TableSpec("duplicates", 2, "one span flagged as a duplicate, with the copy that is kept", pa.schema([
     _f("doc_id", pa.string(), "Document the flagged span is in.", nullable=False),
-    _f("passage_id", pa.string(), "Passage the flagged span is in; null for a `near_document` row, which flags "
-       "the whole document body."),
+    _f("passage_id", pa.string(), "Passage the flagged span is in."),
     _f("start", pa.int32(), "Start of the flagged span in the document's raw text (inclusive).", nullable=False),
     _f("end", pa.int32(), "End of the flagged span in the document's raw text (exclusive).", nullable=False),
     _f("kind", pa.string(), "'within_doc' (repeats an earlier span of the same document), 'exact' (a passage "
-       "identical after canonicalisation to one in another document), 'near_passage' and 'near_document' "
-       "(MinHash near duplicates), or 'boilerplate' (a passage found verbatim in many documents).",
+       "identical after canonicalisation to one in another document), 'near_passage' (a MinHash near "
+       "duplicate passage), 'near_document' (text of a near-duplicate document that its kept copy holds, "
+       "found by aligning the two), 'template' (the same, where the two report other facts in one formula: "
+       "the formula is flagged, the facts are not), or 'boilerplate' (a passage found verbatim in many "
+       "documents).",
        nullable=False),
     _f("kept_doc_id", pa.string(), "Document holding the copy that is kept; null for boilerplate (no copy is kept)."),
-    _f("kept_passage_id", pa.string(), "Passage where the kept copy starts; null for near_document rows and "
-       "boilerplate."),
+    _f("kept_passage_id", pa.string(), "Passage where the kept copy starts; null for boilerplate."),
     _f("kept_start", pa.int32(), "Start of the kept copy in its document's raw text; null for boilerplate."),
     _f("kept_end", pa.int32(), "End of the kept copy in its document's raw text; null for boilerplate."),
     _f("cluster_id", pa.string(), "The group of copies this decision belongs to: '<kind>:<representative>', the "
        "representative being the kept passage, document or span.", nullable=False),
     _f("similarity", pa.float32(), "1 for exact kinds; for near kinds, the estimated Jaccard similarity of "
        "character shingles to the kept copy.", nullable=False),
-    _f("method", pa.string(), "'repeat-scan' (long repeats in one document), 'exact-key' (identical match keys) "
-       "or 'minhash-lsh'.", nullable=False),
+    _f("method", pa.string(), "'repeat-scan' (long repeats in one document), 'exact-key' (identical match keys), "
+       "'minhash-lsh' (near passages) or 'minhash-align' (near documents, aligned with the kept copy).",
+       nullable=False),
 ]))
 
 _DICT = pa.dictionary(pa.int32(), pa.string())
