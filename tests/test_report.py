@@ -176,3 +176,25 @@ def test_the_same_run_gives_the_same_report_byte_for_byte(reports, seed_run, tmp
     out, _ = seed_run
     again = write_report(out, tmp_path / "again.html").read_text(encoding="utf-8")
     assert again == reports["simplified"]
+
+
+def test_a_corpus_without_dates_gets_a_report_that_says_why_its_time_views_are_empty(tmp_path):
+    import gzip
+
+    from conftest import SHARED, run_pipeline
+
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    with gzip.open(SHARED / "bench" / "tw_laws.jsonl.gz", "rt", encoding="utf-8") as src, \
+            (raw / "laws.jsonl").open("w", encoding="utf-8") as dst:  # statutes: no dates
+        for _, line in zip(range(40), src):
+            record = json.loads(line)
+            dst.write(json.dumps({"id": record["id"], "text": record["text"]}, ensure_ascii=False) + "\n")
+    out = tmp_path / "out"
+    run_pipeline(raw, out, **{"topics.k_grid": [3], "topics.iterations": 20})
+    assert all(d["year"] is None for d in read(out, "documents"))
+    page = write_report(out, tmp_path / "report.html").read_text(encoding="utf-8")
+    for anchor in ("trends", "keyness"):
+        assert "No document of the 40 has a date" in section(page, anchor), anchor
+    assert "No document of the 40 has a date" in section(page, "topics")  # its prevalence chart
+    assert "<img" in section(page, "topics") and "<table" in section(page, "corpus")  # the rest is there

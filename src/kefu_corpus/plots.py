@@ -255,7 +255,7 @@ def term_trends(source: Any, terms: Sequence[str] | None = None, *, n: int = 6, 
         known = set(table["term"].to_pylist())
         terms = list(dict.fromkeys(  # a term in either script, each once
             next((c for c in (t, shown(t, "simplified"), shown(t, "traditional")) if c in known), t) for t in terms))
-    dated = table.filter(pc.and_(pc.is_valid(table["year"]), pc.is_in(table["term"], pa.array(list(terms)))))
+    dated = table.filter(pc.and_(pc.is_valid(table["year"]), pc.is_in(table["term"], pa.array(list(terms), pa.string()))))
     with matplotlib.rc_context(cjk_rc(display_script)):
         fig = _figure(8, 4.2)
         ax = fig.add_subplot()

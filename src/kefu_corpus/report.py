@@ -20,6 +20,7 @@ import os
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
+import pyarrow as pa
 import pyarrow.compute as pc
 
 from kefu_corpus import __version__, plots, tablefiles
@@ -140,6 +141,19 @@ class _Report:
         self.max_rows = max_rows
         self.has = set(manifest.get("tables", {}))
         self.labels = plots.document_labels(out, width=24, display_script=display_script)
+        years = tablefiles.read(out / "documents.parquet", columns=["year"]).column("year") \
+            if "documents" in self.has else pa.chunked_array([], pa.int16())
+        self.n_docs, self.n_dated = len(years), len(years) - years.null_count
+
+    def undated(self, view: str) -> str | None:
+        """Why a view over years is empty when no document has a date (None when some have)."""
+        if self.n_dated:
+            return None
+        return (f'<p class="note">No document of the {self.n_docs} has a date, so there is no {view}: a '
+                "time view needs each document's year. Dates come from a date line in the text, a "
+                "<code>date</code> field of a corpus file's records, or the <code>date</code> column of "
+                "<code>metadata.csv</code> (see the README, <em>Ingest</em>); the views that do not need "
+                "dates are below and in the other sections.</p>")
 
     def shown(self, text: str | None) -> str | None:
         return plots.shown(text, self.script)
@@ -254,8 +268,9 @@ class _Report:
                                             ("measure", "measure"), ("chosen", "chosen")],
                                 caption="Model selection", max_rows=self.max_rows, formats={"coherence": ".3f"}))
         parts.append(self.chart(lambda: plots.topic_terms(self.out, display_script=self.script), "Top terms per topic"))
-        parts.append(self.chart(lambda: plots.topic_prevalence(self.out, display_script=self.script),
-                                "Topic prevalence by year"))
+        parts.append(self.undated("topic prevalence by year")
+                     or self.chart(lambda: plots.topic_prevalence(self.out, display_script=self.script),
+                                   "Topic prevalence by year"))
         topics = read_table(self.out, "topics").sort_by([("topic_id", "ascending"), ("rank", "ascending")]).to_pylist()
         per_topic: dict[int, list[str]] = {}
         for r in topics:
@@ -287,6 +302,9 @@ class _Report:
                 ("evidence", "evidence"), ("count", "count")]
         fmt = {"slope": "+.2f", "p_value": ".3f"}
         parts = []
+        note = self.undated("trend of terms by year")
+        if note:
+            return self.section("trends", note)
         if thin:
             parts.append('<p class="note">Evidence is <strong>thin</strong>: too few dated years or documents per '
                          "year. The slopes describe these documents, not a trend.</p>")
@@ -319,6 +337,9 @@ class _Report:
     def keyness(self) -> str:
         if "keyness" not in self.has:
             return self.section("keyness", _missing("keyness", "trends"))
+        note = self.undated("keyness of a year against the others")
+        if note:
+            return self.section("keyness", note)
         table = read_table(self.out, "keyness")
         table = table.filter(pc.greater(table["g2"], 0)).sort_by([("year", "ascending"), ("g2", "descending"),
                                                                   ("term", "ascending")])
