@@ -193,7 +193,12 @@ def test_a_corpus_without_dates_gets_a_report_that_says_why_its_time_views_are_e
     out = tmp_path / "out"
     run_pipeline(raw, out, **{"topics.k_grid": [3], "topics.iterations": 20})
     assert all(d["year"] is None for d in read(out, "documents"))
+    # An all-Traditional corpus is shown in Traditional unless asked otherwise: topics, report, kwic.
+    assert json.loads((out / "manifest.json").read_text(encoding="utf-8"))["display_script"] == "traditional"
+    converted = [t for t in read(out, "topics") if t["term_display"] != t["term"]]
+    assert converted
     page = write_report(out, tmp_path / "report.html").read_text(encoding="utf-8")
+    assert any(t["term_display"] in section(page, "topics") for t in converted)
     for anchor in ("trends", "keyness"):
         assert "No document of the 40 has a date" in section(page, anchor), anchor
     assert "No document of the 40 has a date" in section(page, "topics")  # its prevalence chart

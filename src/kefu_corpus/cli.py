@@ -285,8 +285,10 @@ def collocations(term: Optional[str] = typer.Argument(None, help="Only pairs wit
                                             help="Pairs up to this many tokens apart, counting both (2: adjacent)."),
                  min_count: int = typer.Option(3, "--min-count", min=1, help="Least count of a pair."),
                  top: int = typer.Option(30, "--top", "-n", min=1, help="Pairs to print."),
-                 display_script: str = typer.Option("simplified", "--display-script",
-                                                    help="Script of the printed words: simplified or traditional.")
+                 display_script: Optional[str] = typer.Option(None, "--display-script",
+                                                              help="Script of the printed words: simplified or "
+                                                                   "traditional (default: the corpus's own majority "
+                                                                   "script).")
                  ) -> None:
     """Collocations: word pairs that occur together more often than chance (G² or PMI), as tab-separated
     lines with a header."""
@@ -298,6 +300,8 @@ def collocations(term: Optional[str] = typer.Argument(None, help="Only pairs wit
         out = run_folder(out)
         if measure not in COLLOCATION_MEASURES:
             raise KefuError(f"Unknown measure {measure!r}.", hint=f"use one of {', '.join(COLLOCATION_MEASURES)}")
+        if display_script is None:
+            display_script = read_manifest(out).get("display_script", "simplified")
         if display_script not in ("simplified", "traditional"):
             raise KefuError(f"Unknown display script {display_script!r}.", hint="use simplified or traditional")
         canonical = read_manifest(out).get("config", {}).get("normalise", {}).get("canonical", "t2s")
@@ -320,9 +324,10 @@ def collocations(term: Optional[str] = typer.Argument(None, help="Only pairs wit
 def report(out: Path = typer.Argument(Path("data/processed"), help="Output folder of a run."),
            output: Optional[Path] = typer.Option(None, "--output", "-o",
                                                  help="HTML file to write (default: OUT/report.html)."),
-           display_script: str = typer.Option("simplified", "--display-script",
-                                              help="Script of the terms and metadata shown: simplified or "
-                                                   "traditional.")) -> None:
+           display_script: Optional[str] = typer.Option(None, "--display-script",
+                                                        help="Script of the terms and metadata shown: simplified "
+                                                             "or traditional (default: the corpus's own majority "
+                                                             "script, as the manifest records it).")) -> None:
     """Write a self-contained HTML report of a run: corpus, quality actions, topics, trends and keyness."""
     from kefu_corpus.report import write_report
 

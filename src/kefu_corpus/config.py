@@ -288,8 +288,10 @@ PARAMS: dict[str, dict[str, Param]] = {
         "threads": Param(1, int, "an int >= 1", _positive,
                          "Threads each model fit uses (BLAS included), whatever run.workers is, so the tables are "
                          "the same with any number of workers; candidate fits run in parallel across workers."),
-        "display_script": Param("simplified", str, "one of 'simplified', 'traditional'",
-                                _one_of("simplified", "traditional"), "Script of topics.term_display."),
+        "display_script": Param("auto", str, "one of 'auto', 'simplified', 'traditional'",
+                                _one_of("auto", "simplified", "traditional"),
+                                "Script of topics.term_display; 'auto': the corpus's own majority script (by "
+                                "characters of its documents), which the manifest records as display_script."),
     },
     "output": {
         "compression": Param("zstd", str, "one of 'zstd', 'snappy', 'gzip', 'none'",

@@ -31,6 +31,7 @@ from kefu_corpus.executor import Executor, open_executor
 from kefu_corpus.memory import Budget, PeakRss
 from kefu_corpus.progress import NoProgress, Progress
 from kefu_corpus.slices import plan_slices
+from kefu_corpus.text.script import majority_script
 from kefu_corpus.years import documents_per_year, year_table
 from kefu_corpus.ranges import describe_part
 from kefu_corpus.sources import Inventory, Sidecar, content_parts, discover, iter_items, load_sidecar
@@ -507,6 +508,16 @@ def run_segment(documents: Path, passages: Path, writer: RunWriter, config: Conf
             "hmm": params.hmm, "include_duplicates": params.include_duplicates, "dictionary_entries": entries}
 
 
+def corpus_script(documents: Path) -> str:
+    """The corpus's majority script, by characters of its documents (their ``script`` is set by normalise;
+    'simplified' before it has run)."""
+    scripts, weights = [], []
+    for batch in tablefiles.iter_batches(documents, columns=["script", "n_chars"]):
+        scripts += batch.column("script").to_pylist()
+        weights += batch.column("n_chars").to_pylist()
+    return majority_script(scripts, weights)
+
+
 def _budget(config: Config, executor: Executor) -> Budget:
     return Budget(config["run.memory_gb"], executor.workers)
 
@@ -534,6 +545,8 @@ def run_topics(documents: Path, tokens: Path, writer: RunWriter, config: Config,
     """The topics stage: vocabulary and sample from slices of ``tokens``, candidate models fitted in
     parallel, the most coherent kept, every unit's weights inferred slice by slice."""
     params = topics_stage.TopicParams.from_config(config)
+    if params.display_script == "auto":
+        params = replace(params, display_script=corpus_script(documents))
     started = time.perf_counter()
     budget = _budget(config, executor)
     for name in ("topics", "doc_topics", "topic_trends", "topic_model_selection"):
@@ -658,6 +671,10 @@ def run(raw: Path, out: Path, config: Config, *, stages: tuple[str, ...] = STAGE
             "schema_versions": {name: spec.version for name, spec in schemas.TABLES.items()},
             "started_at": started_at.isoformat(timespec="seconds"),
             "run_key": key,  # a full run's key: a later run with the same key has nothing to do
+            # the script the corpus itself is mostly written in: what the report and plots show by default
+            "display_script": (corpus_script(_current(out, writer, "documents"))
+                               if writer.has("documents") or previous.get("tables", {}).get("documents")
+                               else previous.get("display_script", "simplified")),
         }
         seconds = time.perf_counter() - started
         manifest["seconds"] = round(seconds, 3)

@@ -35,7 +35,7 @@ SECTIONS = (("corpus", "Corpus"), ("quality", "Quality actions"), ("keywords", "
 _FONT_FAMILY = "KefuCJK"
 
 
-def write_report(out_dir: Path, path: Path, *, display_script: str = "simplified", max_rows: int = 500) -> Path:
+def write_report(out_dir: Path, path: Path, *, display_script: str | None = None, max_rows: int = 500) -> Path:
     """Write the HTML report of the run in ``out_dir`` to ``path`` (atomically) and return ``path``.
 
     Parameters
@@ -45,7 +45,8 @@ def write_report(out_dir: Path, path: Path, *, display_script: str = "simplified
     path
         The HTML file to write; its folder is created if needed.
     display_script
-        'simplified' or 'traditional': the script of the terms and metadata shown.
+        'simplified' or 'traditional': the script of the terms and metadata shown; by default the
+        corpus's own majority script (the manifest's ``display_script``).
     max_rows
         Rows shown at most per table (the report says when a table is cut).
 
@@ -66,8 +67,10 @@ def write_report(out_dir: Path, path: Path, *, display_script: str = "simplified
     return path
 
 
-def render_report(out_dir: Path, *, display_script: str = "simplified", max_rows: int = 500) -> str:
+def render_report(out_dir: Path, *, display_script: str | None = None, max_rows: int = 500) -> str:
     """The HTML text of the report (see :func:`write_report`)."""
+    if display_script is None:
+        display_script = read_manifest(run_folder(Path(out_dir))).get("display_script", "simplified")
     if display_script not in plots.DISPLAY_SCRIPTS:
         raise KefuError("The 'display_script' parameter of write_report must be 'simplified' or 'traditional'. "
                         f"Got {display_script!r} instead.")

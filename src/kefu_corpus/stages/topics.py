@@ -67,7 +67,7 @@ class TopicParams:
     iterations: int = 100
     passes: int = 10
     threads: int = 1
-    display_script: str = "simplified"
+    display_script: str = "auto"  # resolved to the corpus's majority script by the pipeline
     seed: int = 20200101
 
     @classmethod

@@ -89,3 +89,14 @@ def detect_scripts(texts: list[str]) -> list[str]:
     owner = np.repeat(np.arange(len(texts), dtype=np.int64), lengths)
     counts = np.bincount(owner * 8 + classes, minlength=8 * len(texts)).reshape(len(texts), 8)
     return [profile.script for profile in _profiles(counts)]
+
+
+def majority_script(scripts: list[str | None], weights: list[int]) -> str:
+    """The script most of a corpus is written in: 'traditional' when its Traditional documents hold more
+    characters (``weights``) than its Simplified ones, else 'simplified' (mixed, undetermined and
+    unknown documents do not vote)."""
+    votes = {"simplified": 0, "traditional": 0}
+    for script, weight in zip(scripts, weights):
+        if script in votes:
+            votes[script] += weight or 0
+    return "traditional" if votes["traditional"] > votes["simplified"] else "simplified"
