@@ -197,8 +197,19 @@ def test_a_corpus_without_dates_gets_a_report_that_says_why_its_time_views_are_e
     assert json.loads((out / "manifest.json").read_text(encoding="utf-8"))["display_script"] == "traditional"
     converted = [t for t in read(out, "topics") if t["term_display"] != t["term"]]
     assert converted
+    # ...and in the forms the corpus itself writes, the converter only for a term it never writes so:
+    # these statutes write 為 (OpenCC's s2t gives 爲) and 考核 (s2t: 考覈).
+    from kefu_corpus import plots
+
+    forms = plots.term_forms(out, "traditional")
+    assert (forms["为"], plots.shown("为", "traditional")) == ("為", "爲")
+    assert plots.shown_term("为", "traditional", forms) == "為"
+    assert all(t["term_display"] == forms.get(t["term"], t["term_display"]) for t in read(out, "topics"))
+    written = {(r["term"], r["script"]): r for r in read(out, "term_forms") if r["is_display"]}
+    assert written[("为", "traditional")]["count"] > 100
     page = write_report(out, tmp_path / "report.html").read_text(encoding="utf-8")
     assert any(t["term_display"] in section(page, "topics") for t in converted)
+    assert "爲" not in page  # the converter's form of 为, which these statutes never write
     for anchor in ("trends", "keyness"):
         assert "No document of the 40 has a date" in section(page, anchor), anchor
     assert "No document of the 40 has a date" in section(page, "topics")  # its prevalence chart

@@ -492,13 +492,16 @@ def run_segment(documents: Path, passages: Path, writer: RunWriter, config: Conf
     batch_rows = max(config["run.batch_size"] * 8, 256)
     progress.start("segment", tablefiles.num_rows(passages))
     n_tokens = n_bytes = 0
+    forms = []
     fn = partial(tasks_mod.segment_part, params=params, batch_rows=batch_rows)
     for _, done in _map_parts(executor, fn, tasks, cache, writer, ("tokens",), shared=year_table(documents),
                               initializer=partial(segment_stage.segmenter, params)):
         fault("segment:part")
         n_tokens += done["tokens"]
         n_bytes += done["bytes"]
+        forms.append(done["forms"])
         progress.advance(done["passages"])
+    writer.write("term_forms", segment_stage.term_forms_table(forms))
     progress.finish()
     seconds = time.perf_counter() - started
     log.info("segment: %d token(s) from %.1f MB of canonical text, %.2f s", n_tokens, n_bytes / 1e6, seconds)
@@ -541,7 +544,7 @@ def run_trends(documents: Path, tokens: Path, writer: RunWriter, config: Config,
 
 
 def run_topics(documents: Path, tokens: Path, writer: RunWriter, config: Config, progress: Progress,
-               executor: Executor) -> dict[str, Any]:
+               executor: Executor, term_forms: Path | None = None) -> dict[str, Any]:
     """The topics stage: vocabulary and sample from slices of ``tokens``, candidate models fitted in
     parallel, the most coherent kept, every unit's weights inferred slice by slice."""
     params = topics_stage.TopicParams.from_config(config)
@@ -552,8 +555,14 @@ def run_topics(documents: Path, tokens: Path, writer: RunWriter, config: Config,
     for name in ("topics", "doc_topics", "topic_trends", "topic_model_selection"):
         writer.open(name)
     slices = plan_slices(tokens, "doc_id", budget.slice_rows())
+    forms = {}
+    if term_forms is not None:  # the display terms as the corpus writes them
+        table = tablefiles.read(term_forms)
+        table = table.filter(pc.and_(table["is_display"], pc.equal(table["script"], params.display_script)))
+        forms = dict(zip(table["term"].to_pylist(), table["form"].to_pylist()))
     result = topics_stage.run_topics(slices, params, executor, writer.write, progress,
-                                     merge_rows=budget.merge_rows(), sample_terms=budget.sample_terms())
+                                     merge_rows=budget.merge_rows(), sample_terms=budget.sample_terms(),
+                                     forms=forms)
     info = {"workers": executor.workers, "slices": len(slices), **result.info}
     if result.model is not None:
         model_path = writer.artifact(topics_stage.MODEL_FILE)
@@ -652,8 +661,10 @@ def run(raw: Path, out: Path, config: Config, *, stages: tuple[str, ...] = STAGE
                     info = run_trends(_current(out, writer, "documents"), _current(out, writer, "tokens"), writer,
                                       config, progress, executor)
                 elif stage == "topics":
+                    forms = (_current(out, writer, "term_forms") if writer.has("term_forms")
+                             or tablefiles.exists(out / schemas.TERM_FORMS.filename) else None)
                     info = run_topics(_current(out, writer, "documents"), _current(out, writer, "tokens"), writer,
-                                      config, progress, executor)
+                                      config, progress, executor, forms)
             stage_info[stage] = {**info, "peak_rss_mb": peak.peak_mb}
         inputs = stage_info.get("ingest", {}).pop("inputs", None)
         if inputs is None:

@@ -27,6 +27,7 @@ from typing import Any, Sequence
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from kefu_corpus import tablefiles
 from kefu_corpus.errors import KefuError
 from kefu_corpus.store import read_table, run_folder
 from kefu_corpus.text.convert import convert
@@ -172,6 +173,34 @@ def shown(text: str | None, display_script: str = "simplified") -> str | None:
     return convert(text, _TO_SCRIPT[_check_script(display_script, "shown")]).text
 
 
+def term_forms(source: Any, display_script: str = "simplified") -> dict[str, str]:
+    """``{term: form}``: how the corpus itself most often writes each term in ``display_script``
+    (``term_forms.parquet`` of the output folder ``source``; empty for a table, or a run without it).
+    :func:`shown_term` falls back to the converter for a term the corpus never writes in that script."""
+    folder = _folder(source)
+    if folder is None:
+        return {}
+    return _display_forms(str(run_folder(folder)), _check_script(display_script, "term_forms"))
+
+
+@lru_cache(maxsize=8)
+def _display_forms(folder: str, script: str) -> dict[str, str]:
+    path = Path(folder) / "term_forms.parquet"
+    if not tablefiles.exists(path):
+        return {}
+    table = tablefiles.read(path, columns=["term", "script", "form", "is_display"])
+    table = table.filter(pc.and_(table["is_display"], pc.equal(table["script"], script)))
+    return dict(zip(table["term"].to_pylist(), table["form"].to_pylist()))
+
+
+def shown_term(term: str | None, display_script: str = "simplified", forms: dict[str, str] | None = None) -> str | None:
+    """A term as the corpus writes it in ``display_script`` (``forms``, from :func:`term_forms`), else
+    converted (:func:`shown`)."""
+    if forms and term in forms:
+        return forms[term]
+    return shown(term, display_script)
+
+
 def _empty(fig, ax, message: str):
     ax.text(0.5, 0.5, message, ha="center", va="center", transform=ax.transAxes, color="#666666")
     ax.set_axis_off()
@@ -210,11 +239,12 @@ def topic_labels(source: Any, *, n_terms: int = 3, display_script: str = "simpli
     """'<topic_id>: term term term' for each topic, its heaviest terms in ``display_script``."""
     table = _table(source, "topics", ["topic_id", "rank", "term"]).sort_by([("topic_id", "ascending"),
                                                                              ("rank", "ascending")])
+    forms = term_forms(source, display_script)
     labels: dict[int, list[str]] = {}
     for row in table.select(["topic_id", "term"]).to_pylist():
         terms = labels.setdefault(row["topic_id"], [])
         if len(terms) < n_terms:
-            terms.append(shown(row["term"], display_script))
+            terms.append(shown_term(row["term"], display_script, forms))
     return {tid: f"{tid}: {' '.join(terms)}" for tid, terms in labels.items()}
 
 
@@ -256,6 +286,7 @@ def term_trends(source: Any, terms: Sequence[str] | None = None, *, n: int = 6, 
         terms = list(dict.fromkeys(  # a term in either script, each once
             next((c for c in (t, shown(t, "simplified"), shown(t, "traditional")) if c in known), t) for t in terms))
     dated = table.filter(pc.and_(pc.is_valid(table["year"]), pc.is_in(table["term"], pa.array(list(terms), pa.string()))))
+    forms = term_forms(source, display_script)
     with matplotlib.rc_context(cjk_rc(display_script)):
         fig = _figure(8, 4.2)
         ax = fig.add_subplot()
@@ -268,7 +299,7 @@ def term_trends(source: Any, terms: Sequence[str] | None = None, *, n: int = 6, 
             slope = next((r["slope"] for r in rows if r["term"] == term), None)
             ys = [series.get(y, 0.0) for y in years]
             style = "-" if slope is None or slope >= 0 else "--"
-            label = shown(term, display_script) + ("" if slope is None else f" ({slope:+.1f}/yr)")
+            label = shown_term(term, display_script, forms) + ("" if slope is None else f" ({slope:+.1f}/yr)")
             ax.plot(years, ys, style, marker="o", color=_COLOURS[i % len(_COLOURS)], label=label)
         ax.set_xticks(years, [str(y) for y in years])
         ax.set_ylabel("rate per 10,000 tokens")
@@ -310,7 +341,7 @@ def topic_prevalence(source: Any, *, topics: Any = None, n_terms: int = 3, displ
 
 
 def _bar_panels(panels: list[tuple[str, list[str], list[float], str]], *, n: int, title: str, empty: str,
-                display_script: str):
+                display_script: str, forms: dict[str, str] | None = None):
     """A grid of horizontal bar charts, three to a row: one ``(title, labels, values, colour)`` per panel,
     the first bar on top."""
     import matplotlib
@@ -326,7 +357,7 @@ def _bar_panels(panels: list[tuple[str, list[str], list[float], str]], *, n: int
             name, labels, values, colour = panel
             positions = list(range(len(labels)))
             ax.barh(positions, values[::-1], color=colour)
-            ax.set_yticks(positions, [shown(label, display_script) for label in labels[::-1]])
+            ax.set_yticks(positions, [shown_term(label, display_script, forms) for label in labels[::-1]])
             ax.set_title(name)
             ax.tick_params(axis="x", labelsize="small")
         for ax in list(axes.flat)[len(panels):]:
@@ -347,7 +378,7 @@ def topic_terms(source: Any, *, n_terms: int = 8, display_script: str = "simplif
         panels.append((f"topic {tid}", [r["term"] for r in terms], [r["weight"] for r in terms],
                        _COLOURS[tid % len(_COLOURS)]))
     return _bar_panels(panels, n=n_terms, title="Top terms per topic (weight)", empty="no topics in this run",
-                       display_script=display_script)
+                       display_script=display_script, forms=term_forms(source, display_script))
 
 
 def keyness(source: Any, *, years: Sequence[int] | None = None, n: int = 10, display_script: str = "simplified"):
@@ -363,7 +394,8 @@ def keyness(source: Any, *, years: Sequence[int] | None = None, n: int = 10, dis
         top = [r for r in rows if r["year"] == year][:n]
         panels.append((str(year), [r["term"] for r in top], [r["g2"] for r in top], _COLOURS[i % len(_COLOURS)]))
     return _bar_panels(panels, n=n, title="Key terms of each year against the rest (G²)",
-                       empty="no key terms (no dated years)", display_script=display_script)
+                       empty="no key terms (no dated years)", display_script=display_script,
+                       forms=term_forms(source, display_script))
 
 
 def quality_summary(out: Path | str, *, display_script: str = "simplified"):

@@ -144,6 +144,7 @@ class _Report:
         self.max_rows = max_rows
         self.has = set(manifest.get("tables", {}))
         self.labels = plots.document_labels(out, width=24, display_script=display_script)
+        self.forms = plots.term_forms(out, display_script)
         years = tablefiles.read(out / "documents.parquet", columns=["year"]).column("year") \
             if "documents" in self.has else pa.chunked_array([], pa.int16())
         self.n_docs, self.n_dated = len(years), len(years) - years.null_count
@@ -160,6 +161,10 @@ class _Report:
 
     def shown(self, text: str | None) -> str | None:
         return plots.shown(text, self.script)
+
+    def term(self, term: str | None) -> str | None:
+        """A term as the corpus writes it in the display script (the converter only for one it never does)."""
+        return plots.shown_term(term, self.script, self.forms)
 
     def chart(self, draw: Callable[[], Any], alt: str) -> str:
         return _figure(draw(), alt)
@@ -277,7 +282,7 @@ class _Report:
         topics = read_table(self.out, "topics").sort_by([("topic_id", "ascending"), ("rank", "ascending")]).to_pylist()
         per_topic: dict[int, list[str]] = {}
         for r in topics:
-            per_topic.setdefault(r["topic_id"], []).append(self.shown(r["term"]))
+            per_topic.setdefault(r["topic_id"], []).append(self.term(r["term"]))
         parts.append(_table([{"topic_id": t, "terms": " ".join(terms)} for t, terms in per_topic.items()],
                             [("topic_id", "topic"), ("terms", "top terms, heaviest first")], caption="Topics",
                             max_rows=self.max_rows))
@@ -296,7 +301,7 @@ class _Report:
             return self.section("trends", _missing("term trends", "trends"))
         slopes = plots.term_slopes(self.out, min_count=1).to_pylist()
         for r in slopes:
-            r["term"] = self.shown(r["term"])
+            r["term"] = self.term(r["term"])
         frequent = [r for r in slopes if r["count"] >= 5]
         rising = sorted((r for r in frequent if r["slope"] > 0), key=lambda r: (-r["slope"], r["term"]))[:15]
         falling = sorted((r for r in frequent if r["slope"] < 0), key=lambda r: (r["slope"], r["term"]))[:15]
@@ -327,7 +332,7 @@ class _Report:
                                                           ("rank", "ascending")])
         grouped: dict[tuple[str, str], list[str]] = {}
         for r in table.to_pylist():
-            grouped.setdefault((r["doc_id"], r["method"]), []).append(self.shown(r["term"]))
+            grouped.setdefault((r["doc_id"], r["method"]), []).append(self.term(r["term"]))
         rows = [{"document": self.labels.get(doc, doc), "method": method, "keywords": " ".join(terms)}
                 for (doc, method), terms in sorted(grouped.items(), key=lambda kv: (self.labels.get(kv[0][0], ""),
                                                                                      kv[0][1]))]
@@ -350,7 +355,7 @@ class _Report:
         for r in table.to_pylist():
             seen[r["year"]] = seen.get(r["year"], 0) + 1
             if seen[r["year"]] <= 25:
-                r["term"] = self.shown(r["term"])
+                r["term"] = self.term(r["term"])
                 rows.append(r)
         parts = [self.chart(lambda: plots.keyness(self.out, display_script=self.script), "Key terms of each year"),
                  _table(rows, [("year", "year"), ("term", "term"), ("g2", "G²"), ("log_ratio", "log ratio"),

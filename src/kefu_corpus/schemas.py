@@ -314,8 +314,20 @@ TOPIC_MODEL_SELECTION = TableSpec("topic_model_selection", 1, "one candidate num
     _f("chosen", pa.bool_(), "The model kept: the highest coherence (or the k given in topics.k).", nullable=False),
 ]))
 
+TERM_FORMS = TableSpec("term_forms", 1, "one way the corpus writes a term in one script, with its count",
+                       pa.schema([
+    _f("term", pa.string(), "The term in the canonical script (`tokens.token`).", nullable=False),
+    _f("script", pa.string(), "Script of the passages it is written in: 'simplified' or 'traditional'.",
+       nullable=False),
+    _f("form", pa.string(), "How those passages write it (`tokens.token_original`).", nullable=False),
+    _f("count", pa.int64(), "Tokens written so, in the deduplicated view.", nullable=False),
+    _f("is_display", pa.bool_(), "The form shown for the term in this script: the one the corpus writes most "
+       "often (ties: the first in code-point order). A term never written in a script is shown there "
+       "through the converter.", nullable=False),
+]))
+
 TABLES: dict[str, TableSpec] = {t.name: t for t in (DOCUMENTS, PASSAGES, BOILERPLATE, REPAIRS, DUPLICATES,
-                                                    TOKENS, TERM_TRENDS, KEYNESS, KEYWORDS, TOPICS, DOC_TOPICS,
+                                                    TOKENS, TERM_FORMS, TERM_TRENDS, KEYNESS, KEYWORDS, TOPICS, DOC_TOPICS,
                                                     TOPIC_TRENDS, TOPIC_MODEL_SELECTION, INGEST_REPORT)}
 
 

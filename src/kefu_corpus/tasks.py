@@ -182,10 +182,12 @@ def dedup_annotate_part(task: PartTask, decisions, batch_rows: int) -> dict[str,
 
 
 def segment_part(task: PartTask, years: pa.Table, params, batch_rows: int) -> dict[str, int]:
-    """The segment stage on one part of ``passages``: writes ``tokens``; returns counts."""
-    from kefu_corpus.stages.segment import COLUMNS, segment_batch
+    """The segment stage on one part of ``passages``: writes ``tokens``; returns counts, and how the part
+    writes each term in each script (:func:`~kefu_corpus.stages.segment.written_forms`)."""
+    from kefu_corpus.stages.segment import COLUMNS, segment_batch, term_forms_table, written_forms
 
     n_bytes = n_passages = 0
+    forms = []
     with PartWriter(task.target, ("tokens",)) as parts:
         for batch in pq.ParquetFile(task.inputs["passages"]).iter_batches(batch_size=batch_rows, columns=COLUMNS):
             table = pa.Table.from_batches([batch])
@@ -193,9 +195,12 @@ def segment_part(task: PartTask, years: pa.Table, params, batch_rows: int) -> di
                 raise KefuError(f"{task.inputs['passages']} has passages without text_canonical: the normalise "
                                 "stage has not run on it.",
                                 hint="run `kefu normalise` (or `kefu run`) on this output folder first")
-            parts.write("tokens", segment_batch(table, years, params))
+            tokens = segment_batch(table, years, params)
+            parts.write("tokens", tokens)
+            forms.append(written_forms(tokens, table))
             kept = table if params.include_duplicates else table.filter(
                 pc.invert(pc.fill_null(table.column("is_duplicate"), False)))
             n_bytes += pc.sum(pc.binary_length(kept.column("text_canonical"))).as_py() or 0
             n_passages += table.num_rows
-    return {"tokens": parts.rows["tokens"], "bytes": n_bytes, "passages": n_passages}
+    return {"tokens": parts.rows["tokens"], "bytes": n_bytes, "passages": n_passages,
+            "forms": term_forms_table(forms).drop_columns(["is_display"])}

@@ -139,6 +139,53 @@ def segment_batch(table: pa.Table, years: pa.Table, params: SegmentParams) -> pa
     return _encode(out if keep.all() else out.filter(pa.array(keep)))
 
 
+#: Scripts whose written forms :func:`written_forms` counts.
+FORM_SCRIPTS = ("simplified", "traditional")
+
+
+def written_forms(tokens: pa.Table, passages: pa.Table) -> pa.Table:
+    """Counts of ``(term, script, form)`` in a batch of ``tokens`` (words, Latin and numbers), the script
+    being that of the token's passage (``passages``: ``passage_id`` and ``script``): how the corpus itself
+    writes each term in each script. Grouped on dictionary indices, not strings."""
+    empty = pa.table({"term": pa.array([], pa.string()), "script": pa.array([], pa.string()),
+                      "form": pa.array([], pa.string()), "count": pa.array([], pa.int64())})
+    if not tokens.num_rows:
+        return empty
+    wanted = pc.is_in(tokens.column("token_type").combine_chunks().cast(pa.string()),
+                      pa.array(["word", "latin", "number"]))
+    tokens = tokens.filter(wanted)
+    passage = tokens.column("passage_id").combine_chunks()
+    script_of = passages.column("script").combine_chunks().take(
+        pc.index_in(passage.dictionary, passages.column("passage_id").combine_chunks()))
+    script = pc.index_in(script_of.take(passage.indices), pa.array(FORM_SCRIPTS))
+    term = tokens.column("token").combine_chunks()
+    form = tokens.column("token_original").combine_chunks()
+    keys = pa.table({"t": term.indices, "s": script, "f": form.indices}).filter(pc.is_valid(script))
+    if not keys.num_rows:
+        return empty
+    counted = keys.group_by(["t", "s", "f"]).aggregate([([], "count_all")])
+    return pa.table({"term": term.dictionary.take(counted.column("t")).cast(pa.string()),
+                     "script": pa.array(FORM_SCRIPTS).take(counted.column("s")),
+                     "form": form.dictionary.take(counted.column("f")).cast(pa.string()),
+                     "count": counted.column("count_all").cast(pa.int64())})
+
+
+def term_forms_table(parts: list[pa.Table]) -> pa.Table:
+    """``term_forms`` from the counts of every part: summed, sorted, the most frequent form of each term in
+    each script marked for display."""
+    table = pa.concat_tables(parts) if parts else written_forms(pa.table({}), pa.table({}))
+    table = table.group_by(["term", "script", "form"]).aggregate([("count", "sum")]).rename_columns(
+        ["term", "script", "form", "count"])
+    table = table.sort_by([("term", "ascending"), ("script", "ascending"), ("count", "descending"),
+                           ("form", "ascending")])
+    term, script = table.column("term").to_numpy(zero_copy_only=False), table.column("script").to_numpy(zero_copy_only=False)
+    first = np.ones(table.num_rows, bool)
+    if table.num_rows:
+        first[1:] = (term[1:] != term[:-1]) | (script[1:] != script[:-1])
+    return pa.Table.from_arrays([table.column("term"), table.column("script"), table.column("form"),
+                                 table.column("count"), pa.array(first)], schema=schemas.TERM_FORMS.schema)
+
+
 def _encode(table: pa.Table) -> pa.Table:
     """The declared schema: repeated strings dictionary-encoded."""
     columns = []

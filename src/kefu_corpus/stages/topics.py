@@ -247,16 +247,18 @@ def topic_trends(sums: YearSums, engine: str) -> pa.Table:
     return schemas.table_from_columns(schemas.TOPIC_TRENDS, rows)
 
 
-def topics_table(model: TopicModel, params: TopicParams) -> pa.Table:
-    """``topics``: each topic's top terms, in the canonical script and the display script."""
+def topics_table(model: TopicModel, params: TopicParams, forms: dict[str, str] | None = None) -> pa.Table:
+    """``topics``: each topic's top terms, in the canonical script and the display script: as the corpus
+    writes them there (``forms``, ``{term: form}``), else converted."""
     from kefu_corpus.text.convert import convert
 
+    forms = forms or {}
     display = "s2t" if params.display_script == "traditional" else None
     rows: dict[str, list] = {name: [] for name in schemas.TOPICS.schema.names}
     for topic_id, terms in enumerate(model.top_terms(params.top_terms)):
         for rank, (term, weight) in enumerate(terms):
             for name, value in (("model", model.engine), ("k", model.k), ("topic_id", topic_id), ("rank", rank),
-                                ("term", term), ("term_display", convert(term, display).text if display else term),
+                                ("term", term), ("term_display", forms.get(term) or (convert(term, display).text if display else term)),
                                 ("weight", weight)):
                 rows[name].append(value)
     return schemas.table_from_columns(schemas.TOPICS, rows)
@@ -282,7 +284,8 @@ class TopicsResult:
 
 
 def run_topics(sources: list[Slice | pa.Table], params: TopicParams, executor, write: Callable[[str, pa.Table], None],
-               progress, *, merge_rows: int = 1_000_000, sample_terms: int | None = None) -> TopicsResult:
+               progress, *, merge_rows: int = 1_000_000, sample_terms: int | None = None,
+               forms: dict[str, str] | None = None) -> TopicsResult:
     """The whole stage over batches of whole documents (slices of ``tokens.parquet``, or tables), each
     pass through ``executor``; every output row goes to ``write(table_name, table)``.
 
@@ -336,7 +339,7 @@ def run_topics(sources: list[Slice | pa.Table], params: TopicParams, executor, w
         sums.add(part_sums)
         progress.advance(1)
     progress.finish()
-    write("topics", topics_table(model, params))
+    write("topics", topics_table(model, params, forms))
     write("topic_trends", topic_trends(sums, model.engine))
     write("topic_model_selection", selection_table(candidates, chosen, params.engine))
     info.update({"k": chosen.k, "coherence": chosen.coherence, "sample_units": len(sample),
