@@ -310,7 +310,10 @@ def collocations(term: Optional[str] = typer.Argument(None, help="Only pairs wit
             query = query.upper()  # Latin tokens are counted upper-cased
         tokens = read_table(out, "tokens", columns=["passage_id", "position", "token", "token_type", "is_stopword"])
         table = find(tokens, term=query, window=window, min_count=min_count, measure=measure, top=top)
-        shown = (lambda w: convert(w, "s2t").text) if display_script == "traditional" else (lambda w: w)
+        from kefu_corpus.plots import shown_term, term_forms
+
+        forms = term_forms(out, display_script)  # as the corpus writes them, else converted
+        shown = (lambda w: shown_term(w, display_script, forms))
         write = sys.stdout.write  # tabs as they are (a console would expand them)
         write("first\tsecond\tcount\tcount_first\tcount_second\tpmi\tg2\tp_value\n")
         for row in table.to_pylist():
