@@ -122,3 +122,18 @@ def test_config_prints_valid_toml_with_overrides(tmp_path, monkeypatch):
 def test_python_dash_m_runs_the_same_cli():
     proc = subprocess.run([sys.executable, "-m", "kefu_corpus", "--version"], capture_output=True, text=True)
     assert proc.returncode == 0 and proc.stdout.startswith("kefu-corpus ")
+
+
+def test_each_stage_of_the_progress_display_keeps_its_own_clock():
+    # A finished stage's row leaves the display: its elapsed time does not run on under the next stage.
+    from kefu_corpus.cli import _BarProgress
+
+    bar = _BarProgress()
+    bar.start("ingest", None)
+    bar.advance(3)
+    bar.finish()
+    bar.start("normalise", 5)
+    assert [t.description for t in bar._bar.tasks] == ["normalise"]
+    bar.advance(5)
+    bar.finish()
+    assert bar._bar.tasks == []

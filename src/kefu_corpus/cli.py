@@ -17,7 +17,8 @@ from typing import Iterator, List, Optional
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import (BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn,
+                           TimeRemainingColumn)
 from rich.table import Table
 
 from kefu_corpus import __version__, pipeline, schemas
@@ -84,10 +85,12 @@ class _BarProgress:
 
     def __init__(self) -> None:
         self._bar = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
-                             MofNCompleteColumn(), TimeElapsedColumn(), console=err_console, transient=True)
+                             MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn(),
+                             console=err_console, transient=True)
         self._task = None
 
     def start(self, stage: str, total: int | None) -> None:
+        """One row per stage (or pass): its own elapsed time, and an ETA when its total is known."""
         self._bar.start()
         self._task = self._bar.add_task(stage, total=total)
 
@@ -95,6 +98,10 @@ class _BarProgress:
         self._bar.advance(self._task, n)
 
     def finish(self) -> None:
+        if self._task is not None:  # the row goes: a finished stage's clock must not run on under the next
+            self._bar.stop_task(self._task)
+            self._bar.remove_task(self._task)
+            self._task = None
         self._bar.stop()
 
 
