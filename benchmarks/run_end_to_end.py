@@ -83,6 +83,25 @@ def report(label: str, result: dict) -> dict:
             "wall": result["wall"], "started_at": result["manifest"]["started_at"]}
 
 
+def print_report_cost(out: Path) -> None:
+    """`kefu report` on the run: wall time, peak RSS and the size of the HTML (a summary: its cost must
+    depend on the caps it shows, not on the corpus)."""
+    kefu = Path(sys.executable).with_name("kefu")
+    command = [str(kefu), "report", str(out), "-o", str(out / "report.html")]
+    timer = shutil.which("time") or ("/usr/bin/time" if Path("/usr/bin/time").exists() else None)
+    if timer:
+        command = [timer, "-v", *command]
+    started = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True)
+    wall = time.perf_counter() - started
+    if done.returncode != 0:
+        sys.exit(f"kefu report failed ({done.returncode}):\n{done.stderr[-3000:]}")
+    max_rss = re.search(r"Maximum resident set size \(kbytes\): (\d+)", done.stderr)
+    print(f"  kefu report: {wall:.1f} s, peak RSS {int(max_rss.group(1)) / 1e3:,.0f} MB, "
+          f"{(out / 'report.html').stat().st_size / 1e6:.1f} MB of HTML" if max_rss else
+          f"  kefu report: {wall:.1f} s, {(out / 'report.html').stat().st_size / 1e6:.1f} MB of HTML")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--corpus", type=Path, default=BENCH)
@@ -100,9 +119,11 @@ def main() -> None:
         print(f"  the same run again (inputs, config and code unchanged): {again['wall']:.2f} s of process wall, "
               f"{100 * again['wall'] / whole['wall']:.1f}% of the first run's "
               f"({'up to date' if again['manifest']['started_at'] == whole['started_at'] else 'RAN AGAIN'})")
+        print_report_cost(tmp / "whole")
         if args.no_half:
             return
         half = report("first half", run(first_half(args.corpus, tmp), tmp / "half", args.workers, args.sets))
+        print_report_cost(tmp / "half")
     print(f"\nfrom half to whole: time x{whole['seconds'] / half['seconds']:.2f}, "
           f"peak memory (PSS) {100 * (whole['peak'] / half['peak'] - 1):+.0f}%, "
           f"largest process {100 * (whole['max_rss'] / half['max_rss'] - 1):+.0f}%")

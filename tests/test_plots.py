@@ -137,6 +137,16 @@ def test_rising_and_falling_terms_follow_the_slopes(seed_run):
     assert rising[0]["slope"] == max(r["slope"] for r in rows)
 
 
+def test_quality_summary_draws_at_most_the_documents_acted_on_most(seed_run, seed_docs):
+    # A chart of every document does not scale (11,547 bars on the bench corpus): the cap keeps those
+    # the pipeline acted on most, in corpus order, and says how many there are in all.
+    out, _ = seed_run
+    fig = plots.quality_summary(out, top=2)
+    labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert len(labels) == 2 and {label[:3] for label in labels} == {"002", "003"}
+    assert "of 5" in fig._suptitle.get_text()
+
+
 def test_quality_summary_shows_the_002_duplicates_and_003_repairs(seed_run, seed_docs):
     out, _ = seed_run
     fig = plots.quality_summary(out)

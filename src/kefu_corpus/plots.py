@@ -398,51 +398,75 @@ def keyness(source: Any, *, years: Sequence[int] | None = None, n: int = 10, dis
                        forms=term_forms(source, display_script))
 
 
-def quality_summary(out: Path | str, *, display_script: str = "simplified"):
+def quality_summary(out: Path | str, *, display_script: str = "simplified", top: int = 40):
     """What the pipeline did to each document: passages kept and flagged as duplicates (by kind), damaged
-    runs repaired, and boilerplate spans separated (metadata and furniture)."""
+    runs repaired, and boilerplate spans separated (metadata and furniture).
+
+    At most ``top`` documents are drawn, those the pipeline acted on most (flagged passages, repairs and
+    boilerplate spans together; ties in corpus order), so the chart costs the same for any corpus size;
+    the title says how many documents there are in all. The counts are aggregated by Arrow, not per row.
+    """
     _check_script(display_script, "quality_summary")
     import matplotlib
+    import numpy as np
 
     out = run_folder(Path(out))
-    docs = read_table(out, "documents", ["doc_id", "n_passages", "n_duplicate_passages", "n_repairs"]).to_pylist()
+    docs = read_table(out, "documents", ["doc_id", "n_passages", "n_duplicate_passages", "n_repairs"])
+    n_docs = docs.num_rows
+    dups = read_table(out, "duplicates", ["doc_id", "passage_id", "kind"])
+    dups = dups.filter(pc.is_valid(dups["passage_id"]))
+    per_kind = dups.group_by(["doc_id", "kind"], use_threads=False).aggregate([("passage_id", "count_distinct")])
+    boiler = read_table(out, "boilerplate", ["doc_id", "category"])
+    per_category = boiler.group_by(["doc_id", "category"], use_threads=False).aggregate([("category", "count")])
+    kinds = sorted(set(per_kind["kind"].to_pylist()))
+
+    def counts(table: pa.Table, key: str, value: str, column: str) -> np.ndarray:
+        """Per document (in ``docs`` order), the count where ``key`` is ``value``."""
+        rows = table.filter(pc.equal(table[key], value))
+        out_ = np.zeros(n_docs, np.int64)
+        at = pc.index_in(rows["doc_id"], docs["doc_id"]).to_numpy(zero_copy_only=False)
+        np.add.at(out_, at, rows[column].to_numpy(zero_copy_only=False))
+        return out_
+
+    dup_counts = {kind: counts(per_kind, "kind", kind, "passage_id_count_distinct") for kind in kinds}
+    bp_counts = {c: counts(per_category, "category", c, "category_count") for c in ("metadata", "furniture")}
+    flagged = pc.fill_null(docs["n_duplicate_passages"], 0).to_numpy(zero_copy_only=False)
+    repairs = pc.fill_null(docs["n_repairs"], 0).to_numpy(zero_copy_only=False)
+    acted = flagged + repairs + sum(bp_counts.values())
+    chosen = np.sort(np.argsort(-acted, kind="stable")[:top])
     labels = document_labels(out, display_script=display_script)
-    dup_rows = read_table(out, "duplicates", ["doc_id", "passage_id", "kind"]).to_pylist()
-    boiler = read_table(out, "boilerplate", ["doc_id", "category"]).to_pylist()
-    kinds = sorted({r["kind"] for r in dup_rows if r["passage_id"] is not None})
+    ids = [docs["doc_id"][int(i)].as_py() for i in chosen]
+    n_passages = docs["n_passages"].to_numpy(zero_copy_only=False)[chosen]
     with matplotlib.rc_context(cjk_rc(display_script)):
-        fig = _figure(10, 0.45 * len(docs) + 2.0)
-        if not docs:
+        fig = _figure(10, 0.45 * len(chosen) + 2.0)
+        if not n_docs:
             return _finish(_empty(fig, fig.add_subplot(), "no documents in this run"))
         ax_dup, ax_rep, ax_bp = fig.subplots(1, 3, sharey=True, width_ratios=[2.2, 1, 1.4])
-        positions = list(range(len(docs)))[::-1]
-        ids = [d["doc_id"] for d in docs]
-        flagged = [d["n_duplicate_passages"] or 0 for d in docs]
-        ax_dup.barh(positions, [d["n_passages"] - f for d, f in zip(docs, flagged)], color="#9498a0", label="kept")
-        left = [d["n_passages"] - f for d, f in zip(docs, flagged)]
+        positions = list(range(len(chosen)))[::-1]
+        left = n_passages - flagged[chosen]
+        ax_dup.barh(positions, left, color="#9498a0", label="kept")
         for i, kind in enumerate(kinds):
-            per_doc = {}
-            for r in dup_rows:
-                if r["kind"] == kind and r["passage_id"] is not None:
-                    per_doc.setdefault(r["doc_id"], set()).add(r["passage_id"])
-            widths = [len(per_doc.get(doc_id, ())) for doc_id in ids]
+            widths = dup_counts[kind][chosen]
             ax_dup.barh(positions, widths, left=left, color=_COLOURS[(i + 2) % len(_COLOURS)],
                         label=f"duplicate: {kind}")
-            left = [a + b for a, b in zip(left, widths)]
+            left = left + widths
         ax_dup.set_yticks(positions, [labels[i] for i in ids])
         ax_dup.set_title("Passages: kept and duplicate")
         ax_dup.legend(loc="upper left", bbox_to_anchor=(0, -0.08), ncols=2, fontsize="small", frameon=False)
-        ax_rep.barh(positions, [d["n_repairs"] or 0 for d in docs], color=_COLOURS[2])
+        ax_rep.barh(positions, repairs[chosen], color=_COLOURS[2])
         ax_rep.set_title("Mojibake runs repaired")
-        left = [0] * len(docs)
+        left = np.zeros(len(chosen), np.int64)
         for category, colour in (("metadata", _COLOURS[0]), ("furniture", _COLOURS[1])):
-            widths = [sum(1 for r in boiler if r["doc_id"] == doc_id and r["category"] == category) for doc_id in ids]
+            widths = bp_counts[category][chosen]
             ax_bp.barh(positions, widths, left=left, color=colour, label=category)
-            left = [a + b for a, b in zip(left, widths)]
+            left = left + widths
         ax_bp.set_title("Boilerplate spans")
         ax_bp.legend(loc="upper left", bbox_to_anchor=(0, -0.08), ncols=2, fontsize="small", frameon=False)
         for ax in (ax_dup, ax_rep, ax_bp):
             ax.xaxis.get_major_locator().set_params(integer=True)
+        if len(chosen) < n_docs:
+            fig.suptitle(f"The {len(chosen)} documents the pipeline acted on most, of {n_docs:,}", x=0.02,
+                         ha="left", fontsize="medium")
         return _finish(fig)
 
 
