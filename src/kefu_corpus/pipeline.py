@@ -49,7 +49,8 @@ from kefu_corpus import tablefiles
 from kefu_corpus import tasks as tasks_mod
 from kefu_corpus.partcache import PartCache, digest, file_digest, run_cached
 from kefu_corpus.tasks import PartTask, plan_parts
-from kefu_corpus.store import PartWriter, RunWriter, fault, file_sha256, file_sha256_or_none, read_manifest, read_table, run_folder
+from kefu_corpus.store import (PartWriter, RunWriter, display_forms, fault, file_sha256, file_sha256_or_none,
+                               read_manifest, read_table, run_folder)
 from kefu_corpus.text.reference import reference_sha256, reference_text
 from kefu_corpus.text.repair import clean_text, corpus_model, find_sites
 from kefu_corpus.text.rules import load_patterns
@@ -555,11 +556,8 @@ def run_topics(documents: Path, tokens: Path, writer: RunWriter, config: Config,
     for name in ("topics", "doc_topics", "topic_trends", "topic_model_selection"):
         writer.open(name)
     slices = plan_slices(tokens, "doc_id", budget.slice_rows())
-    forms = {}
-    if term_forms is not None:  # the display terms as the corpus writes them
-        table = tablefiles.read(term_forms)
-        table = table.filter(pc.and_(table["is_display"], pc.equal(table["script"], params.display_script)))
-        forms = dict(zip(table["term"].to_pylist(), table["form"].to_pylist()))
+    # the display terms as the corpus writes them
+    forms = display_forms(term_forms, params.display_script) if term_forms is not None else {}
     result = topics_stage.run_topics(slices, params, executor, writer.write, progress,
                                      merge_rows=budget.merge_rows(), sample_terms=budget.sample_terms(),
                                      forms=forms)

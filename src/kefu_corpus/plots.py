@@ -27,9 +27,8 @@ from typing import Any, Sequence
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from kefu_corpus import tablefiles
 from kefu_corpus.errors import KefuError
-from kefu_corpus.store import read_table, run_folder
+from kefu_corpus.store import display_forms, read_table, run_folder
 from kefu_corpus.text.convert import convert
 
 DISPLAY_SCRIPTS = ("simplified", "traditional")
@@ -185,12 +184,7 @@ def term_forms(source: Any, display_script: str = "simplified") -> dict[str, str
 
 @lru_cache(maxsize=8)
 def _display_forms(folder: str, script: str) -> dict[str, str]:
-    path = Path(folder) / "term_forms.parquet"
-    if not tablefiles.exists(path):
-        return {}
-    table = tablefiles.read(path, columns=["term", "script", "form", "is_display"])
-    table = table.filter(pc.and_(table["is_display"], pc.equal(table["script"], script)))
-    return dict(zip(table["term"].to_pylist(), table["form"].to_pylist()))
+    return display_forms(Path(folder) / "term_forms.parquet", script)  # a run folder never changes
 
 
 def shown_term(term: str | None, display_script: str = "simplified", forms: dict[str, str] | None = None) -> str | None:

@@ -516,3 +516,15 @@ def read_passages(out: Path, columns: list[str] | None = None, *, include_duplic
     if not include_duplicates:
         table = table.filter(pc.invert(pc.fill_null(table.column("is_duplicate"), False)))
     return table.select(columns) if columns is not None else table
+
+
+def display_forms(path: Path, script: str) -> dict[str, str]:
+    """``{term: form}`` from the ``term_forms`` table at ``path``: the form the corpus writes most often for
+    each term in ``script`` (empty when there is no such table)."""
+    import pyarrow.compute as pc
+
+    if not tablefiles.exists(path):
+        return {}
+    table = tablefiles.read(path, columns=["term", "script", "form", "is_display"])
+    table = table.filter(pc.and_(table["is_display"], pc.equal(table["script"], script)))
+    return dict(zip(table["term"].to_pylist(), table["form"].to_pylist()))
