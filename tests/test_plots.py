@@ -88,6 +88,7 @@ def test_the_font_is_registered_from_the_installed_package_not_copied():
 
 
 def test_no_cjk_font_is_a_clear_error(monkeypatch):
+    plots.cjk_font()  # the packaged font registered first (once per process), then hidden with the rest
     latin_only = [f for f in font_manager.fontManager.ttflist if f.name == "DejaVu Sans"]
     monkeypatch.setattr(font_manager.fontManager, "ttflist", latin_only)
     with pytest.raises(KefuError, match="No CJK font") as info:
