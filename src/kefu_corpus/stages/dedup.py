@@ -5,14 +5,16 @@ Requires: ``documents``, ``passages`` (normalised). Assigns: ``documents.near_du
 ``passages.duplicate_spans``, ``duplicates``. Nothing is deleted: flags and the audit table say what
 analysis should skip.
 
-Three passes, none of which holds the corpus's text:
+Three passes, none of which holds the corpus's text (the alignment of near copies reads only theirs):
 
 1. **scan** (:func:`scan_batch`, per batch of whole documents): match keys of every passage; repeated
    blocks inside each document (:mod:`kefu_corpus.dedup.within`), already mapped to raw offsets; a
    128-bit digest of each passage's key; MinHash signatures of long passages and of each document body.
-2. **decide** (:func:`decide`, on the signatures of the whole corpus): near-duplicate documents, then
-   exact passage groups (or boilerplate), then near-duplicate passages; LSH candidate pairs, verified,
-   clustered (:mod:`kefu_corpus.dedup.near`).
+2. **decide** (:func:`decide`, on the signatures of the whole corpus): near-duplicate documents, each
+   near copy then aligned with its kept document in jobs that read the two documents' passages
+   (:mod:`kefu_corpus.dedup.align`: only what the kept copy holds is flagged), then exact passage groups
+   (or boilerplate), then near-duplicate passages; LSH candidate pairs, verified, clustered
+   (:mod:`kefu_corpus.dedup.near`).
 3. **annotate** (:func:`annotate_passages`, :func:`annotate_documents`): the flags are joined back onto
    the tables batch by batch.
 
