@@ -38,6 +38,17 @@ def test_duckdb_pandas_and_polars_read_every_table_with_the_documented_columns(s
             assert frame[field.name].notna().all(), field.name
 
 
+def test_pandas_reads_a_nullable_integer_as_a_nullable_integer(seed_run):
+    # A year with gaps (an undated document) must not turn every year into a float.
+    import pandas as pd
+
+    out, _ = seed_run
+    for name, column in (("documents", "year"), ("tokens", "year"), ("duplicates", "kept_start")):
+        path = out / TABLES[name].filename
+        assert str(pd.read_parquet(path).dtypes[column]).startswith("Int"), (name, column)
+    assert str(pd.read_parquet(out / "documents.parquet").dtypes["n_chars"]) == "int32"  # not nullable: numpy
+
+
 def test_duckdb_offsets_slice_the_raw_text(seed_run):
     out, _ = seed_run
     mismatches = duckdb.sql(f"""

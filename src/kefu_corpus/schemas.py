@@ -8,6 +8,8 @@ end - start)`` in DuckDB.
 
 from __future__ import annotations
 
+import json
+
 from dataclasses import dataclass
 
 import pyarrow as pa
@@ -53,11 +55,18 @@ class TableSpec:
         return f"{self.name}.parquet"
 
     def with_metadata(self) -> pa.Schema:
-        """The schema with table name and version stamped into the Parquet key-value metadata."""
-        return self.schema.with_metadata({
-            b"kefu.table": self.name.encode(),
-            b"kefu.schema_version": str(self.version).encode(),
-        })
+        """The schema with table name and version stamped into the Parquet key-value metadata, and pandas
+        metadata that gives each nullable integer column pandas's nullable integer type (so a year with
+        gaps reads as ``Int16``, not ``float64``; other readers ignore it)."""
+        nullable_ints = [f for f in self.schema if f.nullable and pa.types.is_integer(f.type)]
+        metadata = {b"kefu.table": self.name.encode(), b"kefu.schema_version": str(self.version).encode()}
+        if nullable_ints:
+            metadata[b"pandas"] = json.dumps({
+                "index_columns": [], "column_indexes": [], "creator": {"library": "kefu-corpus"},
+                "columns": [{"name": f.name, "field_name": f.name, "pandas_type": str(f.type),
+                             "numpy_type": str(f.type).capitalize(), "metadata": None} for f in nullable_ints],
+            }).encode()
+        return self.schema.with_metadata(metadata)
 
 
 DOCUMENTS = TableSpec("documents", 3, "one document (an article file, or one record of a corpus file)", pa.schema([
