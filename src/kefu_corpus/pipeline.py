@@ -515,11 +515,9 @@ def run_segment(documents: Path, passages: Path, writer: RunWriter, config: Conf
 def corpus_script(documents: Path) -> str:
     """The corpus's majority script, by characters of its documents (their ``script`` is set by normalise;
     'simplified' before it has run)."""
-    scripts, weights = [], []
-    for batch in tablefiles.iter_batches(documents, columns=["script", "n_chars"]):
-        scripts += batch.column("script").to_pylist()
-        weights += batch.column("n_chars").to_pylist()
-    return majority_script(scripts, weights)
+    sums = tablefiles.read(documents, columns=["script", "n_chars"]).group_by("script", use_threads=False).aggregate(
+        [("n_chars", "sum")])  # a few rows, one per script
+    return majority_script(sums["script"].to_pylist(), sums["n_chars_sum"].to_pylist())
 
 
 def _budget(config: Config, executor: Executor) -> Budget:
