@@ -42,11 +42,9 @@ def first_half(corpus: Path, folder: Path) -> Path:
     return half
 
 
-def run(corpus: Path, out: Path, workers: int, sets: list[str]) -> dict:
-    kefu = Path(sys.executable).with_name("kefu")
-    command = [str(kefu), "run", str(corpus), "--out", str(out), "--workers", str(workers), "--quiet"]
-    for s in sets:
-        command += ["--set", s]
+def kefu(*args: str) -> tuple[float, float | None]:
+    """Run ``kefu ARGS`` (under `/usr/bin/time -v` where it exists): its wall time and peak RSS in MB."""
+    command = [str(Path(sys.executable).with_name("kefu")), *args]
     timer = shutil.which("time") or ("/usr/bin/time" if Path("/usr/bin/time").exists() else None)
     if timer:
         command = [timer, "-v", *command]
@@ -54,10 +52,16 @@ def run(corpus: Path, out: Path, workers: int, sets: list[str]) -> dict:
     done = subprocess.run(command, capture_output=True, text=True)
     wall = time.perf_counter() - started
     if done.returncode != 0:
-        sys.exit(f"kefu run failed ({done.returncode}):\n{done.stderr[-3000:]}")
+        sys.exit(f"kefu {args[0]} failed ({done.returncode}):\n{done.stderr[-3000:]}")
     max_rss = re.search(r"Maximum resident set size \(kbytes\): (\d+)", done.stderr)
+    return wall, int(max_rss.group(1)) / 1e3 if max_rss else None
+
+
+def run(corpus: Path, out: Path, workers: int, sets: list[str]) -> dict:
+    wall, max_rss_mb = kefu("run", str(corpus), "--out", str(out), "--workers", str(workers), "--quiet",
+                            *[arg for s in sets for arg in ("--set", s)])
     manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
-    return {"wall": wall, "max_rss_mb": int(max_rss.group(1)) / 1e3 if max_rss else None, "manifest": manifest}
+    return {"wall": wall, "max_rss_mb": max_rss_mb, "manifest": manifest}
 
 
 def report(label: str, result: dict) -> dict:
@@ -86,20 +90,10 @@ def report(label: str, result: dict) -> dict:
 def print_report_cost(out: Path) -> None:
     """`kefu report` on the run: wall time, peak RSS and the size of the HTML (a summary: its cost must
     depend on the caps it shows, not on the corpus)."""
-    kefu = Path(sys.executable).with_name("kefu")
-    command = [str(kefu), "report", str(out), "-o", str(out / "report.html")]
-    timer = shutil.which("time") or ("/usr/bin/time" if Path("/usr/bin/time").exists() else None)
-    if timer:
-        command = [timer, "-v", *command]
-    started = time.perf_counter()
-    done = subprocess.run(command, capture_output=True, text=True)
-    wall = time.perf_counter() - started
-    if done.returncode != 0:
-        sys.exit(f"kefu report failed ({done.returncode}):\n{done.stderr[-3000:]}")
-    max_rss = re.search(r"Maximum resident set size \(kbytes\): (\d+)", done.stderr)
-    print(f"  kefu report: {wall:.1f} s, peak RSS {int(max_rss.group(1)) / 1e3:,.0f} MB, "
-          f"{(out / 'report.html').stat().st_size / 1e6:.1f} MB of HTML" if max_rss else
-          f"  kefu report: {wall:.1f} s, {(out / 'report.html').stat().st_size / 1e6:.1f} MB of HTML")
+    wall, max_rss_mb = kefu("report", str(out), "-o", str(out / "report.html"))
+    size = (out / "report.html").stat().st_size / 1e6
+    print(f"  kefu report: {wall:.1f} s, " + (f"peak RSS {max_rss_mb:,.0f} MB, " if max_rss_mb else "")
+          + f"{size:.1f} MB of HTML")
 
 
 def main() -> None:

@@ -178,12 +178,13 @@ def term_forms_table(parts: list[pa.Table]) -> pa.Table:
         ["term", "script", "form", "count"])
     table = table.sort_by([("term", "ascending"), ("script", "ascending"), ("count", "descending"),
                            ("form", "ascending")])
-    term, script = table.column("term").to_numpy(zero_copy_only=False), table.column("script").to_numpy(zero_copy_only=False)
-    first = np.ones(table.num_rows, bool)
-    if table.num_rows:
-        first[1:] = (term[1:] != term[:-1]) | (script[1:] != script[:-1])
+    n = table.num_rows
+    term, script = table.column("term").combine_chunks(), table.column("script").combine_chunks()
+    changed = pc.or_(pc.not_equal(term.slice(1), term.slice(0, max(n - 1, 0))),
+                     pc.not_equal(script.slice(1), script.slice(0, max(n - 1, 0))))
+    first = pa.concat_arrays([pa.array([True] * min(n, 1), pa.bool_()), changed])  # the first row of each (term, script)
     return pa.Table.from_arrays([table.column("term"), table.column("script"), table.column("form"),
-                                 table.column("count"), pa.array(first)], schema=schemas.TERM_FORMS.schema)
+                                 table.column("count"), first], schema=schemas.TERM_FORMS.schema)
 
 
 def _encode(table: pa.Table) -> pa.Table:
