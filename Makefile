@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 RAW    ?= data/raw
 OUT    ?= data/processed
 
-.PHONY: run test test-fast fuzz bench install clean notebooks report
+.PHONY: run test test-fast fuzz bench install browser clean notebooks notebooks-html report
 
 install: $(STAMP)
 
@@ -20,8 +20,16 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/kefu run $(RAW) --out $(OUT)
 
+# Debian's Chromium, for the report's browser tests (playwright drives it; it downloads no browser of its
+# own). Installed when missing and this is root with apt-get; elsewhere those tests say why they skip.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+	    { apt-get install -y -q chromium >/dev/null 2>&1 || \
+	      { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q chromium >/dev/null 2>&1; }; }; } || \
+	    echo "note: Chromium is not installed (apt-get install chromium); the browser tests will skip"
+
 # The whole suite, spread over every core (pytest-xdist).
-test: $(STAMP)
+test: $(STAMP) browser
 	$(BIN)/python -m pytest -n auto
 
 # The tests not marked slow: pure functions and stages on small inputs.
@@ -49,8 +57,17 @@ notebooks: $(STAMP)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[notebooks]'
 	KEFU_OUT=$(abspath $(OUT)) $(BIN)/jupyter lab notebooks/
 
+# Executes every notebook headless against the run in OUT and writes OUT/notebooks/<name>.html, charts
+# embedded; stops at the first cell that raises. jupytext converts on a pipe: no .ipynb is left behind.
+notebooks-html: $(STAMP)
+	set -e; for nb in notebooks/*.py; do \
+	    $(BIN)/jupytext --to ipynb --output - $$nb \
+	    | KEFU_OUT=$(abspath $(OUT)) $(BIN)/jupyter nbconvert --stdin --execute --to html \
+	        --output-dir $(OUT)/notebooks --output $$(basename $$nb .py); \
+	done
+
 report: $(STAMP)
 	$(BIN)/kefu report $(OUT)
 
 clean:
-	rm -rf $(VENV) $(OUT)/*.parquet $(OUT)/manifest.json $(OUT)/models $(OUT)/current $(OUT)/.runs $(OUT)/.kefu.lock $(OUT)/report.html
+	rm -rf $(VENV) $(OUT)/*.parquet $(OUT)/manifest.json $(OUT)/models $(OUT)/current $(OUT)/.runs $(OUT)/.kefu.lock $(OUT)/report.html $(OUT)/notebooks

@@ -1,22 +1,24 @@
-"""Write the HTML report of a run, open it in headless Chromium and check the screenshot is not blank.
+"""Write the HTML report of a run, open it in headless Chromium and take a screenshot of the whole page.
 
 A check of what a reader sees: the report is rendered by a real browser (Debian's ``chromium``
-package: ``apt-get install chromium``), and the screenshot must show text and charts, not a blank page.
-Look at the PNG too: Chinese text must show glyphs, not empty boxes.
+package: ``apt-get install chromium``, driven by playwright, which downloads no browser of its own),
+every chart is drawn, and the screenshot covers the page's whole height. It must show text and
+charts, not a blank page. Look at the PNG too: Chinese text must show glyphs, not empty boxes.
 
     python scripts/report_screenshot.py [OUT_DIR] [--png FILE] [--report FILE]
-        [--display-script simplified|traditional] [--window-size 1280,4000]
+        [--display-script simplified|traditional] [--width 1280] [--static]
 
-Exits 1 with a message when Chromium is missing or the screenshot is blank.
+Prints the PNG's size and how it took; exits 1 with a message when Chromium is missing, the page
+reports a script error or the screenshot is blank.
 """
 
 from __future__ import annotations
 
 import argparse
 import shutil
-import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import numpy as np
@@ -26,26 +28,41 @@ from kefu_corpus.errors import KefuError
 from kefu_corpus.report import write_report
 
 BROWSERS = ("chromium", "chromium-browser", "google-chrome")
+#: As root, with no sandbox; no background connections (this machine's network is closed).
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+         "--disable-sync", "--no-first-run"]
 
 
 def find_browser() -> str | None:
     return next((path for path in map(shutil.which, BROWSERS) if path), None)
 
 
-def screenshot(html: Path, png: Path, *, window_size: str = "1280,4000", browser: str | None = None) -> Path:
-    """Render ``html`` in headless Chromium into ``png``."""
+def screenshot(html: Path, png: Path, *, width: int = 1280, browser: str | None = None) -> dict:
+    """Render ``html`` in headless Chromium, wait until every chart is drawn, and write a screenshot of
+    the whole page to ``png``. Returns the seconds to the first paint and to the last chart drawn."""
+    from playwright.sync_api import sync_playwright
+
     browser = browser or find_browser()
     if browser is None:
         raise KefuError("Chromium is not installed.", hint="apt-get install chromium")
-    with tempfile.TemporaryDirectory() as profile:
-        command = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
-                   "--no-first-run", f"--user-data-dir={profile}", f"--window-size={window_size}",
-                   f"--screenshot={png.resolve()}", html.resolve().as_uri()]
-        done = subprocess.run(command, capture_output=True, text=True, timeout=180)
-    if done.returncode != 0 or not png.is_file():
-        raise KefuError(f"Chromium could not take the screenshot (exit {done.returncode}).",
-                        hint=done.stderr.strip()[-500:] or "run the command by hand to see why")
-    return png
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=browser, args=FLAGS)
+        try:
+            page = chromium.new_page(viewport={"width": width, "height": 900})
+            errors: list[str] = []
+            page.on("pageerror", lambda error: errors.append(str(error)))
+            started = time.perf_counter()
+            page.goto(html.resolve().as_uri())
+            page.wait_for_selector("body[data-charts=drawn]", timeout=120_000)
+            drawn = time.perf_counter() - started
+            paint = page.evaluate("(performance.getEntriesByName('first-contentful-paint')[0] || {}).startTime || 0")
+            if errors:
+                raise KefuError(f"The page reported {len(errors)} script error(s): {errors[0]}",
+                                hint="open the report in a browser's developer tools")
+            page.screenshot(path=str(png), full_page=True)
+        finally:
+            chromium.close()
+    return {"first_paint": paint / 1000, "charts_drawn": drawn}
 
 
 def blank_check(png: Path, *, min_ink: float = 0.02, min_colours: int = 16) -> dict:
@@ -65,19 +82,21 @@ def main() -> int:
     parser.add_argument("out", nargs="?", type=Path, default=Path("data/processed"), help="output folder of a run")
     parser.add_argument("--png", type=Path, default=Path("report.png"), help="screenshot to write")
     parser.add_argument("--report", type=Path, help="HTML file to write (default: a temporary file)")
-    parser.add_argument("--display-script", default="simplified", choices=("simplified", "traditional"))
-    parser.add_argument("--window-size", default="1280,4000", help="WIDTH,HEIGHT in pixels")
+    parser.add_argument("--display-script", default=None, choices=("simplified", "traditional"))
+    parser.add_argument("--width", type=int, default=1280, help="viewport width in pixels")
+    parser.add_argument("--static", action="store_true", help="the report with PNG charts")
     args = parser.parse_args()
     try:
         with tempfile.TemporaryDirectory() as tmp:
             html = write_report(args.out, args.report or Path(tmp) / "report.html",
-                                display_script=args.display_script)
-            screenshot(html, args.png, window_size=args.window_size)
+                                display_script=args.display_script, static=args.static)
+            timing = screenshot(html, args.png, width=args.width)
         stats = blank_check(args.png)
     except KefuError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    print(f"{args.png}: {stats['size'][0]}x{stats['size'][1]}, {stats['ink']:.1%} ink, {stats['colours']} colours")
+    print(f"{args.png}: {stats['size'][0]}x{stats['size'][1]}, {stats['ink']:.1%} ink, {stats['colours']} colours; "
+          f"first paint {timing['first_paint']:.2f} s, every chart drawn {timing['charts_drawn']:.2f} s")
     return 0
 
 

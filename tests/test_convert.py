@@ -28,7 +28,7 @@ def test_every_opencc_test_case_passes_through_kefu_convert():
             by_config[config].append((case["id"], case["input"], expected))
     checked = 0
     for config, cases in sorted(by_config.items()):
-        result = runner.invoke(app, ["convert", "--config", config], input="".join(c[1] + "\n" for c in cases))
+        result = runner.invoke(app, ["convert", "--opencc", config], input="".join(c[1] + "\n" for c in cases))
         assert result.exit_code == 0, result.output
         got = result.output.split("\n")[:-1]
         for (case_id, _, expected), output in zip(cases, got, strict=True):

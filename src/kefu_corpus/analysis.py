@@ -20,14 +20,25 @@ from kefu_corpus.text.offsets import OffsetMap
 def kwic(out: Path, term: str, *, window: int = 12, canonical: str = "t2s",
          include_duplicates: bool = False) -> list[dict]:
     """Every occurrence of ``term`` (either script) in the passages of ``out``, with ``window`` characters
-    of context on each side, in the passage's own script (``text_normalised``), in corpus order."""
+    of context on each side, in the passage's own script (``text_normalised``), in corpus order.
+
+    Each hit is a dict: ``doc_id``, ``passage_id``, ``year``, the document's ``title``, ``date`` (a
+    ``datetime.date``) and ``date_precision`` (as in ``documents``; null when unknown), then ``left``,
+    ``match`` and ``right``.
+    """
     query = convert(term, canonical).text
     out = run_folder(Path(out))  # one run, even if another commits meanwhile
     passages = read_passages(out, ["doc_id", "passage_id", "text_normalised", "text_canonical", "canonical_map"],
                              include_duplicates=include_duplicates)
     passages = passages.filter(pc.match_substring(passages.column("text_canonical"), query))
-    docs = read_table(out, "documents", columns=["doc_id", "year"])
-    years = dict(zip(docs.column("doc_id").to_pylist(), docs.column("year").to_pylist()))
+    # The matching passages' documents, joined in Arrow on the keys alone (a join carries no list column
+    # such as canonical_map, and does not keep row order: sorted back, row i is passage i's document).
+    docs = read_table(out, "documents", columns=["doc_id", "year", "title", "date", "date_precision"])
+    keys = pa.table({"doc_id": passages.column("doc_id"),
+                     "_order": pa.array(np.arange(passages.num_rows, dtype=np.int64))})
+    joined = keys.join(docs, "doc_id", join_type="left outer").sort_by("_order")
+    for name in ("year", "title", "date", "date_precision"):
+        passages = passages.append_column(name, joined.column(name))
     hits = []
     for row in passages.to_pylist():
         text, shown = row["text_canonical"], row["text_normalised"]
@@ -35,7 +46,8 @@ def kwic(out: Path, term: str, *, window: int = 12, canonical: str = "t2s",
         start = text.find(query)
         while start >= 0:
             a, b = back.source_span(start, start + len(query))
-            hits.append({"doc_id": row["doc_id"], "passage_id": row["passage_id"], "year": years.get(row["doc_id"]),
+            hits.append({"doc_id": row["doc_id"], "passage_id": row["passage_id"], "year": row["year"],
+                         "title": row["title"], "date": row["date"], "date_precision": row["date_precision"],
                          "left": shown[max(0, a - window):a].replace("\n", " "), "match": shown[a:b],
                          "right": shown[b:b + window].replace("\n", " ")})
             start = text.find(query, start + len(query))

@@ -7,6 +7,7 @@ Exit codes: 0 success; 1 an error the message explains (bad option, missing fold
 
 from __future__ import annotations
 
+import inspect
 import json
 import logging
 import sys
@@ -20,6 +21,7 @@ from rich.markup import escape
 from rich.progress import (BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn,
                            TimeRemainingColumn)
 from rich.table import Table
+from typer.core import TyperCommand, TyperGroup
 
 from kefu_corpus import __version__, pipeline, schemas
 from kefu_corpus.config import Config, config_reference_markdown, load_config, parse_override
@@ -28,8 +30,58 @@ from kefu_corpus.info import describe
 
 EXIT_ERROR, EXIT_REJECTED, EXIT_INTERRUPTED = 1, 3, 130
 
-app = typer.Typer(
+
+def _unwrap(text: str | None) -> str | None:
+    """``text`` (a docstring) with each paragraph on one line, for the help to wrap at the terminal's width.
+
+    Typer's rich help keeps a paragraph's single line breaks, so a docstring wrapped to fit the source
+    would break mid-sentence on screen. A paragraph that starts with ``\\b`` keeps its lines (click's mark).
+    """
+    if not text:
+        return text
+    paragraphs = inspect.cleandoc(text).split("\n\n")
+    return "\n\n".join(p if p.startswith("\b") else " ".join(line.strip() for line in p.splitlines())
+                       for p in paragraphs)
+
+
+class _Help:
+    """How kefu's commands and the kefu group render their help (mixed into typer's own classes).
+
+    A flag takes no value, so its row in the help shows no placeholder: typer's rich panels print a bool
+    option's type (``<bool>``) as if it took one, the --help option's included. An empty metavar is
+    what they print instead of the type; options that take a value keep theirs (``<path>``, ``<int>``).
+    """
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.help = _unwrap(self.help)
+
+    def get_params(self, ctx):
+        params = super().get_params(ctx)  # the --help option is made here, so it is set here too
+        for param in params:
+            if getattr(param, "is_flag", False) and param.metavar is None:
+                param.metavar = ""
+        return params
+
+
+class _Command(_Help, TyperCommand):
+    pass
+
+
+class _Group(_Help, TyperGroup):
+    pass
+
+
+class _Typer(typer.Typer):
+    """A Typer whose commands are :class:`_Command` unless one says otherwise."""
+
+    def command(self, *args, cls=None, **kwargs):
+        return super().command(*args, cls=cls or _Command, **kwargs)
+
+
+app = _Typer(
     name="kefu",
+    cls=_Group,
     help="kefu-corpus: turn raw Chinese customer-service commentary into an analysable Parquet corpus.",
     no_args_is_help=True,
     add_completion=False,
@@ -269,7 +321,11 @@ def kwic(term: str = typer.Argument(..., help="The word to look for, in either s
          window: int = typer.Option(12, "--window", "-w", min=1, help="Characters of context on each side."),
          include_duplicates: bool = typer.Option(False, "--include-duplicates",
                                                  help="Also search passages flagged as duplicates.")) -> None:
-    """Keyword in context: every occurrence of TERM in the corpus, in the original script, with doc and year."""
+    """Keyword in context: every occurrence of TERM in the corpus, in the original script, with doc and year.
+
+    A line per occurrence: doc_id, year, the context with the match in brackets, then the document's date
+    (as precise as the source gives it) and title.
+    """
     from kefu_corpus.analysis import kwic as find
     from kefu_corpus.store import read_manifest, run_folder
 
@@ -279,9 +335,18 @@ def kwic(term: str = typer.Argument(..., help="The word to look for, in either s
         hits = find(out, term, window=window, canonical=canonical, include_duplicates=include_duplicates)
         for hit in hits:
             year = hit["year"] if hit["year"] is not None else "undated"
-            out_console.print(f"{hit['doc_id']} {year} {hit['left']:>{window}}[{hit['match']}]{hit['right']}",
+            context = f"{hit['left']:>{window}}[{hit['match']}]{hit['right']:<{window}}"
+            date = _shown_date(hit["date"], hit["date_precision"])
+            out_console.print(f"{hit['doc_id']} {year} {context}  {date:<10}  {hit['title'] or ''}".rstrip(),
                               markup=False, highlight=False)
         err_console.print(f"{len(hits)} occurrence(s) of {term}", markup=False)
+
+
+def _shown_date(date, precision: Optional[str]) -> str:
+    """A document's date as precise as its source: 2023-05-18, 2023-05 or 2023; empty when it has none."""
+    if date is None:
+        return ""
+    return date.isoformat()[:{"year": 4, "month": 7}.get(precision, 10)]
 
 
 @app.command()
@@ -297,8 +362,10 @@ def collocations(term: Optional[str] = typer.Argument(None, help="Only pairs wit
                                                                    "traditional (default: the corpus's own majority "
                                                                    "script).")
                  ) -> None:
-    """Collocations: word pairs that occur together more often than chance (G² or PMI), as tab-separated
-    lines with a header."""
+    """Collocations: word pairs that occur together more often than chance (G² or PMI), as tab-separated lines.
+
+    A header line first, then one line per pair; with TERM, only the pairs that contain it.
+    """
     from kefu_corpus.analysis import COLLOCATION_MEASURES, collocations as find
     from kefu_corpus.store import read_manifest, read_table, run_folder
     from kefu_corpus.text.convert import convert
@@ -337,12 +404,19 @@ def report(out: Path = typer.Argument(Path("data/processed"), help="Output folde
            display_script: Optional[str] = typer.Option(None, "--display-script",
                                                         help="Script of the terms and metadata shown: simplified "
                                                              "or traditional (default: the corpus's own majority "
-                                                             "script, as the manifest records it).")) -> None:
-    """Write a self-contained HTML report of a run: corpus, quality actions, topics, trends and keyness."""
+                                                             "script, as the manifest records it)."),
+           static: bool = typer.Option(False, "--static", help="PNG charts instead of interactive ones (for print)."),
+           max_terms: int = typer.Option(1500, "--max-terms", min=1,
+                                         help="Terms in the term explorer: the most frequent."),
+           max_rows: int = typer.Option(500, "--max-rows", min=1, help="Rows shown at most per table.")) -> None:
+    """Write a self-contained HTML report of a run to explore offline: charts, a term explorer, tables.
+
+    Sections: corpus, quality actions, term explorer, keywords, topics, trends and keyness."""
     from kefu_corpus.report import write_report
 
     with _errors():
-        path = write_report(out, output or out / "report.html", display_script=display_script)
+        path = write_report(out, output or out / "report.html", display_script=display_script, static=static,
+                            max_terms=max_terms, max_rows=max_rows)
     err_console.print(f"wrote {path}", markup=False)
 
 
@@ -350,8 +424,11 @@ def report(out: Path = typer.Argument(Path("data/processed"), help="Output folde
 def tokenize(file: Optional[Path] = typer.Argument(None, help="Text file in any common encoding; stdin when omitted."),
              config: Optional[Path] = ConfigOpt, set_: Optional[List[str]] = SetOpt,
              pos: bool = typer.Option(False, "--pos", help="Print token/POS instead of tokens.")) -> None:
-    """Segment text line by line: one line of space-separated tokens per input line, in the input's own
-    script, with the project's normalisation, canonical conversion and dictionaries."""
+    """Segment text line by line: one line of space-separated tokens per input line.
+
+    Tokens are in the input's own script, found with the project's normalisation, canonical conversion and
+    dictionaries.
+    """
     from kefu_corpus.stages.normalise import NormaliseParams
     from kefu_corpus.text.decode import DecodeError, decode_bytes
     from kefu_corpus.text.segment import SegmentParams, segmenter, tokenize_text
@@ -486,13 +563,20 @@ def info(out: Path = typer.Argument(Path("data/processed"), help="Output folder 
 
 @app.command()
 def convert(file: Optional[Path] = typer.Argument(None, help="Text file in any common encoding; stdin when omitted."),
-            opencc_config: str = typer.Option("t2s", "--config", "-c",
-                                              help="OpenCC config: t2s, s2t, s2twp, tw2sp, s2hk, t2jp, ..."),
+            opencc: Optional[str] = typer.Option(None, "--opencc", help="OpenCC config: t2s (the default), s2t, "
+                                                 "s2twp, tw2sp, s2hk, t2jp, ..."),
+            old_name: Optional[str] = typer.Option(None, "--config", "-c", hidden=True,
+                                                   help="The old name of --opencc (deprecated)."),
             list_configs: bool = typer.Option(False, "--list", help="List the OpenCC configs and exit.")) -> None:
     """Convert Chinese text between scripts with OpenCC, like OpenCC's own CLI."""
     from kefu_corpus.text.convert import available_configs, converter
     from kefu_corpus.text.decode import DecodeError, decode_bytes
 
+    if old_name is not None:  # --config is a TOML file in every other command
+        if opencc is not None:
+            raise typer.BadParameter("give --opencc alone (--config is its old name)", param_hint="'--config'")
+        err_console.print(f"note: `kefu convert --config` is deprecated; use --opencc {old_name}", markup=False)
+    opencc_config = opencc or old_name or "t2s"
     if list_configs:
         out_console.print("\n".join(available_configs()), markup=False)
         return

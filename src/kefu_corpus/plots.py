@@ -392,16 +392,12 @@ def keyness(source: Any, *, years: Sequence[int] | None = None, n: int = 10, dis
                        forms=term_forms(source, display_script))
 
 
-def quality_summary(out: Path | str, *, display_script: str = "simplified", top: int = 40):
-    """What the pipeline did to each document: passages kept and flagged as duplicates (by kind), damaged
-    runs repaired, and boilerplate spans separated (metadata and furniture).
-
-    At most ``top`` documents are drawn, those the pipeline acted on most (flagged passages, repairs and
-    boilerplate spans together; ties in corpus order), so the chart costs the same for any corpus size;
-    the title says how many documents there are in all. The counts are aggregated by Arrow, not per row.
-    """
-    _check_script(display_script, "quality_summary")
-    import matplotlib
+def quality_counts(out: Path | str, *, display_script: str = "simplified", top: int = 40) -> dict[str, Any]:
+    """What the pipeline did to the ``top`` documents it acted on most (flagged passages, repairs and
+    boilerplate spans together; ties in corpus order), aggregated by Arrow, not per row: so a chart of
+    it costs the same for any corpus size. Returns ``labels``, ``kept``, ``duplicates`` (``{kind:
+    counts}``), ``repairs``, ``boilerplate`` (``{category: counts}``), one value per document, and
+    ``n_docs``, the documents in all."""
     import numpy as np
 
     out = run_folder(Path(out))
@@ -431,35 +427,54 @@ def quality_summary(out: Path | str, *, display_script: str = "simplified", top:
     labels = document_labels(out, display_script=display_script)
     ids = [docs["doc_id"][int(i)].as_py() for i in chosen]
     n_passages = docs["n_passages"].to_numpy(zero_copy_only=False)[chosen]
+    return {"labels": [labels[i] for i in ids], "kept": (n_passages - flagged[chosen]).tolist(),
+            "duplicates": {kind: dup_counts[kind][chosen].tolist() for kind in kinds},
+            "repairs": repairs[chosen].tolist(),
+            "boilerplate": {c: bp_counts[c][chosen].tolist() for c in ("metadata", "furniture")},
+            "n_docs": n_docs}
+
+
+def quality_summary(out: Path | str, *, display_script: str = "simplified", top: int = 40):
+    """What the pipeline did to each document: passages kept and flagged as duplicates (by kind), damaged
+    runs repaired, and boilerplate spans separated (metadata and furniture).
+
+    At most ``top`` documents are drawn, those the pipeline acted on most (:func:`quality_counts`), so
+    the chart costs the same for any corpus size; the title says how many documents there are in all.
+    """
+    _check_script(display_script, "quality_summary")
+    import matplotlib
+    import numpy as np
+
+    q = quality_counts(out, display_script=display_script, top=top)
+    n_docs, shown_docs = q["n_docs"], len(q["labels"])
     with matplotlib.rc_context(cjk_rc(display_script)):
-        fig = _figure(10, 0.45 * len(chosen) + 2.0)
+        fig = _figure(10, 0.45 * shown_docs + 2.0)
         if not n_docs:
             return _finish(_empty(fig, fig.add_subplot(), "no documents in this run"))
         ax_dup, ax_rep, ax_bp = fig.subplots(1, 3, sharey=True, width_ratios=[2.2, 1, 1.4])
-        positions = list(range(len(chosen)))[::-1]
-        left = n_passages - flagged[chosen]
+        positions = list(range(shown_docs))[::-1]
+        left = np.asarray(q["kept"])
         ax_dup.barh(positions, left, color="#9498a0", label="kept")
-        for i, kind in enumerate(kinds):
-            widths = dup_counts[kind][chosen]
+        for i, (kind, widths) in enumerate(q["duplicates"].items()):
             ax_dup.barh(positions, widths, left=left, color=_COLOURS[(i + 2) % len(_COLOURS)],
                         label=f"duplicate: {kind}")
-            left = left + widths
-        ax_dup.set_yticks(positions, [labels[i] for i in ids])
+            left = left + np.asarray(widths)
+        ax_dup.set_yticks(positions, q["labels"])
         ax_dup.set_title("Passages: kept and duplicate")
         ax_dup.legend(loc="upper left", bbox_to_anchor=(0, -0.08), ncols=2, fontsize="small", frameon=False)
-        ax_rep.barh(positions, repairs[chosen], color=_COLOURS[2])
+        ax_rep.barh(positions, q["repairs"], color=_COLOURS[2])
         ax_rep.set_title("Mojibake runs repaired")
-        left = np.zeros(len(chosen), np.int64)
+        left = np.zeros(shown_docs, np.int64)
         for category, colour in (("metadata", _COLOURS[0]), ("furniture", _COLOURS[1])):
-            widths = bp_counts[category][chosen]
+            widths = np.asarray(q["boilerplate"][category], np.int64)
             ax_bp.barh(positions, widths, left=left, color=colour, label=category)
             left = left + widths
         ax_bp.set_title("Boilerplate spans")
         ax_bp.legend(loc="upper left", bbox_to_anchor=(0, -0.08), ncols=2, fontsize="small", frameon=False)
         for ax in (ax_dup, ax_rep, ax_bp):
             ax.xaxis.get_major_locator().set_params(integer=True)
-        if len(chosen) < n_docs:
-            fig.suptitle(f"The {len(chosen)} documents the pipeline acted on most, of {n_docs:,}", x=0.02,
+        if shown_docs < n_docs:
+            fig.suptitle(f"The {shown_docs} documents the pipeline acted on most, of {n_docs:,}", x=0.02,
                          ha="left", fontsize="medium")
         return _finish(fig)
 

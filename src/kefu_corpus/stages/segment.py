@@ -118,7 +118,8 @@ def segment_batch(table: pa.Table, years: pa.Table, params: SegmentParams) -> pa
     value_types = token_types(values)
     folded = pc.dictionary_encode(fold_latin(values, value_types))
     canonical = pa.DictionaryArray.from_arrays(folded.indices.take(indices), folded.dictionary)
-    types = value_types.take(indices)
+    type_codes = pc.dictionary_encode(value_types)  # a handful of types: spread indices, not strings
+    types = pa.DictionaryArray.from_arrays(type_codes.indices.take(indices), type_codes.dictionary)
     stop = is_stopword(folded.dictionary, seg.stopwords).take(folded.indices).take(indices)
     owner_index = pa.array(owner, pa.int32())
     doc_ids = pc.dictionary_encode(table.column("doc_id").combine_chunks())
