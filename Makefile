@@ -49,6 +49,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/trends_keywords.py
 	$(BIN)/python benchmarks/topics_fit.py
 	$(BIN)/python benchmarks/run_end_to_end.py
+	$(BIN)/python benchmarks/report_scale.py
 	$(BIN)/python benchmarks/dask_throughput.py
 	$(BIN)/python benchmarks/incremental.py
 

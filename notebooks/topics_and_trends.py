@@ -101,10 +101,11 @@ plots.keyness(OUT)
 # either script finds both.
 
 # %%
-hits = pd.DataFrame(kwic(OUT, TERM, window=14, canonical=CANONICAL))
+KWIC_COLUMNS = ["doc_id", "passage_id", "year", "left", "match", "right", "title", "date"]
+hits = pd.DataFrame(kwic(OUT, TERM, window=14, canonical=CANONICAL), columns=KWIC_COLUMNS)
 hits["year"] = hits["year"].astype("Int64")
 print(f"{len(hits)} occurrence(s) of {TERM}")
-hits.head(15)[["year", "left", "match", "right", "doc_id"]]
+hits.head(15)[["year", "left", "match", "right", "title", "date"]]
 
 # %%
 # The same term in the other script finds the same lines.
@@ -125,9 +126,11 @@ plots.topic_terms(OUT, display_script="traditional")
 plots.keyness(OUT, display_script="traditional")
 
 # %%
-traditional = pd.DataFrame(rising + falling)
-traditional["term"] = [plots.shown(t, "traditional") for t in traditional["term"]]
-traditional[["term", "slope", "p_value", "evidence", "count"]]
+# Each term in the form the corpus itself writes in Traditional script, the converter only for the rest.
+forms = plots.term_forms(OUT, "traditional")
+traditional = pd.DataFrame(rising + falling, columns=["term", "slope", "p_value", "evidence", "count"])
+traditional["term"] = [plots.shown_term(t, "traditional", forms) for t in traditional["term"]]
+traditional  # empty for a corpus without dates: a trend needs years
 
 # %%
 hits_tc = hits.head(10).copy()

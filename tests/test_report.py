@@ -366,7 +366,9 @@ def test_a_corpus_without_dates_gets_a_report_that_says_why_its_time_views_are_e
     assert written[("为", "traditional")]["count"] >= 10
     page = write_report(out, tmp_path / "report.html").read_text(encoding="utf-8")
     assert any(t["term_display"] in section(page, "topics") for t in converted)
-    assert "爲" not in page  # the converter's form of 为, which this text never writes
+    shown = re.sub(r'<script type="application/json" id="fold-map">.*?</script>', "", page, flags=re.S)
+    assert "爲" not in shown  # the converter's form of 为, which this text never writes (only search folds it)
+    assert embedded(page, "fold-map")["爲"] == "为"
     n = len(docs)
     for anchor in ("trends", "keyness"):
         assert f"No document of the {n} has a date" in section(page, anchor), anchor
@@ -407,6 +409,29 @@ def test_a_traditional_corpus_is_shown_in_the_forms_it_writes(tmp_path):
     page = write_report(out, tmp_path / "report.html").read_text(encoding="utf-8")
     keyness = section(page, "keyness")
     assert "計畫" in keyness and "考核" in keyness
-    assert "計劃" not in page and "考覈" not in page
+    shown = re.sub(r'<script type="application/json" id="fold-map">.*?</script>', "", page, flags=re.S)
+    assert "計劃" not in shown and "考覈" not in shown
     terms = {t["term"]: t["shown"] for t in embedded(page, "explorer-data")["terms"]}
     assert terms["计划"] == "計畫" and terms["考核"] == "考核"
+
+
+@pytest.mark.slow
+def test_a_corpus_of_one_document_gets_every_view(tmp_path):
+    from conftest import SEEDS, run_pipeline
+
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    seed = next(p for p in SEEDS if p.name.startswith("004"))
+    shutil.copy2(seed, raw / seed.name)
+    out = tmp_path / "out"
+    run_pipeline(raw, out, **{"topics.k_grid": [2, 3], "topics.iterations": 20})
+    assert len(read(out, "documents")) == 1
+    page = write_report(out, tmp_path / "report.html").read_text(encoding="utf-8")
+    for anchor, heading in SECTIONS:
+        assert f"<h2>{heading}</h2>" in section(page, anchor)
+    assert "No document of the" not in page  # it is dated, but a trend or keyness needs two years
+    for anchor in ("trends", "keyness"):
+        assert "Every dated document is of 2021" in section(page, anchor)
+    data = embedded(page, "explorer-data")
+    assert data["years"] == [2021] and data["terms"] and all(t["contexts"] for t in data["terms"][:20])
+    assert embedded(page, "chart-specs")["charts"]

@@ -70,3 +70,29 @@ def test_readme_documents_every_config_key():
 
 def test_readme_shows_the_two_commands():
     assert "make run" in README and "make test" in README
+
+
+@pytest.mark.parametrize("library", ["polars", "pandas"])
+def test_the_readmes_recipes_run_and_agree_with_duckdb(seed_run, library):
+    """The README's downstream recipes, run as written against the seeds' run."""
+    import re
+
+    out, _ = seed_run
+    block = re.search(rf"```python\n# recipe: {library}\n(.*?)```", README, re.S)
+    assert block, f"no {library} recipe in the README"
+    scope: dict = {}
+    exec(block.group(1).replace('"data/processed/', f'"{out}/'), scope)  # noqa: S102 - the README's own code
+    expected = dict(duckdb.sql(f"""select d.title, count(*) from read_parquet('{out}/tokens.parquet') t
+        join read_parquet('{out}/documents.parquet') d using (doc_id) where t.token = '客户' and d.title is not null
+        group by d.title""").fetchall())
+    words = duckdb.sql(f"""select count(*) from read_parquet('{out}/tokens.parquet')
+        where token_type in ('word', 'latin') and not is_stopword and year is not null""").fetchall()[0][0]
+    per_year, per_title = scope["per_year"], scope["per_title"]
+    if library == "polars":
+        by_title = {r["title"]: r["len"] for r in per_title.to_dicts() if r["title"] is not None}
+        dated = per_year.filter(pl.col("year").is_not_null())["len"].sum()
+    else:
+        by_title = per_title.to_dict()
+        dated = int(per_year.sum())
+    assert by_title == expected and len(expected) >= 3
+    assert dated == words

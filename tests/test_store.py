@@ -164,3 +164,22 @@ def test_a_rerun_with_nothing_changed_does_nothing_and_any_change_reruns(tmp_pat
         assert not result.up_to_date and read_manifest(out)["run_id"] != run_id
         run_id = read_manifest(out)["run_id"]
     assert run_pipeline(raw, out, **settings, **{"run.skip_unchanged": False}).up_to_date is False
+
+
+def test_a_folder_of_parts_reads_as_one_table_that_groups_on_its_dictionary_columns(tmp_path):
+    """Each part file has a dictionary of its own; read as one table, the column groups as one column
+    (what a notebook does with `tokens.token_type` on a corpus of many parts)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from kefu_corpus import tablefiles
+
+    folder = tmp_path / "tokens.parquet"
+    folder.mkdir()
+    for i, values in enumerate((["word", "punctuation", "word"], ["number", "word"])):
+        pq.write_table(pa.table({"token_type": pa.array(values).dictionary_encode()}),
+                       folder / tablefiles.part_name(i))
+    table = tablefiles.read(folder)
+    counts = table.group_by("token_type").aggregate([("token_type", "count")]).to_pylist()
+    assert sorted((str(r["token_type"]), r["token_type_count"]) for r in counts) == [
+        ("number", 1), ("punctuation", 1), ("word", 3)]

@@ -381,15 +381,17 @@ def representative_units(out: Path, *, per_topic: int = 3, chars: int = 160) -> 
 # ---- search ---------------------------------------------------------------------------------------------
 
 def fold_map(text: str) -> dict[str, str]:
-    """``{Traditional character: Simplified character}`` for each Han character of ``text`` that OpenCC's
-    ``t2s`` changes to one other character: what the report's search applies to a query and to the text
-    searched, so that 客戶 finds 客户 and the other way round."""
+    """``{Traditional character: Simplified character}``, as OpenCC's ``t2s`` converts one character, for
+    every Han character that is in ``text`` or converts to one that is: what the report's search applies
+    to a query and to the text searched, so that 客戶 finds 客户 and the other way round (a query may be
+    typed in the script the page does not use)."""
     from kefu_corpus.text.convert import convert
 
-    chars = sorted({ch for ch in set(text) if any(lo <= ord(ch) <= hi for lo, hi in _HAN)})
-    if not chars:
-        return {}
+    present = set(text)
+    chars = [chr(c) for lo, hi in _HAN[:3] for c in range(lo, hi + 1)]  # the BMP blocks
+    chars += sorted(ch for ch in present if ord(ch) >= _HAN[3][0])
     converted = convert("\n".join(chars), "t2s").text.split("\n")
-    if len(converted) != len(chars):  # a conversion that joined lines: fall back to one call per character
+    if len(converted) != len(chars):  # a conversion that joined lines: one call per character instead
         converted = [convert(ch, "t2s").text for ch in chars]
-    return {a: b for a, b in zip(chars, converted) if a != b and len(b) == 1}
+    return {a: b for a, b in zip(chars, converted)
+            if a != b and len(b) == 1 and (a in present or b in present)}

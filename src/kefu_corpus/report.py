@@ -197,6 +197,7 @@ class _Report:
         years = tablefiles.read(out / "documents.parquet", columns=["year"]).column("year") \
             if "documents" in self.has else pa.chunked_array([], pa.int16())
         self.n_docs, self.n_dated = len(years), len(years) - years.null_count
+        self.years = sorted(y for y in pc.unique(years).to_pylist() if y is not None)
         self.specs: list[tuple[str, dict]] = []  # (element id, Plotly figure) of each interactive chart
         self.data: dict[str, Any] = {}  # JSON data the page's script reads, by element id
 
@@ -209,6 +210,13 @@ class _Report:
                 "<code>date</code> field of a corpus file's records, or the <code>date</code> column of "
                 "<code>metadata.csv</code> (see the README, <em>Ingest</em>); the views that do not need "
                 "dates are below and in the other sections.</p>")
+
+    def one_year(self, view: str) -> str | None:
+        """Why a view that compares years is empty when the dated documents share one year."""
+        if len(self.years) != 1:
+            return None
+        return (f'<p class="note">Every dated document is of {self.years[0]}, so there is no {view}: it '
+                "compares years, and needs documents of at least two.</p>")
 
     def shown(self, text: str | None) -> str | None:
         return plots.shown(text, self.script)
@@ -427,7 +435,7 @@ class _Report:
     def trends(self) -> str:
         if "term_trends" not in self.has:
             return self.section("trends", _missing("term trends", "trends"))
-        note = self.undated("trend of terms by year")
+        note = self.undated("trend of terms by year") or self.one_year("trend of terms by year")
         if note:
             return self.section("trends", note)
         slopes = plots.term_slopes(self.out, min_count=1)
@@ -500,7 +508,8 @@ class _Report:
     def keyness(self) -> str:
         if "keyness" not in self.has:
             return self.section("keyness", _missing("keyness", "trends"))
-        note = self.undated("keyness of a year against the others")
+        note = self.undated("keyness of a year against the others") or self.one_year(
+            "keyness of a year against the others")
         if note:
             return self.section("keyness", note)
         table = read_table(self.out, "keyness")
@@ -546,8 +555,9 @@ class _Report:
         payload = "".join(f'<script type="application/json" id="{key}">{_json(value)}</script>\n'
                           for key, value in data.items())
         text = header + body + payload
-        data_fold = f'<script type="application/json" id="fold-map">{_json(explore.fold_map(text))}</script>\n'
-        font_css = _font_face(text, self.script)
+        fold = explore.fold_map(text)
+        data_fold = f'<script type="application/json" id="fold-map">{_json(fold)}</script>\n'
+        font_css = _font_face(text + "".join(fold), self.script)  # a term typed in either script renders
         library = "" if self.static or not self.specs and "explorer-data" not in self.data else \
             f'<script type="text/plain" id="plotly-src">\n{charts.plotly_js()}\n</script>\n'
         return (f'<!DOCTYPE html>\n<html lang="{lang}">\n<head>\n<meta charset="utf-8">\n'

@@ -60,9 +60,11 @@ def nbytes(path: Path) -> int:
 
 
 def read(path: Path, columns: list[str] | None = None, schema: pa.Schema | None = None) -> pa.Table:
-    """The whole table (or ``columns`` of it), its files concatenated in order."""
+    """The whole table (or ``columns`` of it), its files concatenated in order. The parts' dictionaries
+    are unified, so a dictionary-encoded column of a folder of parts groups, sorts and compares as one
+    column (each part file has a dictionary of its own)."""
     tables = [pq.read_table(f, columns=columns, schema=schema) for f in files(path)]
-    return pa.concat_tables(tables) if len(tables) > 1 else tables[0]
+    return pa.concat_tables(tables).unify_dictionaries() if len(tables) > 1 else tables[0]
 
 
 def iter_batches(path: Path, columns: list[str] | None = None, batch_size: int = 65536) -> Iterator[pa.RecordBatch]:
