@@ -20,6 +20,15 @@ legitimate ``??`` and ``?!`` written in after sentences (the sequences a damaged
 Every changed character counts; where there are sites, the seconds of search each one costs are
 printed too, apart from the time spent building each document's model.
 
+Legitimate marks at speed: the normalise stage (`kefu normalise --workers 2`, after `kefu ingest`) on
+the bench corpus as it is, and with ``??``, ``?!``, ``？？`` and ``???`` written in at 1% of its
+sentences (at the sentence's end, or after its first comma), plus the customer complaints of
+``benchmarks/data/complaints.txt``: the stage's MB/s on both, the seconds each legitimate site adds,
+how many sites the site test sends to the search, and the repairs made (all false). Then the site
+test itself (``normalise.repair_site_threshold``): the scores of the sites of synthetically damaged
+bench documents and of seed 003, against those of legitimate marks, and how many of each a threshold
+searches; the threshold is where no damaged site is left unsearched, with a margin.
+
 Every model is built as the pipeline builds it: with ``--reference auto`` (the default, as
 ``normalise.repair_reference``), the reference text of general Chinese is added when it makes
 held-out text of the training corpus more probable; each pass prints what that test found.
@@ -279,6 +288,97 @@ def legit_sample(path: Path, chars: int):
         yield with_legit_marks(piece)
 
 
+MARKS = ("??", "?!", "？？", "???")
+
+
+def with_marks_at(text: str, share: int = 100) -> str:
+    """``text`` with a legitimate mark in one sentence of every ``share``: the marks of :data:`MARKS` in
+    turn, at the sentence's end (instead of its 。) or after its first comma, alternately."""
+    sentences = text.split("。")
+    for i in range(0, len(sentences) - 1, share):
+        mark = MARKS[i // share % len(MARKS)]
+        if i // share % 2 and "，" in sentences[i]:
+            sentences[i] = sentences[i].replace("，", mark, 1)
+        else:
+            sentences[i] += mark + "\u0000"  # joined below without the 。 it replaces
+    return "。".join(sentences).replace("\u0000。", "").replace("\u0000", "")
+
+
+def complaints() -> list[str]:
+    path = ROOT / "benchmarks" / "data" / "complaints.txt"
+    return [line for line in path.read_text(encoding="utf-8").splitlines() if line and not line.startswith("#")]
+
+
+def normalise_throughput(path: Path, workers: int = 2) -> list[dict]:
+    """The normalise stage's seconds on the corpus as it is and with legitimate marks written in."""
+    import shutil
+    import subprocess
+    import sys
+    import tempfile
+
+    kefu = str(Path(sys.executable).with_name("kefu"))
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for label, marked in (("as it is", False), ("marks in 1% of sentences, and complaints", True)):
+            corpus = Path(tmp) / "corpus.jsonl"
+            sites = 0
+            with corpus.open("w", encoding="utf-8") as dst:
+                texts = list(corpus_texts(path)) + (complaints() if marked else [])
+                for i, text in enumerate(texts):
+                    text = with_marks_at(text) if marked else text
+                    sites += len(find_sites(text))
+                    dst.write(json.dumps({"id": f"r{i}", "text": text}, ensure_ascii=False) + "\n")
+            out = Path(tmp) / "out"
+            shutil.rmtree(out, ignore_errors=True)
+            for command in (["ingest", str(corpus), "--out", str(out)], ["normalise", str(out)]):
+                subprocess.run([kefu, *command, "--workers", str(workers), "--quiet", "--set", "run.reuse_parts=false"],
+                               check=True)
+            manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+            stage = manifest["stages"]["normalise"]
+            n_bytes = manifest["stages"]["ingest"]["bytes"]
+            rows.append({"label": label, "mb": n_bytes / 1e6, "seconds": stage["seconds"], "sites": sites,
+                         "model_seconds": stage.get("model_seconds") or 0.0,
+                         "repairs": manifest["tables"].get("repairs", {}).get("rows", 0),
+                         "mb_per_s": n_bytes / 1e6 / stage["seconds"]})
+    return rows
+
+
+def site_test(path: Path, reference: str = "auto") -> tuple[list[float], list[float]]:
+    """Scores of the site test (:func:`kefu_corpus.text.repair.site_scores`) at the sites of damaged
+    documents (synthetic damage of the corpus, and seed 003) and at legitimate marks, with a model of
+    1,000,000 characters of the corpus's clean text."""
+    import numpy as np
+
+    from kefu_corpus.text.repair import script_prior, site_scores
+
+    docs = list(corpus_texts(path))
+    train, used = [], 0
+    for text in docs[::3]:
+        if used > 1_000_000:
+            break
+        train.append(text)
+        used += len(text)
+    model, _ = model_for(train, reference)
+    damaged = []
+    for text in docs[1::60][:190]:
+        original = to_traditional(text[:20_000])
+        if not find_sites(original) and cp936.damaged_chars(original):
+            damaged.append(cp936.damage(original))
+    damaged.append((RAW / "003_5d7497af4c1b7a39.txt").read_text(encoding="utf-8"))
+    legit = [with_legit_marks(t) for t in clean_seeds().values()] + list(legit_sample(path, 300_000)) + complaints()
+
+    def scores(texts):
+        found = []
+        for text in texts:
+            sites = [s for s in find_sites(text) if s + 2 < len(text) and not text[s + 2].isspace()]
+            if sites:
+                values = site_scores(text, sites, model, script_prior(clean_text(text)))
+                found += [v for v in values.tolist() if np.isfinite(v)]
+        return found
+
+    return scores(damaged), scores(legit)
+
+
 def corpus_texts(path: Path):
     with gzip.open(path, "rt", encoding="utf-8") as fh:
         for line in fh:
@@ -322,6 +422,32 @@ def main() -> None:
         rows.append(false_repairs(corpus_texts(args.corpus), args.corpus.name, args.reference))
         rows.append(false_repairs(legit_sample(args.corpus, args.legit_chars),
                                   f"{args.corpus.name} sample with legit ?? and ?!", args.reference))
+    if not args.skip_corpus and args.corpus.exists():
+        from kefu_corpus.text.repair import RepairParams as Params
+
+        threshold = Params().site_threshold
+        damaged, legit = site_test(args.corpus, args.reference)
+        print(f"the site test (normalise.repair_site_threshold = {threshold}): mean log-probability of the 3 "
+              "characters after the mark")
+        print(f"  {len(damaged)} damaged sites (synthetic damage in {args.corpus.name}, and seed 003): highest "
+              + ", ".join(f"{v:.2f}" for v in sorted(damaged, reverse=True)[:3]))
+        print(f"  {len(legit)} legitimate marks (seeds, a sample of {args.corpus.name}, complaints): median "
+              f"{sorted(legit)[len(legit) // 2]:.2f}")
+        for t in (-8.0, -8.5, -9.0, -9.5, -10.0, -10.5):
+            print(f"  threshold {t:6.1f}: searches {sum(v < t for v in damaged) / len(damaged):6.1%} of damaged sites, "
+                  f"{sum(v < t for v in legit) / len(legit):6.2%} of legitimate ones" + ("  <- default" if t == threshold
+                                                                                         else ""))
+        print("the normalise stage with legitimate marks (kefu ingest, then kefu normalise --workers 2):")
+        base, marked = normalise_throughput(args.corpus)
+        for r in (base, marked):
+            print(f"  {r['label']}: {r['mb']:.1f} MB, {r['sites']:,} possible sites, {r['seconds']:.1f} s = "
+                  f"{r['mb_per_s']:.2f} MB/s, {r['repairs']} repairs")
+        added = max(marked["sites"] - base["sites"], 1)
+        extra = (marked["seconds"] - base["seconds"]) / added
+        search = (marked["seconds"] - marked["model_seconds"] - base["seconds"]) / added
+        print(f"  {extra * 1000:.2f} ms per legitimate site (the stage's extra seconds over the sites added), of which "
+              f"{search * 1000:.2f} ms testing and searching sites and the rest building the repair model once "
+              f"({marked['model_seconds']:.1f} s; a corpus without sites needs none)")
     print("false repairs on clean text:")
     for r in rows:
         print(f"  {r['label']}: {r['docs']} docs, {r['mb']:.2f} MB, {r['sites']} possible sites, "

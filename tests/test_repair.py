@@ -558,3 +558,42 @@ def test_a_second_run_over_the_same_corpus_reuses_the_model_and_searches_nothing
     model, _, _ = repair_module.corpus_model([clean_text(seed_text("001"))], "always")
     repair_module.repair(damaged[:400] + "。" + damaged[:400], model)
     assert searches
+
+
+@pytest.fixture()
+def searches(monkeypatch) -> list[str]:
+    """The text after the mark of every site the repair searches."""
+    seen: list[str] = []
+    run = _Search.run
+
+    def counted(self, left, obs, first_mark):
+        seen.append(obs)
+        return run(self, left, obs, first_mark)
+
+    monkeypatch.setattr(_Search, "run", counted)
+    return seen
+
+
+def test_a_legitimate_mark_before_fluent_text_starts_no_search(corpus_model, searches):
+    complaints = ("我的订单三天前就付款了，为什么到现在还没发货??我已经问了三次了。\n"
+                  "客服电话一直打不通??你们到底有没有人在上班?!\n"
+                  "说好的七天无理由退货，怎么现在又说不能退了??\n"
+                  "這已經是第三次給你們打電話了?!每次都說會處理，結果呢??")
+    result = repair(complaints, corpus_model)
+    assert len(find_sites(complaints)) == 6 and not result.repairs
+    assert searches == []  # not one: each site is before fluent text, a line break or the end
+    # Every run of 003 is searched (and repaired: see the tests above); its sixteenth site lies inside a run.
+    repair(seed_text("003"), corpus_model)
+    assert len(searches) == len(RUNS_003)
+
+
+def test_the_site_test_keeps_every_damaged_run_and_can_be_switched_off(corpus_model, searches):
+    from kefu_corpus.text.repair import site_scores
+
+    text = seed_text("003")
+    sites = find_sites(text)
+    scores = site_scores(text, sites, corpus_model, script_prior(clean_text(text)))
+    assert all(scores[sites.index(s)] < RepairParams().site_threshold for s in RUNS_003)
+    legit = "为什么到现在还没发货??我已经问了三次了。"
+    assert repair(legit, corpus_model, RepairParams(site_threshold=0.0)).repairs == ()
+    assert len(searches) == 1  # with the test off, the legitimate site is searched (and left alone)

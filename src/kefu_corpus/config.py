@@ -170,6 +170,11 @@ PARAMS: dict[str, dict[str, Param]] = {
                                      "Share of the shape model (every Han character one class) in the repair's "
                                      "log score of the punctuation its training text shows; the rest is the "
                                      "character n-grams'."),
+        "repair_site_threshold": Param(-9.5, float, "a float", _any,
+                                       "A possible damage site is searched only when the 3 characters after its "
+                                       "mark score below this (mean log-probability in nats, read as a sentence "
+                                       "start, with the script prior): a legitimate ?? or ?! before fluent text "
+                                       "is left alone at once. 0 searches every site."),
         "repair_train_chars": Param(5_000_000, int, "an int >= 0", _non_negative,
                                     "Characters of the corpus's clean text the repair model learns from "
                                     "(first documents first)."),

@@ -56,7 +56,8 @@ class NormaliseParams:
         repair_params = RepairParams(beam=section["repair_beam"], min_gain=section["repair_min_gain"],
                                      word_weight=section["repair_word_weight"],
                                      shape_weight=section["repair_shape_weight"],
-                                     word_factor=section["repair_word_factor"])
+                                     word_factor=section["repair_word_factor"],
+                                     site_threshold=section["repair_site_threshold"])
         return cls(**direct, repair_params=repair_params)
 
     def normalize_options(self) -> dict:
