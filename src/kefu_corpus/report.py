@@ -581,6 +581,9 @@ def _font_face(text: str, display_script: str) -> str:
         options = subset.Options()
         options.notdef_outline = True
         options.name_IDs = ["*"]
+        # No OpenType layout features: horizontal Chinese needs none, and their closure (vertical and
+        # variant forms) would double the glyphs, the size and the time of the subset.
+        options.layout_features = []
         subsetter = subset.Subsetter(options)
         subsetter.populate(text="".join(sorted(set(text))))
         subsetter.subset(tt)
