@@ -337,6 +337,7 @@ def normalise_throughput(path: Path, workers: int = 2) -> list[dict]:
             stage = manifest["stages"]["normalise"]
             n_bytes = manifest["stages"]["ingest"]["bytes"]
             rows.append({"label": label, "mb": n_bytes / 1e6, "seconds": stage["seconds"], "sites": sites,
+                         "peak_mb": stage.get("peak_rss_mb"),
                          "model_seconds": stage.get("model_seconds") or 0.0,
                          "repairs": manifest["tables"].get("repairs", {}).get("rows", 0),
                          "mb_per_s": n_bytes / 1e6 / stage["seconds"]})
@@ -441,7 +442,8 @@ def main() -> None:
         base, marked = normalise_throughput(args.corpus)
         for r in (base, marked):
             print(f"  {r['label']}: {r['mb']:.1f} MB, {r['sites']:,} possible sites, {r['seconds']:.1f} s = "
-                  f"{r['mb_per_s']:.2f} MB/s, {r['repairs']} repairs")
+                  f"{r['mb_per_s']:.2f} MB/s, peak {r['peak_mb'] or float('nan'):,.0f} MB (PSS, driver and workers), "
+                  f"{r['repairs']} repairs")
         added = max(marked["sites"] - base["sites"], 1)
         extra = (marked["seconds"] - base["seconds"]) / added
         search = (marked["seconds"] - marked["model_seconds"] - base["seconds"]) / added

@@ -14,13 +14,12 @@ model with it makes held-out text of the corpus more probable than a model of th
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
-
 import hashlib
 import importlib.util
 import re
 from collections import Counter
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
