@@ -23,7 +23,6 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from kefu_corpus import tablefiles
 from kefu_corpus.store import read_manifest
@@ -239,15 +238,13 @@ def _contexts(out: Path, hits: list[tuple], terms: list[dict]) -> None:
     if not hits:
         return
     docs_path = _table_path(out, "documents")
-    ids = sorted({h[1] for h in hits})
     meta: dict[str, tuple] = {}
     if docs_path is not None:
-        for f in tablefiles.files(docs_path):
-            table = pq.read_table(f, columns=["doc_id", "title", "date", "source_path", "source_record"],
-                                  filters=[("doc_id", "in", ids)])
-            for doc, title, date, source, record in zip(*(table[c].to_pylist() for c in table.column_names)):
-                name = Path(source).name + (f"#{record}" if record else "")
-                meta[doc] = (title or "", date.isoformat() if date else "", name)
+        table = tablefiles.read_where(docs_path, ["doc_id", "title", "date", "source_path", "source_record"],
+                                      "doc_id", {h[1] for h in hits})
+        for doc, title, date, source, record in zip(*(table[c].to_pylist() for c in table.column_names)):
+            name = Path(source).name + (f"#{record}" if record else "")
+            meta[doc] = (title or "", date.isoformat() if date else "", name)
     for c, doc, left, match, right in hits:
         title, date, source = meta.get(doc, ("", "", doc))
         terms[c]["contexts"].append([left, match, right, title, date, source])
@@ -350,23 +347,20 @@ def representative_units(out: Path, *, per_topic: int = 3, chars: int = 160) -> 
     if leaders is None or not leaders.num_rows:
         return {}
     rows = leaders.to_pylist()
-    passage_ids = sorted({r["unit_id"] for r in rows if r["unit"] == "passage"})
-    doc_ids = sorted({r["doc_id"] for r in rows})
     texts: dict[str, str] = {}
     passages_path = _table_path(out, "passages")
-    if passage_ids and passages_path is not None:
-        for f in tablefiles.files(passages_path):
-            table = pq.read_table(f, columns=["passage_id", "text_normalised", "text"],
-                                  filters=[("passage_id", "in", passage_ids)])
-            for pid, normal, raw in zip(*(table[c].to_pylist() for c in table.column_names)):
-                texts[pid] = normal or raw
+    if passages_path is not None:
+        table = tablefiles.read_where(passages_path, ["passage_id", "text_normalised", "text"], "passage_id",
+                                      {r["unit_id"] for r in rows if r["unit"] == "passage"})
+        for pid, normal, raw in zip(*(table[c].to_pylist() for c in table.column_names)):
+            texts[pid] = normal or raw
     meta: dict[str, tuple] = {}
     docs_path = _table_path(out, "documents")
     if docs_path is not None:
-        for f in tablefiles.files(docs_path):
-            table = pq.read_table(f, columns=["doc_id", "title", "date", "text"], filters=[("doc_id", "in", doc_ids)])
-            for doc, title, date, text in zip(*(table[c].to_pylist() for c in table.column_names)):
-                meta[doc] = (title or "", date.isoformat() if date else "", text)
+        table = tablefiles.read_where(docs_path, ["doc_id", "title", "date", "text"], "doc_id",
+                                      {r["doc_id"] for r in rows})
+        for doc, title, date, text in zip(*(table[c].to_pylist() for c in table.column_names)):
+            meta[doc] = (title or "", date.isoformat() if date else "", text)
     out_rows: dict[int, list[dict]] = {}
     for r in rows:
         title, date, doc_text = meta.get(r["doc_id"], ("", "", ""))

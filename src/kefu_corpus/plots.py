@@ -28,7 +28,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from kefu_corpus.errors import KefuError
-from kefu_corpus.store import display_forms, read_table, run_folder
+from kefu_corpus import tablefiles
+from kefu_corpus.store import display_forms, read_manifest, read_table, run_folder
 from kefu_corpus.text.convert import convert
 
 DISPLAY_SCRIPTS = ("simplified", "traditional")
@@ -242,10 +243,19 @@ def topic_labels(source: Any, *, n_terms: int = 3, display_script: str = "simpli
     return {tid: f"{tid}: {' '.join(terms)}" for tid, terms in labels.items()}
 
 
-def document_labels(source: Any, *, width: int = 16, display_script: str = "simplified") -> dict[str, str]:
+def document_labels(source: Any, *, width: int = 16, display_script: str = "simplified",
+                    ids: Any = None) -> dict[str, str]:
     """A short label per document: the first characters of its title (after the number of a numbered
-    file, e.g. '002 客服人说 | 新年…'), else its source file name."""
-    table = _table(source, "documents", ["doc_id", "source_path", "source_record", "title"])
+    file, e.g. '002 客服人说 | 新年…'), else its source file name. ``ids`` (doc_ids) labels only those
+    documents, read from an output folder with a filter: what a view that shows a few needs."""
+    columns = ["doc_id", "source_path", "source_record", "title"]
+    folder = _folder(source)
+    if ids is not None and folder is not None:
+        out = run_folder(folder)
+        table = tablefiles.read_where(out / read_manifest(out)["tables"]["documents"]["file"], columns, "doc_id",
+                                      ids)
+    else:
+        table = _table(source, "documents", columns)
     labels = {}
     for row in table.select(["doc_id", "source_path", "source_record", "title"]).to_pylist():
         title = shown(row["title"], display_script)
@@ -424,8 +434,8 @@ def quality_counts(out: Path | str, *, display_script: str = "simplified", top: 
     repairs = pc.fill_null(docs["n_repairs"], 0).to_numpy(zero_copy_only=False)
     acted = flagged + repairs + sum(bp_counts.values())
     chosen = np.sort(np.argsort(-acted, kind="stable")[:top])
-    labels = document_labels(out, display_script=display_script)
     ids = [docs["doc_id"][int(i)].as_py() for i in chosen]
+    labels = document_labels(out, display_script=display_script, ids=ids)
     n_passages = docs["n_passages"].to_numpy(zero_copy_only=False)[chosen]
     return {"labels": [labels[i] for i in ids], "kept": (n_passages - flagged[chosen]).tolist(),
             "duplicates": {kind: dup_counts[kind][chosen].tolist() for kind in kinds},

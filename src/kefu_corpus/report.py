@@ -32,9 +32,9 @@ import logging
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
 from kefu_corpus import __version__, charts, explore, plots, tablefiles
 from kefu_corpus.errors import KefuError
@@ -174,14 +174,6 @@ def _head(table: pa.Table, n: int) -> list[dict]:
     return table.slice(0, n).to_pylist()
 
 
-def _read_where(path: Path, columns: list[str], key: str, values: Sequence[str]) -> pa.Table:
-    """The rows of the table at ``path`` whose ``key`` is one of ``values``, part file by part file."""
-    if not values:
-        return pa.table({c: pa.array([], pa.string()) for c in columns})
-    tables = [pq.read_table(f, columns=columns, filters=[(key, "in", list(values))]) for f in tablefiles.files(path)]
-    return pa.concat_tables(tables) if len(tables) > 1 else tables[0]
-
-
 class _Report:
     def __init__(self, out: Path, manifest: dict, display_script: str, max_rows: int, max_terms: int,
                  static: bool) -> None:
@@ -192,7 +184,7 @@ class _Report:
         self.max_terms = max_terms
         self.static = static
         self.has = set(manifest.get("tables", {}))
-        self.labels = plots.document_labels(out, width=24, display_script=display_script)
+        self._labels: dict[str, str] = {}
         self.forms = plots.term_forms(out, display_script)
         years = tablefiles.read(out / "documents.parquet", columns=["year"]).column("year") \
             if "documents" in self.has else pa.chunked_array([], pa.int16())
@@ -217,6 +209,14 @@ class _Report:
             return None
         return (f'<p class="note">Every dated document is of {self.years[0]}, so there is no {view}: it '
                 "compares years, and needs documents of at least two.</p>")
+
+    def labels(self, ids: Iterable[str | None]) -> dict[str, str]:
+        """Short labels (:func:`plots.document_labels`) of the documents ``ids``, read only for those
+        a table shows, once each."""
+        wanted = {i for i in ids if i is not None} - set(self._labels)
+        if wanted:
+            self._labels.update(plots.document_labels(self.out, width=24, display_script=self.script, ids=wanted))
+        return self._labels
 
     def shown(self, text: str | None) -> str | None:
         return plots.shown(text, self.script)
@@ -289,8 +289,9 @@ class _Report:
         if "repairs" in self.has:
             repairs = read_table(self.out, "repairs")
             rows = _head(repairs, self.max_rows)
+            labels = self.labels(r["doc_id"] for r in rows)
             for r in rows:
-                r["document"] = self.labels.get(r["doc_id"], r["doc_id"])
+                r["document"] = labels.get(r["doc_id"], r["doc_id"])
             parts.append(_table(rows, [("document", "document"), ("passage_id", "passage"), ("start", "start"),
                                        ("end", "end"), ("damaged", "damaged run"), ("repaired", "read as"),
                                        ("confidence", "confidence"), ("gain", "gain (nats)"), ("method", "method")],
@@ -303,14 +304,15 @@ class _Report:
                                                                "kept_passage_id", "similarity", "method"])
             kinds = dups.select(["kind"]).group_by("kind", use_threads=False).aggregate([("kind", "count")])
             rows = _head(dups, self.max_rows)
-            flagged = sorted({r["passage_id"] for r in rows if r["passage_id"]})
-            passages = _read_where(self.out / self.manifest["tables"]["passages"]["file"],
-                                   ["passage_id", "text_normalised", "text"], "passage_id", flagged) \
+            flagged = {r["passage_id"] for r in rows if r["passage_id"]}
+            passages = tablefiles.read_where(self.out / self.manifest["tables"]["passages"]["file"],
+                                             ["passage_id", "text_normalised", "text"], "passage_id", flagged) \
                 if "passages" in self.has else pa.table({"passage_id": pa.array([], pa.string())})
             texts = {p["passage_id"]: p.get("text_normalised") or p.get("text") for p in passages.to_pylist()}
+            labels = self.labels([r["doc_id"] for r in rows] + [r["kept_doc_id"] for r in rows])
             for r in rows:
-                r["document"] = self.labels.get(r["doc_id"], r["doc_id"])
-                r["kept_document"] = self.labels.get(r["kept_doc_id"], r["kept_doc_id"])
+                r["document"] = labels.get(r["doc_id"], r["doc_id"])
+                r["kept_document"] = labels.get(r["kept_doc_id"], r["kept_doc_id"])
                 text = texts.get(r["passage_id"]) or ""
                 r["text"] = text if len(text) <= 60 else text[:59] + "…"
             parts.append(_facts([(f"duplicates: {r['kind']}", r["kind_count"])
@@ -329,8 +331,9 @@ class _Report:
             counts = boiler.select(["category", "kind"]).group_by(["category", "kind"], use_threads=False) \
                 .aggregate([("kind", "count")]).sort_by([("category", "ascending"), ("kind", "ascending")])
             rows = _head(boiler, self.max_rows)
+            labels = self.labels(r["doc_id"] for r in rows)
             for r in rows:
-                r["document"] = self.labels.get(r["doc_id"], r["doc_id"])
+                r["document"] = labels.get(r["doc_id"], r["doc_id"])
             parts.append('<div class="pair">' + _table(
                 [{"category": r["category"], "kind": r["kind"], "spans": r["kind_count"]} for r in counts.to_pylist()],
                 [("category", "category"), ("kind", "kind"), ("spans", "spans")], caption="Boilerplate by kind",
@@ -438,12 +441,16 @@ class _Report:
         note = self.undated("trend of terms by year") or self.one_year("trend of terms by year")
         if note:
             return self.section("trends", note)
-        slopes = plots.term_slopes(self.out, min_count=1)
+        trends = read_table(self.out, "term_trends", columns=["term", "year", "count", "rate_per_10k", "slope",
+                                                              "p_value", "evidence"])
+        slopes = plots.term_slopes(trends, min_count=1)
         frequent = slopes.filter(pc.greater_equal(slopes["count"], 5))
         rising = _head(frequent.filter(pc.greater(frequent["slope"], 0)).sort_by(
             [("slope", "descending"), ("term", "ascending")]), 15)
         falling = _head(frequent.filter(pc.less(frequent["slope"], 0)).sort_by(
             [("slope", "ascending"), ("term", "ascending")]), 15)
+        # The chart's lines: the three steepest each way (plots.rising_falling's choice), before display forms.
+        lines = [(r["term"], "solid") for r in rising[:3]] + [(r["term"], "dash") for r in falling[:3]]
         rows = _head(slopes, self.max_rows)
         for r in rising + falling + rows:
             r["term"] = self.term(r["term"])
@@ -456,7 +463,7 @@ class _Report:
             parts.append('<p class="note">Evidence is <strong>thin</strong>: too few dated years or documents per '
                          "year. The slopes describe these documents, not a trend.</p>")
         parts.append(self.chart(lambda: plots.term_trends(self.out, display_script=self.script),
-                                lambda: self.term_lines(), "Term trends by year"))
+                                lambda: self.term_lines(trends, lines), "Term trends by year"))
         parts.append('<div class="pair">'
                      + _table(rising, cols, caption="Rising terms (count ≥ 5)", max_rows=self.max_rows, formats=fmt)
                      + _table(falling, cols, caption="Falling terms (count ≥ 5)", max_rows=self.max_rows,
@@ -465,11 +472,8 @@ class _Report:
                             max_rows=self.max_rows, formats=fmt, total=slopes.num_rows))
         return self.section("trends", "\n".join(parts))
 
-    def term_lines(self, n: int = 6) -> dict:
-        """Rate by year of the steepest rising and falling terms (the PNG chart's terms), one line each."""
-        rising, falling = plots.rising_falling(self.out, n=max(1, n // 2))
-        chosen = [(r["term"], "solid") for r in rising] + [(r["term"], "dash") for r in falling]
-        table = read_table(self.out, "term_trends", columns=["term", "year", "rate_per_10k", "slope"])
+    def term_lines(self, table: pa.Table, chosen: list[tuple[str, str]]) -> dict:
+        """Rate by year of the ``(term, dash)`` chosen from ``term_trends`` (``table``), one line each."""
         table = table.filter(pc.and_(pc.is_valid(table["year"]),
                                      pc.is_in(table["term"], pa.array([t for t, _ in chosen], pa.string()))))
         rows = table.sort_by([("year", "ascending")]).to_pylist()
@@ -494,8 +498,9 @@ class _Report:
         grouped: dict[tuple[str, str], list[str]] = {}
         for r in table.to_pylist():
             grouped.setdefault((r["doc_id"], r["method"]), []).append(self.term(r["term"]))
-        rows = [{"document": self.labels.get(doc, doc), "method": method, "keywords": " ".join(terms)}
-                for (doc, method), terms in sorted(grouped.items(), key=lambda kv: (self.labels.get(kv[0][0], ""),
+        labels = self.labels(kept.to_pylist())
+        rows = [{"document": labels.get(doc, doc), "method": method, "keywords": " ".join(terms)}
+                for (doc, method), terms in sorted(grouped.items(), key=lambda kv: (labels.get(kv[0][0], ""),
                                                                                      kv[0][1]))]
         note = ('<p class="note">Top terms of each document by TF-IDF (with this corpus\'s IDF) and by TextRank '
                 "(PageRank over the document's co-occurrence graph), strongest first"
@@ -516,8 +521,6 @@ class _Report:
         table = table.filter(pc.greater(table["g2"], 0)).sort_by([("year", "ascending"), ("g2", "descending"),
                                                                   ("term", "ascending")])
         year = table["year"].to_numpy()
-        import numpy as np
-
         rank = np.arange(len(year)) - np.searchsorted(year, year, side="left")  # within its year
         rows = table.filter(pa.array(rank < 25)).to_pylist()
         for r in rows:

@@ -67,6 +67,16 @@ def read(path: Path, columns: list[str] | None = None, schema: pa.Schema | None 
     return pa.concat_tables(tables).unify_dictionaries() if len(tables) > 1 else tables[0]
 
 
+def read_where(path: Path, columns: list[str], key: str, values) -> pa.Table:
+    """The rows whose ``key`` is one of ``values`` (``columns`` of them), read part file by part file with a
+    filter, so only those rows are kept: the few documents or passages a view quotes, from a table of
+    any size. ``key`` must be among ``columns``."""
+    values = sorted(set(values))
+    tables = [pq.read_table(f, columns=columns, filters=[(key, "in", values)]) if values else
+              pq.read_table(f, columns=columns).slice(0, 0) for f in files(path)]
+    return pa.concat_tables(tables).unify_dictionaries() if len(tables) > 1 else tables[0]
+
+
 def iter_batches(path: Path, columns: list[str] | None = None, batch_size: int = 65536) -> Iterator[pa.RecordBatch]:
     """The rows of the table in batches of at most ``batch_size`` rows, file after file (a batch never
     spans two files)."""

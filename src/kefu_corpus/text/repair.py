@@ -104,7 +104,7 @@ def find_sites(text: str) -> list[int]:
 
 
 def site_scores(text: str, sites: Sequence[int], model: CharNgramModel,
-                prior: dict[str, float] | None = None, chars: int = SITE_TEST_CHARS) -> np.ndarray:
+                prior: dict[str, float] | None = None) -> np.ndarray:
     """How fluent the text after each site is: the mean log-probability (nats) under ``model`` of the
     first :data:`SITE_TEST_CHARS` characters after the site's two, read as the start of a sentence, with
     the document's script prior (:func:`script_prior`) for each character only one script has.
@@ -124,7 +124,6 @@ def site_scores(text: str, sites: Sequence[int], model: CharNgramModel,
     """
     scores = np.full(len(sites), -np.inf)
     pieces, where = [], []
-    pattern = _SITE_TEST if chars == SITE_TEST_CHARS else re.compile(rf"[^\x00-\x7f\s]\S{{0,{chars - 1}}}")
     for i, s in enumerate(sites):
         after = s + 2
         if after >= len(text) or text[after].isspace():
@@ -133,7 +132,7 @@ def site_scores(text: str, sites: Sequence[int], model: CharNgramModel,
         # More marks (`???`, `??!`): in a run, a lone byte before an ASCII one (searched: the run ends
         # there), or a mark the garbage itself shows, with garbage after it (scored like the rest).
         after = _MARKS.match(text, after).end()
-        found = pattern.match(text, after)
+        found = _SITE_TEST.match(text, after)
         if found:
             pieces.append("。" + found.group())
             where.append(i)
