@@ -31,7 +31,6 @@ OUTPUTS = ("tokens",)
 COLUMNS = ["doc_id", "passage_id", "start", "end", "script", "text_normalised", "text_canonical", "normalised_map",
            "canonical_map", "is_duplicate", "duplicate_spans"]
 
-_PAIR = pa.struct([("token", pa.string()), ("pos", pa.string())])
 
 
 def _map(edits: list[dict], length: int, source_len: int) -> OffsetMap:
@@ -64,36 +63,47 @@ def segment_batch(table: pa.Table, years: pa.Table, params: SegmentParams) -> pa
         table = table.filter(pc.invert(pc.fill_null(table.column("is_duplicate"), False)))
     if table.column("text_canonical").null_count:
         raise ValueError("passages without text_canonical: the normalise stage has not run")
-    rows = table.select(["start", "end", "script", "text_normalised", "text_canonical", "normalised_map",
-                         "canonical_map", "duplicate_spans"]).to_pylist()
+    texts = table.column("text_canonical").to_pylist()
+    scripts = table.column("script").to_pylist()
     if params.mode == "search":
-        found = [seg.search(row["text_canonical"], row["script"]) for row in rows]
-        counts = np.fromiter((len(t) for t in found), np.int64, count=len(rows))
+        found = [seg.search(text, script) for text, script in zip(texts, scripts)]
+        counts = np.fromiter(map(len, found), np.int64, count=len(texts))
         flat = list(chain.from_iterable(found))
         token_arr = pa.array(list(map(itemgetter(0), flat)), pa.string())
         pos = pa.array(list(map(itemgetter(1), flat)), pa.string())
         starts_c = np.fromiter(map(itemgetter(2), flat), np.int64, count=len(flat))
         ends_c = np.fromiter(map(itemgetter(3), flat), np.int64, count=len(flat))
     else:
-        tagged = [seg.tag(row["text_canonical"], row["script"], fine=False) for row in rows]
-        counts = np.fromiter((len(t) for t in tagged), np.int64, count=len(rows))
-        pairs = pa.array(list(chain.from_iterable(tagged)), _PAIR)  # one conversion of the (token, POS) tuples
-        token_arr, pos, parts = seg.split_compounds(pairs.field(0), pairs.field(1))
-        counts = np.bincount(np.repeat(np.arange(len(rows)), counts), weights=parts, minlength=len(rows)).astype(np.int64)
-        lengths = pc.utf8_length(token_arr).to_numpy().astype(np.int64)
+        tagged = [seg.tag(text, script, fine=False) for text, script in zip(texts, scripts)]
+        counts = np.fromiter(map(len, tagged), np.int64, count=len(texts))
+        flat = list(chain.from_iterable(tagged))
+        # The tokens tile each passage's text, so their lengths cut the batch's text into them (no
+        # conversion of a million Python strings); only the short ASCII tags are converted.
+        lengths = np.fromiter(map(len, map(itemgetter(0), flat)), np.int64, count=len(flat))
+        ends = np.cumsum(lengths)
+        token_arr = _gather_strings("".join(texts), ends - lengths, ends)
+        token_arr, pos, parts = seg.split_compounds(token_arr, pa.array(list(map(itemgetter(1), flat)), pa.string()))
+        counts = np.bincount(np.repeat(np.arange(len(texts)), counts), weights=parts, minlength=len(texts)).astype(np.int64)
+        if (parts > 1).any():
+            lengths = pc.utf8_length(token_arr).to_numpy().astype(np.int64)
         first = np.r_[0, np.cumsum(counts)[:-1]].astype(np.int64)
         ends_c = np.cumsum(lengths) - np.repeat(np.r_[0, np.cumsum(lengths)][first], counts)
         starts_c = ends_c - lengths
-    owner = np.repeat(np.arange(len(rows)), counts)
+    owner = np.repeat(np.arange(len(texts)), counts)
     first = np.r_[0, np.cumsum(counts)[:-1]].astype(np.int64)
     position = np.arange(len(token_arr)) - np.repeat(first, counts)
 
     keep = np.ones(len(token_arr), bool)
     norm_start, norm_end = starts_c.copy(), ends_c.copy()
     raw_start, raw_end = starts_c.copy(), ends_c.copy()
-    for i, row in enumerate(rows):  # only passages whose text changed length, or that hold a repeat
-        if not (row["canonical_map"] or row["normalised_map"] or row["duplicate_spans"]):
-            continue
+    # Only passages whose text changed length, or that hold a repeat, need their offsets mapped.
+    mapped = pc.or_(pc.or_(pc.greater(pc.fill_null(pc.list_value_length(table.column("canonical_map")), 0), 0),
+                           pc.greater(pc.fill_null(pc.list_value_length(table.column("normalised_map")), 0), 0)),
+                    pc.greater(pc.fill_null(pc.list_value_length(table.column("duplicate_spans")), 0), 0))
+    which = np.flatnonzero(mapped.to_numpy(zero_copy_only=False))
+    rows = table.select(["start", "end", "text_normalised", "text_canonical", "normalised_map", "canonical_map",
+                         "duplicate_spans"]).take(pa.array(which, pa.int64())).to_pylist()
+    for i, row in zip(which.tolist(), rows):
         sl = slice(first[i], first[i] + counts[i])
         if row["canonical_map"]:
             m = _map(row["canonical_map"], len(row["text_canonical"]), len(row["text_normalised"]))
@@ -110,7 +120,7 @@ def segment_batch(table: pa.Table, years: pa.Table, params: SegmentParams) -> pa
     normalised_len = pc.utf8_length(table.column("text_normalised")).to_numpy().astype(np.int64)
     normalised_base = np.r_[0, np.cumsum(normalised_len)[:-1]].astype(np.int64)
     base = np.repeat(normalised_base, counts)
-    original = _gather_strings("".join(r["text_normalised"] for r in rows), norm_start + base, norm_end + base)
+    original = _gather_strings("".join(table.column("text_normalised").to_pylist()), norm_start + base, norm_end + base)
 
     # Classify, fold and look up each distinct token once, then spread the answers by index.
     encoded = pc.dictionary_encode(token_arr)
