@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 RAW    ?= data/raw
 OUT    ?= data/processed
 
-.PHONY: run test test-fast fuzz bench install browser clean notebooks notebooks-html report
+.PHONY: run test test-fast fuzz bench install browser clean notebooks notebooks-html report docs
 
 install: $(STAMP)
 
@@ -28,11 +28,12 @@ browser:
 	      { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q chromium >/dev/null 2>&1; }; }; } || \
 	    echo "note: Chromium is not installed (apt-get install chromium); the browser tests will skip"
 
-# The whole suite, spread over every core (pytest-xdist).
+# The whole suite, spread over every core (pytest-xdist): test-fast's tests and the slow ones (the tests
+# that read one shared run of the whole pipeline over the seeds, subprocesses, Dask, Chromium, notebooks).
 test: $(STAMP) browser
 	$(BIN)/python -m pytest -n auto
 
-# The tests not marked slow: pure functions and stages on small inputs.
+# The tests not marked slow: pure functions, and stages on small inputs run only as far as the stage tested.
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -n auto -m "not slow"
 
@@ -52,6 +53,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/report_scale.py
 	$(BIN)/python benchmarks/dask_throughput.py
 	$(BIN)/python benchmarks/incremental.py
+	$(BIN)/python benchmarks/startup.py
 
 # Opens the jupytext notebooks in JupyterLab (the `notebooks` extra); `make run` first.
 notebooks: $(STAMP)
@@ -70,5 +72,10 @@ notebooks-html: $(STAMP)
 report: $(STAMP)
 	$(BIN)/kefu report $(OUT)
 
+# The documentation site (mkdocs + Material, offline) from docs/ into site/; --strict fails on a broken link.
+# The configuration and schema tables are generated from the code at build time (docs/hooks.py).
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
+
 clean:
-	rm -rf $(VENV) $(OUT)/*.parquet $(OUT)/manifest.json $(OUT)/models $(OUT)/current $(OUT)/.runs $(OUT)/.kefu.lock $(OUT)/report.html $(OUT)/notebooks
+	rm -rf $(VENV) $(OUT)/*.parquet $(OUT)/manifest.json $(OUT)/models $(OUT)/current $(OUT)/.runs $(OUT)/.kefu.lock $(OUT)/report.html $(OUT)/notebooks site

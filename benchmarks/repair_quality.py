@@ -49,7 +49,7 @@ from pathlib import Path
 
 from kefu_corpus.text import cp936
 from kefu_corpus.text.convert import convert
-from kefu_corpus.text.reference import MODES, choose_reference
+from kefu_corpus.text.reference_choice import MODES, choose_reference
 from kefu_corpus.text.repair import RepairParams, build_model, clean_text, find_sites, repair
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -86,7 +86,8 @@ def library_tokenize(path: Path, changes: dict) -> list[str]:
     """Lines as ``kefu tokenize`` prints them, with ``changes`` to the default ``segment.*`` parameters."""
     from kefu_corpus.config import Config
     from kefu_corpus.stages.normalise import NormaliseParams
-    from kefu_corpus.text.segment import SegmentParams, segmenter, tokenize_text
+    from kefu_corpus.stages.segment import SegmentParams
+    from kefu_corpus.text.segment import segmenter, tokenize_text
 
     config = Config()
     seg = segmenter(dataclasses.replace(SegmentParams.from_config(config), **changes))

@@ -53,7 +53,8 @@ def engines(text: str) -> None:
     import jieba.posseg
     import rjieba
 
-    from kefu_corpus.text.segment import SegmentParams, Segmenter
+    from kefu_corpus.stages.segment import SegmentParams
+    from kefu_corpus.text.segment import Segmenter
 
     layered = Segmenter(SegmentParams())
     jieba.setLogLevel(logging.WARNING)

@@ -25,7 +25,8 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from segmented import add_arguments, segmented_corpus
 
-from kefu_corpus.stages.topics import COLUMNS, TopicParams, merge_unit_stats, sample_units, unit_stats, vocabulary
+from kefu_corpus.stages.topics import TopicParams
+from kefu_corpus.transforms.topics import COLUMNS, merge_unit_stats, sample_units, unit_stats, vocabulary
 from kefu_corpus.topicmodels.coherence import npmi
 from kefu_corpus.topicmodels.engines import fit
 

@@ -23,8 +23,8 @@ from kefu_corpus.analysis import collocations
 from kefu_corpus.config import Config
 from kefu_corpus.memory import Budget
 from kefu_corpus.slices import plan_slices
-from kefu_corpus.stages import keywords as keywords_stage
-from kefu_corpus.stages import trends as trends_stage
+from kefu_corpus.transforms import keywords as keywords_stage
+from kefu_corpus.transforms import trends as trends_stage
 from kefu_corpus.years import documents_per_year
 
 

@@ -1,4 +1,7 @@
-"""Every kind of bad input gets a clear recorded outcome, and the run goes on with the rest."""
+"""Every kind of bad input gets a clear recorded outcome, and the run goes on with the rest.
+
+Each case runs the ingest stage alone (the outcomes are ingest's); one test runs every stage over the
+bad inputs together."""
 
 from __future__ import annotations
 
@@ -23,10 +26,11 @@ def make_raw(tmp_path: Path, files: dict[str, bytes]) -> Path:
     return raw
 
 
-def outcome(tmp_path: Path, files: dict[str, bytes], **overrides) -> tuple[dict[str, dict], list[dict]]:
-    """Run the pipeline; return report rows by (path, record) and the documents."""
+def outcome(tmp_path: Path, files: dict[str, bytes], until: str = "ingest",
+            **overrides) -> tuple[dict[str, dict], list[dict]]:
+    """Run the pipeline up to ``until``; return report rows by (path, record) and the documents."""
     out = tmp_path / "out"
-    run_pipeline(make_raw(tmp_path, files), out, **overrides)
+    run_pipeline(make_raw(tmp_path, files), out, until=until, **overrides)
     report = {(r["source_path"], r["source_record"]): r for r in read(out, "ingest_report")}
     docs = read(out, "documents")
     assert report[(GOOD, None)]["status"] == "ok", "the good file must survive its bad neighbours"
@@ -83,7 +87,6 @@ def test_big5_file_is_detected_and_decoded(tmp_path):
     assert (doc["encoding"], doc["encoding_method"]) == ("big5", "detector")
 
 
-@pytest.mark.slow
 def test_utf16_file_with_bom(tmp_path):
     text = seed_text("003")
     for codec, name in (("utf-16", "le.txt"), ("utf-16-be", "be.txt")):
@@ -279,7 +282,7 @@ def test_a_text_encoding_that_cannot_decode_the_file_rejects_that_file_alone(tmp
     for codec in ("undefined", "punycode"):
         raw = make_raw(tmp_path / codec, {"other.txt": seed_text("001").encode("utf-8"),
                                           "metadata.csv": f"file,encoding\n{GOOD},{codec}\n".encode("utf-8")})
-        run_pipeline(raw, tmp_path / codec / "out")
+        run_pipeline(raw, tmp_path / codec / "out", until="ingest")
         report = {r["source_path"]: r for r in read(tmp_path / codec / "out", "ingest_report") if r["source_record"] is None}
         assert report[GOOD]["status"] == "rejected" and GOOD in report[GOOD]["message"], codec
         assert report["other.txt"]["status"] == "ok"
@@ -305,7 +308,7 @@ def test_a_file_the_user_cannot_read_is_rejected_alone(tmp_path, monkeypatch):
         monkeypatch.setattr(pathlib.Path, "read_bytes", refusing(pathlib.Path.read_bytes))
     out = tmp_path / "out"
     try:
-        run_pipeline(raw, out)
+        run_pipeline(raw, out, until="ingest")
     finally:
         monkeypatch.undo()
         for name in ("locked.txt", "locked.jsonl"):
@@ -332,7 +335,7 @@ def test_symbolic_links_out_of_the_folder_and_special_files_are_skipped_with_a_r
     os.symlink(GOOD, raw / "inside.txt")  # a link within the folder is read
     os.mkfifo(raw / "pipe.txt")
     out = tmp_path / "out"
-    run_pipeline(raw, out)
+    run_pipeline(raw, out, until="ingest")
     report = {r["source_path"]: r for r in read(out, "ingest_report")}
     assert report["secret.txt"]["reason"] == report["linked"]["reason"] == "symlink_outside"
     assert "ingest.follow_symlinks" in report["secret.txt"]["message"]
@@ -342,7 +345,7 @@ def test_symbolic_links_out_of_the_folder_and_special_files_are_skipped_with_a_r
     assert report["inside.txt"]["status"] == "duplicate"  # read, and its bytes are those of the file it names
     assert {d["source_path"] for d in read(out, "documents")} == {GOOD, "inside.txt"}
     # allowed, the links outside are read like the files they point to
-    run_pipeline(raw, out, **{"ingest.follow_symlinks": True})
+    run_pipeline(raw, out, until="ingest", **{"ingest.follow_symlinks": True})
     paths = {d["source_path"] for d in read(out, "documents")}
     assert paths == {GOOD, "inside.txt", "secret.txt", "linked/secret.txt"}
 
@@ -350,7 +353,7 @@ def test_symbolic_links_out_of_the_folder_and_special_files_are_skipped_with_a_r
 def test_valid_utf8_with_a_stray_nul_is_text_and_with_many_controls_is_binary(tmp_path):
     text = seed_text("001")
     stray = (text[:300] + "\x00" + text[300:]).encode("utf-8")
-    report, docs = outcome(tmp_path, {"stray.txt": stray, "controls.txt": bytes(range(32)) * 20})
+    report, docs = outcome(tmp_path, {"stray.txt": stray, "controls.txt": bytes(range(32)) * 20}, until="normalise")
     assert report[("stray.txt", None)]["status"] == "warning"
     assert report[("stray.txt", None)]["reason"] == "nul_characters"
     assert report[("controls.txt", None)]["reason"] == "binary_file"
@@ -393,3 +396,37 @@ def test_a_csv_with_two_text_columns_is_rejected_not_guessed(tmp_path):
     row = report[("corpus.csv", None)]
     assert row["status"] == "rejected" and row["reason"] == "ambiguous_column" and "'text'" in row["message"]
     assert not [d for d in docs if d["source_path"] == "corpus.csv"]
+
+
+def test_every_stage_runs_over_the_bad_inputs_together_and_ingests_them_as_ingest_alone_does(tmp_path):
+    """The cases above ingest alone; here many of them share one folder and every stage runs. Ingest's
+    outcomes are the same as when it runs alone, and the later stages take what it kept."""
+    from kefu_corpus import tablefiles
+    from kefu_corpus.schemas import TABLES
+
+    text = seed_text("001")
+    records = [b'{"id":"s","text":"a\\ud800b"}', b"[" * 100_000 + b"]" * 100_000, b'{"id": "a2", "text": "no end}',
+               json.dumps({"id": "kept", "text": text[:300], "date": "Dec 2020"}, ensure_ascii=False).encode("utf-8")]
+    files = {
+        "empty.txt": b"", "photo.txt": b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 4,
+        "gbk.txt": seed_text("002").encode("gbk"), "bom.txt": b"\xef\xbb\xbf" + seed_text("000").encode("utf-8"),
+        "cut.txt": seed_text("004").encode("utf-8")[:301], "controls.txt": bytes(range(32)) * 20,
+        "stray.txt": (text[:300] + "\x00" + text[300:]).encode("utf-8"),
+        "latin.txt": "Le café était très apprécié à Zürich, où les clients sont fidèles.".encode("latin-1"),
+        "corpus.jsonl": b"\n".join(records) + b"\n",
+        "corpus.csv": "id,text,title\nc1,客服中心的价值。,价值\nc2,多,了,一格\nc3,座席的转型。,转型\n".encode("utf-8"),
+        "metadata.csv": f"file,title,encoding\n{GOOD},,hex\nmissing.txt,t,\n".encode("utf-8"),
+        "notes.docx": b"PK\x03\x04", ".DS_Store": b"\x00\x01",
+    }
+    raw = make_raw(tmp_path, files)
+    run_pipeline(raw, tmp_path / "ingested", until="ingest")
+    out = tmp_path / "out"
+    run_pipeline(raw, out)
+    report = read(out, "ingest_report")
+    assert report == read(tmp_path / "ingested", "ingest_report")
+    assert {r["status"] for r in report} >= {"ok", "warning", "rejected", "ignored", "sidecar"}
+    docs = {d["doc_id"]: d["source_path"] for d in read(out, "documents")}
+    assert docs == {d["doc_id"]: d["source_path"] for d in read(tmp_path / "ingested", "documents")}
+    assert {GOOD, "gbk.txt", "stray.txt", "latin.txt", "corpus.jsonl", "corpus.csv"} <= set(docs.values())
+    assert all(tablefiles.exists(out / spec.filename) for spec in TABLES.values())
+    assert {t["doc_id"] for t in read(out, "tokens")} <= set(docs)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import inspect
 import json
+import shutil
 import subprocess
 import sys
 
@@ -19,12 +20,11 @@ from kefu_corpus.schemas import TABLES
 runner = CliRunner()
 
 
-@pytest.mark.slow
-def test_run_prints_a_summary_and_writes_every_table(raw, tmp_path):
+def test_run_prints_a_summary_and_writes_every_table(quick_raw, tmp_path):
     out = tmp_path / "out"
-    result = runner.invoke(app, ["run", str(raw), "--out", str(out), "--workers", "1"])
+    result = runner.invoke(app, ["run", str(quick_raw), "--out", str(out), "--workers", "1"])
     assert result.exit_code == 0, result.output
-    assert "read     5 input(s)" in result.output and "kept     5 document(s)" in result.output
+    assert "read     4 input(s)" in result.output and "kept     4 document(s)" in result.output
     assert "0 rejected" in result.output
     for spec in TABLES.values():
         assert tablefiles.exists(out / spec.filename)
@@ -35,14 +35,14 @@ def test_quiet_prints_nothing(raw, tmp_path):
     assert result.exit_code == 0 and result.output == ""
 
 
-@pytest.mark.slow
-def test_problems_are_listed_and_strict_sets_exit_code_3(raw, tmp_path):
+def test_problems_are_listed_and_strict_sets_exit_code_3(quick_raw, tmp_path):
+    raw = quick_raw
     (raw / "empty.txt").write_bytes(b"")
     out = str(tmp_path / "out")
-    result = runner.invoke(app, ["run", str(raw), "-o", out, "-w", "1"])
+    result = runner.invoke(app, ["run", str(raw), "-o", out, "-w", "1", "-s", "topics.k_grid=[3]"])
     assert result.exit_code == 0
     assert "1 rejected" in result.output and "empty.txt" in result.output
-    result = runner.invoke(app, ["run", str(raw), "-o", out, "-w", "1", "--strict"])
+    result = runner.invoke(app, ["run", str(raw), "-o", out, "-w", "1", "-s", "topics.k_grid=[3]", "--strict"])
     assert result.exit_code == 3
 
 
@@ -95,10 +95,9 @@ def test_help_everywhere(command):
     assert result.exit_code == 0 and "Usage" in result.output
 
 
-@pytest.mark.slow
-def test_info_reports_tables_rows_config_and_versions(raw, tmp_path):
+def test_info_reports_tables_rows_config_and_versions(seed_run, tmp_path):
     out = tmp_path / "out"
-    runner.invoke(app, ["run", str(raw), "-o", str(out), "-w", "1", "-q"])
+    shutil.copytree(seed_run[0], out, symlinks=True)  # a copy of the seed run, to damage below
     result = runner.invoke(app, ["info", str(out)])
     assert result.exit_code == 0, result.output
     assert "documents" in result.output and "pyarrow" in result.output and "[ingest]" in result.output

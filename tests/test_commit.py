@@ -17,7 +17,7 @@ from conftest import SEEDS
 from kefu_corpus import tablefiles
 from kefu_corpus.info import describe
 from kefu_corpus.schemas import TABLES
-from kefu_corpus.stages.topics import MODEL_FILE
+from kefu_corpus.transforms.topics import MODEL_FILE
 from kefu_corpus.store import CURRENT, LOCK, RUNS, lock_folder, read_manifest
 
 pytestmark = pytest.mark.slow

@@ -66,7 +66,8 @@ def test_reference_table_lists_every_key():
 
 def test_files_named_in_the_config_are_checked_and_never_printed(tmp_path):
     from kefu_corpus.text.rules import load_patterns
-    from kefu_corpus.text.segment import Segmenter, SegmentParams
+    from kefu_corpus.stages.segment import SegmentParams
+    from kefu_corpus.text.segment import Segmenter
 
     secret = "list:x:38:38:Mailing List Manager:" + "s3cret-" * 40
     (tmp_path / "passwd").write_text(secret + "\n", encoding="utf-8")

@@ -20,7 +20,6 @@ def _rows():
     return [{"id": rid, "text": text, "author": "某作者" if rid == "b" else None} for rid, text in ARTICLES]
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("fmt", ["jsonl", "jsonl.gz", "csv", "parquet"])
 def test_each_corpus_format_gives_the_same_documents(tmp_path, fmt):
     raw = tmp_path / "raw"
@@ -34,7 +33,7 @@ def test_each_corpus_format_gives_the_same_documents(tmp_path, fmt):
         pacsv.write_csv(pa.Table.from_pylist(rows), path)
     else:
         pq.write_table(pa.Table.from_pylist(rows), path)
-    run_pipeline(raw, tmp_path / "out")
+    run_pipeline(raw, tmp_path / "out", until="ingest")
     docs = {d["source_record"]: d for d in read(tmp_path / "out", "documents")}
     assert sorted(docs) == ["a", "b", "c"]
     for rid, text in ARTICLES:
@@ -52,7 +51,7 @@ def test_identical_content_is_kept_and_flagged_not_dropped(tmp_path):
     raw.mkdir()
     (raw / "a.txt").write_text(seed_text("004"), encoding="utf-8")
     (raw / "b.txt").write_text(seed_text("004"), encoding="utf-8")
-    result = run_pipeline(raw, tmp_path / "out")
+    result = run_pipeline(raw, tmp_path / "out", until="ingest")
     docs = read(tmp_path / "out", "documents")
     assert len(docs) == 2 and docs[0]["sha256"] == docs[1]["sha256"] and docs[0]["doc_id"] != docs[1]["doc_id"]
     assert docs[0]["duplicate_of"] is None and docs[1]["duplicate_of"] == docs[0]["doc_id"]
@@ -62,7 +61,7 @@ def test_identical_content_is_kept_and_flagged_not_dropped(tmp_path):
     truncated = seed_text("000").encode("utf-8") + b"\xe3"
     (raw / "c.txt").write_bytes(truncated)
     (raw / "d.txt").write_bytes(truncated)
-    run_pipeline(raw, tmp_path / "out")
+    run_pipeline(raw, tmp_path / "out", until="ingest")
     report = {r["source_path"]: r for r in read(tmp_path / "out", "ingest_report")}
     assert (report["c.txt"]["status"], report["c.txt"]["reason"]) == ("warning", "truncated_utf8")
     # A repeat never hides a warning: the row stays a warning and names both facts.
@@ -80,7 +79,7 @@ def test_bench_corpus_sample(tmp_path):
     raw.mkdir()
     with gzip.open(BENCH, "rb") as fh:
         (raw / "laws.jsonl.gz").write_bytes(gzip.compress(b"".join(islice(fh, 200))))
-    result = run_pipeline(raw, tmp_path / "out", **{"run.workers": 2, "run.batch_size": 16})
+    result = run_pipeline(raw, tmp_path / "out", until="ingest", **{"run.workers": 2, "run.batch_size": 16})
     assert result.status_counts.get("rejected", 0) == 0
     docs = read(tmp_path / "out", "documents")
     assert len(docs) == 200 and all(d["title_source"] == "record" for d in docs)

@@ -108,7 +108,7 @@ def test_a_document_pasted_into_another_is_flagged_in_one_place(tmp_path):
     host_pasted = "\n".join(lines[:8] + pasted + lines[8:]) + "\n"
     raw = write(tmp_path / "raw", {"000.txt": donor, "004_host.txt": host_pasted})
     out = tmp_path / "out"
-    run_pipeline(raw, out)
+    run_pipeline(raw, out, until="dedup")
     docs = by_source(out)
     rows = check_audit_rows(out)
     exact = [r for r in rows if r["kind"] == "exact"]
@@ -130,7 +130,7 @@ def test_the_same_article_in_both_scripts_is_one_document(tmp_path, to_tradition
     traditional = convert(simplified, to_traditional).text
     raw = write(tmp_path / "raw", {"000_s.txt": simplified, "000_t.txt": traditional})
     out = tmp_path / "out"
-    run_pipeline(raw, out)
+    run_pipeline(raw, out, until="dedup")
     docs = by_source(out)
     assert docs["000_s.txt"]["script"] == "simplified" and docs["000_t.txt"]["script"] == "traditional"
     flagged = [d for d in docs.values() if d["near_duplicate_of"]]
@@ -169,7 +169,7 @@ def test_an_article_with_five_percent_of_characters_edited_is_a_near_duplicate(t
     edited = "\n".join(lines[:2] + edit_chars("\n".join(lines[2:]), 0.05, seed=4).splitlines()) + "\n"
     raw = write(tmp_path / "raw", {"004.txt": original, "004_edited.txt": edited, "001.txt": seed_text("001")})
     out = tmp_path / "out"
-    run_pipeline(raw, out)
+    run_pipeline(raw, out, until="dedup")
     docs = by_source(out)
     copy = [d for d in docs.values() if d["near_duplicate_of"]]
     assert [d["source_path"] for d in copy] in (["004_edited.txt"], ["004.txt"])
@@ -199,7 +199,7 @@ def test_a_repost_with_text_of_its_own_keeps_that_text(tmp_path, own_first):
     repost = f"{own}\n{body}\n" if own_first else f"{body}\n{own}\n"
     raw = write(tmp_path / "raw", {"004.txt": original, "repost.txt": repost, "002.txt": seed_text("002")})
     out = tmp_path / "out"
-    run_pipeline(raw, out)
+    run_pipeline(raw, out, until="dedup")
     docs = by_source(out)
     copy, kept = docs["repost.txt"], docs["004.txt"]
     assert copy["near_duplicate_of"] == kept["doc_id"] and kept["near_duplicate_of"] is None
@@ -230,7 +230,7 @@ def test_templated_reports_of_different_events_keep_their_own_facts(tmp_path):
                            calls="980", rate="91.3", gain="1.8", teams="9")
     raw = write(tmp_path / "raw", {"a.txt": first, "b.txt": second, "002.txt": seed_text("002")})
     out = tmp_path / "out"
-    run_pipeline(raw, out)
+    run_pipeline(raw, out, until="segment")  # its tokens show what the deduplicated view keeps
     docs = by_source(out)
     (copy,) = [d for d in docs.values() if d["near_duplicate_of"]]
     kept = next(d for d in docs.values() if d["doc_id"] == copy["near_duplicate_of"])
@@ -258,7 +258,7 @@ def test_a_repeat_starting_mid_paragraph_is_flagged_from_where_it_starts(tmp_pat
     lines[target] = lines[target] + repeat
     raw = write(tmp_path / "raw", {"001.txt": "\n".join(lines) + "\n"})
     out = tmp_path / "out"
-    run_pipeline(raw, out)
+    run_pipeline(raw, out, until="dedup")
     doc = next(iter(by_source(out).values()))
     rows = check_audit_rows(out)
     assert [r["kind"] for r in rows] == ["within_doc"]
@@ -278,7 +278,7 @@ def test_a_footer_in_many_documents_is_boilerplate_and_a_repost_is_not(tmp_path)
     files = {f"{s}.txt": seed_text(s).rstrip("\n") + "\n" + footer + "\n" for s in ("000", "002", "004")}
     raw = write(tmp_path / "raw", files)
     out = tmp_path / "out"
-    run_pipeline(raw, out)
+    run_pipeline(raw, out, until="dedup")
     rows = check_audit_rows(out)
     boiler = [r for r in rows if r["kind"] == "boilerplate"]
     assert len(boiler) == 3 and all(r["kept_doc_id"] is None for r in boiler)
@@ -289,7 +289,7 @@ def test_a_footer_in_many_documents_is_boilerplate_and_a_repost_is_not(tmp_path)
     # The same article posted three times keeps one copy: its paragraphs are not boilerplate.
     raw2 = write(tmp_path / "raw2", {f"004_{i}.txt": seed_text("004") + ("\n" * i) for i in range(3)})
     out2 = tmp_path / "out2"
-    run_pipeline(raw2, out2)
+    run_pipeline(raw2, out2, until="dedup")
     kinds = {r["kind"] for r in check_audit_rows(out2)}
     assert kinds == {"exact"}  # every passage of the copies, each pointing at the kept one's
     assert sum(1 for d in read(out2, "documents") if d["near_duplicate_of"] is None) == 1
@@ -303,7 +303,7 @@ def test_kefu_dedup_alone_rewrites_its_tables_and_is_deterministic(raw, tmp_path
     for path in SEEDS:
         if not path.name.startswith("002"):
             (raw / path.name).unlink()
-    run_pipeline(raw, out)
+    run_pipeline(raw, out, until="dedup")
     before = pq.read_table(out / "duplicates.parquet")
     result = CliRunner().invoke(app, ["dedup", str(out), "--workers", "1"])
     assert result.exit_code == 0, result.output
@@ -316,7 +316,7 @@ def test_kefu_dedup_before_normalise_says_what_to_do(raw, tmp_path):
     out = tmp_path / "out"
     runner = CliRunner()
     assert runner.invoke(app, ["ingest", str(raw), "--out", str(out), "--workers", "1"]).exit_code == 0
-    result = runner.invoke(app, ["dedup", str(out)])
+    result = runner.invoke(app, ["dedup", str(out), "--workers", "1"])
     assert result.exit_code != 0
     output = result.output.replace("\n", "")
     assert "kefu normalise" in output and "passages.parquet" in output

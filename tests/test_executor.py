@@ -21,6 +21,7 @@ def test_results_come_back_in_input_order_with_shared_objects():
     assert list(LocalExecutor(2).map(pow, tasks, shared=3)) == serial == [t ** 3 for t in tasks]
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="kill -9 and /proc are Linux here")
 def test_workers_end_when_their_driver_is_killed(tmp_path):
     driver = textwrap.dedent("""
@@ -45,6 +46,7 @@ def test_workers_end_when_their_driver_is_killed(tmp_path):
         proc.wait()
 
 
+@pytest.mark.slow  # a fresh interpreter and its pool of two: seconds of start-up
 def test_a_script_without_a_main_guard_fails_fast_with_the_fix(tmp_path):
     # Workers re-import the main script: unguarded, it would start a run of its own in each of them.
     import shutil

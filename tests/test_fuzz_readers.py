@@ -22,7 +22,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kefu_corpus.sources import discover, iter_items, load_sidecar, Sidecar
-from kefu_corpus.stages.ingest import IngestParams, ingest_batch
+from kefu_corpus.stages.ingest import IngestParams
+from kefu_corpus.transforms.ingest import ingest_batch
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "500"))
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, derandomize=not os.environ.get("FUZZ_RANDOM"),

@@ -13,7 +13,8 @@ from typer.testing import CliRunner
 
 from kefu_corpus.analysis import collocations
 from kefu_corpus.cli import app
-from kefu_corpus.stages.keywords import KeywordParams, keywords, textrank_scores
+from kefu_corpus.stages.trends import KeywordParams
+from kefu_corpus.transforms.keywords import keywords, textrank_scores
 
 from conftest import read
 
@@ -146,7 +147,7 @@ def test_the_seed_tokens_table_feeds_collocations_directly(seed_run):
 
 def test_keywords_of_batches_with_the_corpus_idf_equal_the_keywords_of_the_whole(seed_run):
     """Each document's keywords depend on it and the corpus's IDF only: batches change nothing."""
-    from kefu_corpus.stages.keywords import COLUMNS as KEYWORD_COLUMNS, Idf
+    from kefu_corpus.transforms.keywords import COLUMNS as KEYWORD_COLUMNS, Idf
     from kefu_corpus.terms import term_mask
 
     out, _ = seed_run

@@ -144,12 +144,12 @@ def test_a_rerun_after_a_kill_resumes_from_the_finished_parts(raw, tmp_path):
 
 def test_article_files_travel_to_the_workers_as_paths_not_text(raw):
     """The driver names an article file by path, size and SHA-256; the worker reads it."""
-    from kefu_corpus.pipeline import _input_entries
+    from kefu_corpus.stages.ingest import IngestParams, input_entries
     from kefu_corpus.sources import Sidecar, discover, iter_items
-    from kefu_corpus.stages.ingest import IngestParams, ingest_batch
+    from kefu_corpus.transforms.ingest import ingest_batch
 
     inventory = discover(raw, text_extensions=(".txt", ".md"), sidecar_name="metadata.csv")
-    known = {entry["path"]: entry for entry in _input_entries(inventory)}
+    known = {entry["path"]: entry for entry in input_entries(inventory)}
     lazy = list(iter_items(inventory, Sidecar(), text_column="text", id_column="id", known=known))
     eager = list(iter_items(inventory, Sidecar(), text_column="text", id_column="id"))
     assert all(item.data is None and item.path and item.sha256 for item in lazy)

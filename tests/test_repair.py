@@ -18,12 +18,15 @@ from kefu_corpus.cli import app
 from kefu_corpus.errors import KefuError
 from kefu_corpus.text import cp936, reference
 from kefu_corpus.text.offsets import OffsetMap
-from kefu_corpus.text.reference import MIN_HELD_OUT, choose_reference, reference_helps, reference_text
-from kefu_corpus.text.charlm import (CharNgramModel, WordPrefixModel, dictionary_unigram, dictionary_words,
-                                     jieba_dictionary, shape_text, token_logprob, vocabulary)
+from kefu_corpus.text.reference import reference_text
+from kefu_corpus.text.reference_choice import MIN_HELD_OUT, choose_reference, reference_helps
+from kefu_corpus.text.charlm import (CharNgramModel, WordPrefixModel, dictionary_unigram, shape_text,
+                                     token_logprob, vocabulary)
+from kefu_corpus.text.chars import HAN_CLASS
+from kefu_corpus.text.lexicon import dictionary_words, jieba_dictionary
 from kefu_corpus.text.convert import char_mapping
-from kefu_corpus.text.repair import (RepairParams, _Search, build_model, clean_text, find_sites, repair,
-                                     script_prior)
+from kefu_corpus.text.repair import (Repaired, RepairParams, _Search, build_model, clean_text, find_sites,
+                                     repair, script_prior)
 from kefu_corpus.text.script import detect_script
 
 # The two runs the damage study quotes, as the original reads and as the damage left it.
@@ -67,9 +70,25 @@ def test_quoted_runs_are_repaired(corpus_model, original, damaged):
 
 
 @pytest.fixture(scope="module")
-def repaired_003(corpus_model):
-    """Seed 003 repaired with the seeds' model (one search, shared by the tests that read it)."""
-    return repair(seed_text("003"), corpus_model)
+def searched_003(corpus_model) -> tuple[Repaired, list[str]]:
+    """Seed 003 repaired with the seeds' model (one search, shared by the tests that read it), and the text
+    after the mark of every site that repair searched."""
+    seen: list[str] = []
+    run = _Search.run
+
+    def counted(self, left, obs, first_mark):
+        seen.append(obs)
+        return run(self, left, obs, first_mark)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_Search, "run", counted)
+        return repair(seed_text("003"), corpus_model), seen
+
+
+@pytest.fixture(scope="module")
+def repaired_003(searched_003) -> Repaired:
+    """Seed 003 repaired with the seeds' model."""
+    return searched_003[0]
 
 
 def test_repairs_recover_most_of_003(repaired_003):
@@ -296,7 +315,7 @@ def dictionary_words_by_prefix():
     """Word and prefix probabilities straight from jieba's dictionary file, in the canonical script
     (every Han character of the vocabulary is also a word of frequency 0.5, as the model has it)."""
     to_canonical = char_mapping("t2s")
-    han = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+    han = re.compile(f"[{HAN_CLASS}]+")
     vocab = vocabulary("t2s")
     freq = collections.Counter()
     for word, f in dictionary_words(jieba_dictionary()):
@@ -542,14 +561,14 @@ def test_a_second_run_over_the_same_corpus_reuses_the_model_and_searches_nothing
     from conftest import run_pipeline
     from kefu_corpus.text import repair as repair_module
 
-    run_pipeline(raw, tmp_path / "first")
+    run_pipeline(raw, tmp_path / "first", until="normalise")
     searches = []
     run = repair_module._Search.run
     monkeypatch.setattr(repair_module._Search, "run", lambda self, *a: searches.append(a) or run(self, *a))
     built = []
     build = repair_module.build_model
     monkeypatch.setattr(repair_module, "build_model", lambda *a, **k: built.append(a) or build(*a, **k))
-    run_pipeline(raw, tmp_path / "second")
+    run_pipeline(raw, tmp_path / "second", until="normalise")
     assert searches == [] and built == []
     first, second = read(tmp_path / "first", "repairs"), read(tmp_path / "second", "repairs")
     assert len(first) >= 14 and first == second
@@ -574,7 +593,7 @@ def searches(monkeypatch) -> list[str]:
     return seen
 
 
-def test_a_legitimate_mark_before_fluent_text_starts_no_search(corpus_model, searches):
+def test_a_legitimate_mark_before_fluent_text_starts_no_search(corpus_model, searches, searched_003):
     complaints = ("我的订单三天前就付款了，为什么到现在还没发货??我已经问了三次了。\n"
                   "客服电话一直打不通??你们到底有没有人在上班?!\n"
                   "说好的七天无理由退货，怎么现在又说不能退了??\n"
@@ -583,8 +602,7 @@ def test_a_legitimate_mark_before_fluent_text_starts_no_search(corpus_model, sea
     assert len(find_sites(complaints)) == 6 and not result.repairs
     assert searches == []  # not one: each site is before fluent text, a line break or the end
     # Every run of 003 is searched (and repaired: see the tests above); its sixteenth site lies inside a run.
-    repair(seed_text("003"), corpus_model)
-    assert len(searches) == len(RUNS_003)
+    assert len(searched_003[1]) == len(RUNS_003)
 
 
 def test_the_site_test_keeps_every_damaged_run_and_can_be_switched_off(corpus_model, searches):

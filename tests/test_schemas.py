@@ -14,6 +14,17 @@ from kefu_corpus.config import config_reference_markdown
 from kefu_corpus.schemas import TABLES, schema_markdown
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
+DOCS = ROOT / "docs"
+
+
+def _docs_hooks():
+    """docs/hooks.py, the mkdocs hook that generates the reference tables at build time."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("kefu_docs_hooks", DOCS / "hooks.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 @pytest.mark.parametrize("name", list(TABLES))
@@ -60,12 +71,30 @@ def test_duckdb_offsets_slice_the_raw_text(seed_run):
 
 
 @pytest.mark.parametrize("name", list(TABLES))
-def test_readme_documents_each_schema_exactly(name):
-    assert schema_markdown(TABLES[name]) in README
+def test_the_docs_document_each_schema_exactly(name):
+    """schemas.md holds the marker; the hook puts each generated table there, escaped only for HTML."""
+    import html
+
+    assert "<!-- generated: schemas -->" in (DOCS / "schemas.md").read_text(encoding="utf-8")
+    generated = _docs_hooks().generate("<!-- generated: schemas -->")
+    assert schema_markdown(TABLES[name]) in html.unescape(generated)
+    assert schema_markdown(TABLES[name]).replace("<", "&lt;") in generated
 
 
-def test_readme_documents_every_config_key():
-    assert config_reference_markdown() in README
+def test_the_docs_document_every_config_key():
+    """configuration.md holds the marker; the hook puts the generated table there, one line per key."""
+    import html
+
+    from kefu_corpus.config import PARAMS
+
+    assert "<!-- generated: config -->" in (DOCS / "configuration.md").read_text(encoding="utf-8")
+    generated = html.unescape(_docs_hooks().generate("<!-- generated: config -->"))
+    rows = generated.split("\n")
+    assert all(row.startswith("|") and row.endswith("|") for row in rows), "a row broken over lines"
+    # The same table, but for the TOML lists of a default joined onto one line.
+    assert generated.replace(" ", "") == config_reference_markdown().replace("\n    ", "").replace(",\n]", "]") \
+        .replace(" ", "")
+    assert len(rows) == 2 + sum(len(table) for table in PARAMS.values())
 
 
 def test_readme_shows_the_two_commands():
@@ -73,15 +102,16 @@ def test_readme_shows_the_two_commands():
 
 
 @pytest.mark.parametrize("library", ["polars", "pandas"])
-def test_the_readmes_recipes_run_and_agree_with_duckdb(seed_run, library):
-    """The README's downstream recipes, run as written against the seeds' run."""
+def test_the_docs_recipes_run_and_agree_with_duckdb(seed_run, library):
+    """The downstream recipes of docs/outputs.md, run as written against the seeds' run."""
     import re
 
     out, _ = seed_run
-    block = re.search(rf"```python\n# recipe: {library}\n(.*?)```", README, re.S)
-    assert block, f"no {library} recipe in the README"
+    outputs = (DOCS / "outputs.md").read_text(encoding="utf-8")
+    block = re.search(rf"```python\n# recipe: {library}\n(.*?)```", outputs, re.S)
+    assert block, f"no {library} recipe in docs/outputs.md"
     scope: dict = {}
-    exec(block.group(1).replace('"data/processed/', f'"{out}/'), scope)  # noqa: S102 - the README's own code
+    exec(block.group(1).replace('"data/processed/', f'"{out}/'), scope)  # noqa: S102 - the docs' own code
     expected = dict(duckdb.sql(f"""select d.title, count(*) from read_parquet('{out}/tokens.parquet') t
         join read_parquet('{out}/documents.parquet') d using (doc_id) where t.token = '客户' and d.title is not null
         group by d.title""").fetchall())

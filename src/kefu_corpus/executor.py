@@ -51,7 +51,8 @@ class Executor(Protocol):
 
 
 #: Modules the fork server imports once, so that each worker starts with them loaded.
-PRELOAD = ["kefu_corpus.pipeline"]
+PRELOAD = ["kefu_corpus.pipeline", "kefu_corpus.tasks", *(f"kefu_corpus.transforms.{name}" for name in
+           ("ingest", "normalise", "dedup", "segment", "trends", "keywords", "topics"))]
 
 
 def _context() -> multiprocessing.context.BaseContext:

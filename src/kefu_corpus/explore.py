@@ -26,10 +26,7 @@ import pyarrow.compute as pc
 
 from kefu_corpus import tablefiles
 from kefu_corpus.store import read_manifest
-
-#: Han characters (the CJK blocks the report's text uses), for :func:`fold_map`.
-_HAN = ((0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF), (0x20000, 0x2FA1F))
-
+from kefu_corpus.text.chars import HAN_RANGES, is_han
 
 @dataclass(frozen=True)
 class ExplorerCaps:
@@ -207,7 +204,7 @@ def _collocates(pairs: pa.Table | None, word_count: np.ndarray, n_content: int, 
                 terms: list[dict], vocabulary: pa.Array, forms: dict[str, str], shown) -> None:
     """Each term's strongest collocates by G² (the term's context window against the rest of the corpus),
     seen at least twice and more often than chance."""
-    from kefu_corpus.stages.trends import g2
+    from kefu_corpus.transforms.trends import g2
 
     if pairs is None or not pairs.num_rows or not n_content:
         return
@@ -382,8 +379,8 @@ def fold_map(text: str) -> dict[str, str]:
     from kefu_corpus.text.convert import convert
 
     present = set(text)
-    chars = [chr(c) for lo, hi in _HAN[:3] for c in range(lo, hi + 1)]  # the BMP blocks
-    chars += sorted(ch for ch in present if ord(ch) >= _HAN[3][0])
+    chars = [chr(c) for lo, hi in HAN_RANGES if hi < 0x10000 for c in range(lo, hi + 1)]  # the BMP blocks
+    chars += sorted(ch for ch in present if ord(ch) >= 0x10000 and is_han(ch))
     converted = convert("\n".join(chars), "t2s").text.split("\n")
     if len(converted) != len(chars):  # a conversion that joined lines: one call per character instead
         converted = [convert(ch, "t2s").text for ch in chars]

@@ -128,7 +128,7 @@ PASSAGES = TableSpec("passages", 3, "one body paragraph, or a sentence-aligned p
     _f("text_canonical", pa.string(), "`text_normalised` converted to the canonical script (normalise.canonical, "
        "Simplified by default): what analysis counts. Null until the normalise stage has run."),
     _f("normalised_map", EDITS, "Offset map from `text_normalised` back to `text` (passage-relative; add `start` "
-       "for document offsets), as an edit list: empty when the two line up one to one. See the README."),
+       "for document offsets), as an edit list: empty when the two line up one to one. See docs/normalise.md."),
     _f("canonical_map", EDITS, "Offset map from `text_canonical` back to `text_normalised`, as an edit list: "
        "empty when they line up one to one (always for t2s and s2t)."),
     _f("is_duplicate", pa.bool_(), "True when every letter and digit of the passage repeats a copy that is kept "

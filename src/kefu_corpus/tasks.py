@@ -77,7 +77,7 @@ def ingest_part(task: PartTask, params, batch_size: int, batch_bytes: int) -> di
     corpus-wide check of repeated content)."""
     from kefu_corpus.ranges import expand
     from kefu_corpus.sources import batched
-    from kefu_corpus.stages.ingest import ingest_batch
+    from kefu_corpus.transforms.ingest import ingest_batch
 
     small: dict[str, list[pa.Table]] = {"boilerplate": [], "ingest_report": [], "keys": []}
     with PartWriter(task.target, ("documents", "passages")) as parts:
@@ -92,6 +92,18 @@ def ingest_part(task: PartTask, params, batch_size: int, batch_bytes: int) -> di
              "ingest_report": schemas.INGEST_REPORT.schema.empty_table(),
              "keys": schemas.DOCUMENTS.schema.empty_table().select(["doc_id", "sha256", "source_path", "source_record"])}
     return {name: pa.concat_tables(tables) if tables else empty[name] for name, tables in small.items()}
+
+
+def point_at_firsts(job: tuple[str, PartTarget, dict[str, str]]) -> None:
+    """Rewrite one part of ``documents`` (``job``: its path, its target, and ``{doc_id: first doc_id}``)
+    with ``duplicate_of`` set for documents whose bytes repeat an earlier input's. The part is replaced
+    whole, atomically."""
+    path, target, firsts = job
+    table = tablefiles.read(Path(path), schema=schemas.DOCUMENTS.schema)
+    column = table.schema.get_field_index("duplicate_of")
+    values = pa.array([firsts.get(d) for d in table.column("doc_id").to_pylist()], pa.string())
+    with PartWriter(target, ("documents",)) as part:
+        part.write("documents", table.set_column(column, table.schema.field(column), values))
 
 
 def documents_with_passages(documents: str | Path, passages: str | Path, batch_size: int,
@@ -123,7 +135,7 @@ def documents_with_passages(documents: str | Path, passages: str | Path, batch_s
 def normalise_part(task: PartTask, model: Any, params, batch_size: int, batch_bytes: int) -> dict[str, Any]:
     """The normalise stage on one part: writes ``documents`` and ``passages``; returns the ``repairs``
     rows and counts."""
-    from kefu_corpus.stages.normalise import normalise_batch
+    from kefu_corpus.transforms.normalise import normalise_batch
 
     repairs, n_docs, n_passages, n_chars = [], 0, 0, 0
     with PartWriter(task.target, ("documents", "passages")) as parts:
@@ -148,7 +160,7 @@ def read_part(task: PartTask, name: str, columns: list[str] | None = None) -> pa
 
 def dedup_scan_part(task: PartTask, params) -> Any:
     """Pass 1 of the dedup stage on one part of ``passages`` (whole documents)."""
-    from kefu_corpus.stages import dedup
+    from kefu_corpus.transforms import dedup
 
     table = read_part(task, "passages", dedup.SCAN_COLUMNS)
     if table.column("text_canonical").null_count:
@@ -158,16 +170,16 @@ def dedup_scan_part(task: PartTask, params) -> Any:
 
 
 def dedup_align_job(job, parts: list[str], params) -> dict:
-    """Align near-duplicate documents with their kept copies (:func:`kefu_corpus.stages.dedup.align_job`),
+    """Align near-duplicate documents with their kept copies (:func:`kefu_corpus.transforms.dedup.align_job`),
     reading their passages from the part files ``parts`` of the stage's input."""
-    from kefu_corpus.stages import dedup
+    from kefu_corpus.transforms import dedup
 
     return dedup.align_job(job, lambda i: pq.read_table(parts[i], columns=dedup.ALIGN_COLUMNS), params)
 
 
 def dedup_annotate_part(task: PartTask, decisions, batch_rows: int) -> dict[str, int]:
     """Pass 3 of the dedup stage on one part: writes ``documents`` and ``passages`` with the dedup columns."""
-    from kefu_corpus.stages import dedup
+    from kefu_corpus.transforms import dedup
 
     with PartWriter(task.target, ("documents", "passages")) as parts:
         ordinal = task.passage_offset
@@ -183,8 +195,8 @@ def dedup_annotate_part(task: PartTask, decisions, batch_rows: int) -> dict[str,
 
 def segment_part(task: PartTask, years: pa.Table, params, batch_rows: int) -> dict[str, int]:
     """The segment stage on one part of ``passages``: writes ``tokens``; returns counts, and how the part
-    writes each term in each script (:func:`~kefu_corpus.stages.segment.written_forms`)."""
-    from kefu_corpus.stages.segment import COLUMNS, segment_batch, term_forms_table, written_forms
+    writes each term in each script (:func:`~kefu_corpus.transforms.segment.written_forms`)."""
+    from kefu_corpus.transforms.segment import COLUMNS, segment_batch, term_forms_table, written_forms
 
     n_bytes = n_passages = 0
     forms = []

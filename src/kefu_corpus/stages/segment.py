@@ -1,209 +1,108 @@
-"""The segment stage: tokens of every passage, in the canonical script and the original one.
+"""The segment stage: tokens of every passage, in the canonical script and in the passage's own.
 
-Pure: :func:`segment_batch` maps a batch of passages to rows of ``tokens``; the pipeline does the I/O
-and each worker builds its segmenter once (:func:`~kefu_corpus.text.segment.segmenter`, cached per process).
-
-Requires: ``passages`` (normalised; deduplicated unless ``segment.include_duplicates``). Assigns:
-``tokens``.
-
-For each passage the canonical text is segmented (:class:`~kefu_corpus.text.segment.Segmenter`), and
-each token's span is mapped back through ``canonical_map`` (to the passage in its own script, which
-gives ``token_original``) and ``normalised_map`` (to the raw text, which gives ``start``/``end``).
-Tokens inside a passage's ``duplicate_spans`` are left out with the rest of the duplicates.
+Requires: ``documents``, ``passages`` (normalised; deduplicated unless ``segment.include_duplicates``).
+Assigns: ``tokens``, ``term_forms``. The pure work on a batch of passages is
+:func:`kefu_corpus.transforms.segment.segment_batch`.
 """
 
 from __future__ import annotations
 
-from itertools import chain
-from operator import itemgetter
+import logging
+import time
+from dataclasses import dataclass
+from functools import partial
+from typing import Any, ClassVar
 
-import numpy as np
-import pyarrow as pa
-import pyarrow.compute as pc
+from kefu_corpus.config import Section, anything, borrowed, non_negative, one_of, param, paths
+from kefu_corpus.stage import Stage, StageRun
+from kefu_corpus.stages.normalise import NormaliseParams
 
-from kefu_corpus import schemas
-from kefu_corpus.text.offsets import OffsetMap
-from kefu_corpus.text.segment import SegmentParams, fold_latin, is_stopword, segmenter, token_types
-from kefu_corpus.years import attach_years
-
-OUTPUTS = ("tokens",)
-#: Columns of ``passages`` the stage reads.
-COLUMNS = ["doc_id", "passage_id", "start", "end", "script", "text_normalised", "text_canonical", "normalised_map",
-           "canonical_map", "is_duplicate", "duplicate_spans"]
+log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True)
+class SegmentParams(Section):
+    """``segment.*``, with the canonical script (``normalise.canonical``): what a segmenter is built with
+    (:class:`kefu_corpus.text.segment.SegmenterOptions`). Hashable and picklable: one segmenter per
+    process and configuration."""
 
-def _map(edits: list[dict], length: int, source_len: int) -> OffsetMap:
-    return OffsetMap.from_edits([tuple(e.values()) for e in edits], length, source_len)
+    SECTION: ClassVar[str] = "segment"
 
-
-def _gather_strings(text: str, starts: np.ndarray, ends: np.ndarray) -> pa.Array:
-    """``text[starts[i]:ends[i]]`` for every i, as one Arrow string array, without a Python loop."""
-    codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
-    widths = np.where(codes < 0x80, 1, np.where(codes < 0x800, 2, np.where(codes < 0x10000, 3, 4)))
-    byte_at = np.r_[0, np.cumsum(widths)]
-    data = np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
-    b0, b1 = byte_at[starts], byte_at[ends]
-    if len(starts) and starts[0] == 0 and ends[-1] == len(codes) and np.array_equal(starts[1:], ends[:-1]):
-        # the spans tile the text (the default cut): the text's own bytes, cut at the spans, no copy
-        return pa.StringArray.from_buffers(len(starts), pa.py_buffer(np.r_[b0, b1[-1]].astype(np.int32).tobytes()),
-                                           pa.py_buffer(data))
-    sizes = b1 - b0
-    offsets = np.r_[0, np.cumsum(sizes)].astype(np.int32)
-    index = np.arange(int(offsets[-1]), dtype=np.int64) + np.repeat(b0 - offsets[:-1], sizes)
-    return pa.StringArray.from_buffers(len(starts), pa.py_buffer(offsets.tobytes()),
-                                       pa.py_buffer(data[index].tobytes()))
-
-
-def segment_batch(table: pa.Table, years: pa.Table, params: SegmentParams) -> pa.Table:
-    """Rows of ``tokens`` for a batch of passages; ``years`` (:func:`~kefu_corpus.years.year_table`)
-    gives each token its document's year."""
-    seg = segmenter(params)  # built once per process and params (the executor's initializer warms it)
-    if not params.include_duplicates:
-        table = table.filter(pc.invert(pc.fill_null(table.column("is_duplicate"), False)))
-    if table.column("text_canonical").null_count:
-        raise ValueError("passages without text_canonical: the normalise stage has not run")
-    texts = table.column("text_canonical").to_pylist()
-    scripts = table.column("script").to_pylist()
-    if params.mode == "search":
-        found = [seg.search(text, script) for text, script in zip(texts, scripts)]
-        counts = np.fromiter(map(len, found), np.int64, count=len(texts))
-        flat = list(chain.from_iterable(found))
-        token_arr = pa.array(list(map(itemgetter(0), flat)), pa.string())
-        pos = pa.array(list(map(itemgetter(1), flat)), pa.string())
-        starts_c = np.fromiter(map(itemgetter(2), flat), np.int64, count=len(flat))
-        ends_c = np.fromiter(map(itemgetter(3), flat), np.int64, count=len(flat))
-    else:
-        tagged = [seg.tag(text, script, fine=False) for text, script in zip(texts, scripts)]
-        counts = np.fromiter(map(len, tagged), np.int64, count=len(texts))
-        flat = list(chain.from_iterable(tagged))
-        # The tokens tile each passage's text, so their lengths cut the batch's text into them (no
-        # conversion of a million Python strings); only the short ASCII tags are converted.
-        lengths = np.fromiter(map(len, map(itemgetter(0), flat)), np.int64, count=len(flat))
-        ends = np.cumsum(lengths)
-        token_arr = _gather_strings("".join(texts), ends - lengths, ends)
-        token_arr, pos, parts = seg.split_compounds(token_arr, pa.array(list(map(itemgetter(1), flat)), pa.string()))
-        counts = np.bincount(np.repeat(np.arange(len(texts)), counts), weights=parts, minlength=len(texts)).astype(np.int64)
-        if (parts > 1).any():
-            lengths = pc.utf8_length(token_arr).to_numpy().astype(np.int64)
-        first = np.r_[0, np.cumsum(counts)[:-1]].astype(np.int64)
-        ends_c = np.cumsum(lengths) - np.repeat(np.r_[0, np.cumsum(lengths)][first], counts)
-        starts_c = ends_c - lengths
-    owner = np.repeat(np.arange(len(texts)), counts)
-    first = np.r_[0, np.cumsum(counts)[:-1]].astype(np.int64)
-    position = np.arange(len(token_arr)) - np.repeat(first, counts)
-
-    keep = np.ones(len(token_arr), bool)
-    norm_start, norm_end = starts_c.copy(), ends_c.copy()
-    raw_start, raw_end = starts_c.copy(), ends_c.copy()
-    # Only passages whose text changed length, or that hold a repeat, need their offsets mapped.
-    mapped = pc.or_(pc.or_(pc.greater(pc.fill_null(pc.list_value_length(table.column("canonical_map")), 0), 0),
-                           pc.greater(pc.fill_null(pc.list_value_length(table.column("normalised_map")), 0), 0)),
-                    pc.greater(pc.fill_null(pc.list_value_length(table.column("duplicate_spans")), 0), 0))
-    which = np.flatnonzero(mapped.to_numpy(zero_copy_only=False))
-    rows = table.select(["start", "end", "text_normalised", "text_canonical", "normalised_map", "canonical_map",
-                         "duplicate_spans"]).take(pa.array(which, pa.int64())).to_pylist()
-    for i, row in zip(which.tolist(), rows):
-        sl = slice(first[i], first[i] + counts[i])
-        if row["canonical_map"]:
-            m = _map(row["canonical_map"], len(row["text_canonical"]), len(row["text_normalised"]))
-            norm_start[sl], norm_end[sl] = m.starts[starts_c[sl]], m.ends[ends_c[sl] - 1]
-            raw_start[sl], raw_end[sl] = norm_start[sl], norm_end[sl]
-        if row["normalised_map"]:
-            m = _map(row["normalised_map"], len(row["text_normalised"]), row["end"] - row["start"])
-            raw_start[sl], raw_end[sl] = m.starts[norm_start[sl]], m.ends[norm_end[sl] - 1]
-        for span in row["duplicate_spans"] or ():
-            keep[sl] &= ~((starts_c[sl] >= span["start"]) & (ends_c[sl] <= span["end"]))
-    passage_start = np.repeat(table.column("start").to_numpy().astype(np.int64), counts)
-    raw_start += passage_start
-    raw_end += passage_start
-    normalised_len = pc.utf8_length(table.column("text_normalised")).to_numpy().astype(np.int64)
-    normalised_base = np.r_[0, np.cumsum(normalised_len)[:-1]].astype(np.int64)
-    base = np.repeat(normalised_base, counts)
-    original = _gather_strings("".join(table.column("text_normalised").to_pylist()), norm_start + base, norm_end + base)
-
-    # Classify, fold and look up each distinct token once, then spread the answers by index.
-    encoded = pc.dictionary_encode(token_arr)
-    values, indices = encoded.dictionary, encoded.indices
-    value_types = token_types(values)
-    folded = pc.dictionary_encode(fold_latin(values, value_types))
-    canonical = pa.DictionaryArray.from_arrays(folded.indices.take(indices), folded.dictionary)
-    type_codes = pc.dictionary_encode(value_types)  # a handful of types: spread indices, not strings
-    types = pa.DictionaryArray.from_arrays(type_codes.indices.take(indices), type_codes.dictionary)
-    stop = is_stopword(folded.dictionary, seg.stopwords).take(folded.indices).take(indices)
-    owner_index = pa.array(owner, pa.int32())
-    doc_ids = pc.dictionary_encode(table.column("doc_id").combine_chunks())
-    token_docs = pa.DictionaryArray.from_arrays(doc_ids.indices.take(owner_index), doc_ids.dictionary)
-    out = pa.table({
-        "doc_id": token_docs,
-        "passage_id": pa.DictionaryArray.from_arrays(owner_index, table.column("passage_id").combine_chunks()),
-        "year": attach_years(token_docs, years),
-        "position": pa.array(position, pa.int32()),
-        "token": canonical,
-        "token_original": original,
-        "pos": pos,
-        "token_type": types,
-        "is_stopword": stop,
-        "start": pa.array(raw_start, pa.int32()),
-        "end": pa.array(raw_end, pa.int32()),
-    })
-    return _encode(out if keep.all() else out.filter(pa.array(keep)))
+    hmm: bool = param(False, "true or false", anything,
+        "jieba's HMM for words not in the dictionary, on Simplified (and undetermined) text. Off by "
+        "default: on the SIGHAN 2005 PKU and MSR sets it lowers F1 (see docs/segment.md).")
+    hmm_traditional: bool = param(True, "true or false", anything,
+        "jieba's HMM on passages detected Traditional or mixed: their words reach jieba's "
+        "Simplified dictionary through conversion, so more are missing from it (Hong Kong "
+        "and Taiwan names and terms). On by default: +0.014 F1 on SIGHAN CityU.")
+    numbers: bool = param(True, "true or false", anything,
+        "Number expressions as one token: 2.5, 1,000, 6:4, 8万, 7月, ——, 一九八○ (jieba splits "
+        "them).")
+    date_units: str = param("月", "a string of characters, or ''", anything,
+        "Characters that join a preceding Arabic number as one token. '月' is the convention "
+        "the SIGHAN standards share; '年月日' suits PKU and MSR but not CityU.")
+    granularity: str = param("fine", "one of 'jieba', 'fine'", one_of("jieba", "fine"),
+        "'fine': compounds of jieba's dictionary (国有企业, 特区政府) are cut into their words "
+        "when the parts are nearly as probable as the whole; idioms and entries of the domain "
+        "and user dictionaries stay whole. 'jieba': jieba's cut as it is.")
+    split_margin: float = param(6.0, "a float >= 0", non_negative,
+        "With granularity 'fine': nats by which a compound's unigram log-probability may "
+        "exceed its parts' and still be cut. Larger cuts more; 0 cuts nothing.")
+    mode: str = param("default", "one of 'default', 'search'", one_of("default", "search"),
+        "'default': jieba's cut, tokens tile the text (what counts should use). 'search': also "
+        "the dictionary words inside long words (客服中心 gives 客服 and 中心 too), with "
+        "overlapping spans, for recall-oriented lookups.")
+    user_dicts: tuple[str, ...] = param((), "a list of paths", paths,
+        "Extra dictionaries in jieba's format ('word [freq] [tag]' per line), in either "
+        "script; converted to the canonical script on load.")
+    stopwords: tuple[str, ...] = param((), "a list of paths", paths,
+        "Extra stopword lists (one word per line), added to stopwords-iso's Chinese list.")
+    include_duplicates: bool = param(False, "true or false", anything,
+        "Segment the passages the dedup stage flagged too (by default only the "
+        "deduplicated view is segmented).")
+    canonical: str = borrowed(NormaliseParams, "canonical")
 
 
-#: Scripts whose written forms :func:`written_forms` counts.
-FORM_SCRIPTS = ("simplified", "traditional")
+def run(ctx: StageRun) -> dict[str, Any]:
+    """The segment stage: one task per part of the (deduplicated) passages, each writing its part of
+    ``tokens``."""
+    from kefu_corpus import partrun
+    from kefu_corpus import tablefiles
+    from kefu_corpus import tasks as tasks_mod
+    from kefu_corpus.store import fault
+    from kefu_corpus.text.segment import dictionary_entries
+    from kefu_corpus.transforms import segment as segment_stage
+    from kefu_corpus.years import year_table
+
+    writer, config, progress, executor = ctx.writer, ctx.config, ctx.progress, ctx.executor
+    documents, passages = ctx.input("documents"), ctx.input("passages")
+    params = SegmentParams.from_config(config)
+    entries = dictionary_entries(params)  # fail early, in this process, on a bad dictionary or stopword file
+    started = time.perf_counter()
+    cache = partrun.part_cache(writer, config, "segment")
+    tasks = partrun.with_entries(partrun.part_tasks(writer, ("tokens",), documents=documents, passages=passages), cache)
+    batch_rows = max(config["run.batch_size"] * 8, 256)
+    progress.start("segment", tablefiles.num_rows(passages))
+    n_tokens = n_bytes = 0
+    forms = []
+    fn = partial(tasks_mod.segment_part, params=params, batch_rows=batch_rows)
+    for _, done in partrun.map_parts(executor, fn, tasks, cache, writer, ("tokens",), shared=year_table(documents),
+                              initializer=partial(segment_stage.segmenter, params)):
+        fault("segment:part")
+        n_tokens += done["tokens"]
+        n_bytes += done["bytes"]
+        forms.append(done["forms"])
+        progress.advance(done["passages"])
+    writer.write("term_forms", segment_stage.term_forms_table(forms))
+    progress.finish()
+    seconds = time.perf_counter() - started
+    log.info("segment: %d token(s) from %.1f MB of canonical text, %.2f s", n_tokens, n_bytes / 1e6, seconds)
+    return {"seconds": round(seconds, 3), "tokens": n_tokens, "bytes": n_bytes, "workers": executor.workers,
+            "parts": len(tasks), "parts_reused": cache.reused,
+            "mb_per_s": round(n_bytes / 1e6 / seconds, 3) if seconds else None,
+            "hmm": params.hmm, "include_duplicates": params.include_duplicates, "dictionary_entries": entries}
 
 
-def written_forms(tokens: pa.Table, passages: pa.Table) -> pa.Table:
-    """Counts of ``(term, script, form)`` in a batch of ``tokens`` (words, Latin and numbers), the script
-    being that of the token's passage (``passages``: ``passage_id`` and ``script``): how the corpus itself
-    writes each term in each script. Grouped on dictionary indices, not strings."""
-    empty = pa.table({"term": pa.array([], pa.string()), "script": pa.array([], pa.string()),
-                      "form": pa.array([], pa.string()), "count": pa.array([], pa.int64())})
-    if not tokens.num_rows:
-        return empty
-    wanted = pc.is_in(tokens.column("token_type").combine_chunks().cast(pa.string()),
-                      pa.array(["word", "latin", "number"]))
-    tokens = tokens.filter(wanted)
-    passage = tokens.column("passage_id").combine_chunks()
-    script_of = passages.column("script").combine_chunks().take(
-        pc.index_in(passage.dictionary, passages.column("passage_id").combine_chunks()))
-    script = pc.index_in(script_of.take(passage.indices), pa.array(FORM_SCRIPTS))
-    term = tokens.column("token").combine_chunks()
-    form = tokens.column("token_original").combine_chunks()
-    keys = pa.table({"t": term.indices, "s": script, "f": form.indices}).filter(pc.is_valid(script))
-    if not keys.num_rows:
-        return empty
-    counted = keys.group_by(["t", "s", "f"]).aggregate([([], "count_all")])
-    return pa.table({"term": term.dictionary.take(counted.column("t")).cast(pa.string()),
-                     "script": pa.array(FORM_SCRIPTS).take(counted.column("s")),
-                     "form": form.dictionary.take(counted.column("f")).cast(pa.string()),
-                     "count": counted.column("count_all").cast(pa.int64())})
-
-
-def term_forms_table(parts: list[pa.Table]) -> pa.Table:
-    """``term_forms`` from the counts of every part: summed, sorted, the most frequent form of each term in
-    each script marked for display."""
-    table = pa.concat_tables(parts) if parts else written_forms(pa.table({}), pa.table({}))
-    table = table.group_by(["term", "script", "form"]).aggregate([("count", "sum")]).rename_columns(
-        ["term", "script", "form", "count"])
-    table = table.sort_by([("term", "ascending"), ("script", "ascending"), ("count", "descending"),
-                           ("form", "ascending")])
-    n = table.num_rows
-    term, script = table.column("term").combine_chunks(), table.column("script").combine_chunks()
-    changed = pc.or_(pc.not_equal(term.slice(1), term.slice(0, max(n - 1, 0))),
-                     pc.not_equal(script.slice(1), script.slice(0, max(n - 1, 0))))
-    first = pa.concat_arrays([pa.array([True] * min(n, 1), pa.bool_()), changed])  # the first row of each (term, script)
-    return pa.Table.from_arrays([table.column("term"), table.column("script"), table.column("form"),
-                                 table.column("count"), first], schema=schemas.TERM_FORMS.schema)
-
-
-def _encode(table: pa.Table) -> pa.Table:
-    """The declared schema: repeated strings dictionary-encoded."""
-    columns = []
-    for field in schemas.TOKENS.schema:
-        column = table.column(field.name)
-        if pa.types.is_dictionary(field.type) and not pa.types.is_dictionary(column.type):
-            column = pc.dictionary_encode(column)
-        columns.append(column.cast(field.type))
-    return pa.Table.from_arrays(columns, schema=schemas.TOKENS.schema)
+STAGE = Stage("segment", "Segment the (deduplicated) passages: tokens in both scripts, with POS tags.",
+              requires=("documents", "passages"), assigns=("tokens", "term_forms"), runner=run,
+              params=(SegmentParams,))

@@ -6,7 +6,8 @@
   the next character in the unigram level's place.
 * :class:`WordPrefixModel`: jieba's word unigram model turned into a character model (the forward
   algorithm over a trie of the dictionary), for the words and idioms running text never shows. The
-  repair backs the n-grams off to it.
+  repair backs the n-grams off to it. Its words and frequencies come from
+  :func:`kefu_corpus.text.lexicon.word_frequencies`.
 
 N-grams of up to four characters are packed into one ``uint64`` key (16 bits per character id), so
 the model is a few sorted arrays, built with ``np.unique`` and queried with ``np.searchsorted`` for a
@@ -21,11 +22,13 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 
 import numpy as np
 
+from kefu_corpus.text.chars import code_points, from_code_points, han_mask
 from kefu_corpus.text.convert import char_mapping
+from kefu_corpus.text.cp936 import table as cp936_table
+from kefu_corpus.text.lexicon import jieba_lexicon, word_frequencies
 
 MAX_ORDER = 4
 _BITS = 16
@@ -34,10 +37,6 @@ SEPARATOR = 0  # id of a boundary; never predicted
 UNKNOWN = 1  # id of a character outside the vocabulary
 IMPOSSIBLE = -50.0  # log probability reported for a character a model gives no mass
 _FULL_WIDTH = np.arange(0xFF01, 0xFF5F)  # full-width forms of ASCII 0x21-0x7E
-
-
-def _codes(text: str) -> np.ndarray:
-    return np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
 
 
 @dataclass
@@ -102,7 +101,7 @@ class CharNgramModel:
         for text, weight in segments:
             if not text:
                 continue
-            pieces.append(mapping[_codes(text)])
+            pieces.append(mapping[code_points(text)])
             pieces.append(np.zeros(1, np.uint32))
             weights.append(np.full(len(text) + 1, weight, np.float64))
         codes = np.concatenate(pieces) if pieces else np.zeros(0, np.uint32)
@@ -126,7 +125,7 @@ class CharNgramModel:
     # -- querying ------------------------------------------------------------------------------
     def ids(self, text: str) -> np.ndarray:
         """Canonical ids of ``text``'s characters."""
-        return self.cp2id_[char_mapping(self.canonical)[_codes(text)]].astype(np.uint64)
+        return self.cp2id_[char_mapping(self.canonical)[code_points(text)]].astype(np.uint64)
 
     def id_of(self, ch: str) -> int:
         return int(self.cp2id_[char_mapping(self.canonical)[ord(ch)]])
@@ -281,12 +280,6 @@ def _interpolate(orders: list[_Order], history: tuple[int, ...], cand: np.ndarra
     return prob
 
 
-def _is_han(codes: np.ndarray) -> np.ndarray:
-    """Han characters: CJK unified ideographs, extension A, compatibility ideographs."""
-    return ((codes >= 0x3400) & (codes <= 0x4DBF)) | ((codes >= 0x4E00) & (codes <= 0x9FFF)) \
-        | ((codes >= 0xF900) & (codes <= 0xFAFF))
-
-
 def _is_digit(codes: np.ndarray) -> np.ndarray:
     """ASCII and full-width digits."""
     return ((codes >= 0x30) & (codes <= 0x39)) | ((codes >= 0xFF10) & (codes <= 0xFF19))
@@ -311,8 +304,8 @@ def _id_codes(canonical: str = "t2s") -> np.ndarray:
 
 @lru_cache(maxsize=4)
 def han_ids(canonical: str = "t2s") -> np.ndarray:
-    """id -> is a Han character (CJK unified ideographs, extension A, compatibility ideographs)."""
-    return _is_han(_id_codes(canonical))
+    """id -> is a Han character (:func:`kefu_corpus.text.chars.is_han`)."""
+    return han_mask(_id_codes(canonical))
 
 
 #: What :func:`shape_text` writes for every Han character, digit and Latin letter.
@@ -322,11 +315,11 @@ SHAPE_HAN, SHAPE_DIGIT, SHAPE_LATIN = "\u4e00", "0", "a"
 def shape_text(text: str) -> str:
     """The shape of ``text``: every Han character becomes one class character, every digit another and
     every Latin letter a third; punctuation and other symbols stand for themselves."""
-    codes = _codes(text).copy()
-    codes[_is_han(codes)] = ord(SHAPE_HAN)
+    codes = code_points(text).copy()
+    codes[han_mask(codes)] = ord(SHAPE_HAN)
     codes[_is_digit(codes)] = ord(SHAPE_DIGIT)
     codes[_is_latin(codes)] = ord(SHAPE_LATIN)
-    return codes.astype("<u4").tobytes().decode("utf-32-le")
+    return from_code_points(codes)
 
 
 @lru_cache(maxsize=4)
@@ -335,7 +328,7 @@ def shape_ids(canonical: str = "t2s") -> np.ndarray:
     cp2id = vocabulary(canonical)
     codes = _id_codes(canonical).copy()
     codes[UNKNOWN] = ord(SHAPE_HAN)
-    shape = cp2id[_codes(shape_text(codes.astype("<u4").tobytes().decode("utf-32-le")))].astype(np.uint64)
+    shape = cp2id[code_points(shape_text(from_code_points(codes)))].astype(np.uint64)
     shape[SEPARATOR] = SEPARATOR
     return shape
 
@@ -345,7 +338,7 @@ def symbol_ids(canonical: str = "t2s") -> np.ndarray:
     """id -> is a class of its own in :func:`shape_text` (punctuation and other symbols; not the
     characters that stand for the classes of Han characters, digits and Latin letters)."""
     codes = _id_codes(canonical)
-    out = ~(_is_han(codes) | _is_digit(codes) | _is_latin(codes))
+    out = ~(han_mask(codes) | _is_digit(codes) | _is_latin(codes))
     out[[SEPARATOR, UNKNOWN]] = False
     return out
 
@@ -358,38 +351,15 @@ def vocabulary(canonical: str = "t2s") -> np.ndarray:
     Fixed, so models trained on different text share ids and can be interpolated. Everything else
     is :data:`UNKNOWN`; the separator (code point 0) is :data:`SEPARATOR`.
     """
-    from kefu_corpus.text.cp936 import table
-
     mapping = char_mapping(canonical)
-    codes = np.array(sorted({ord(ch) for ch in table().encode} | set(range(0x20, 0x7F)) | set(range(0x3000, 0x3040))
-                            | set(range(0xFF01, 0xFF5F))), np.uint32)
+    codes = np.array(sorted({ord(ch) for ch in cp936_table().encode} | set(range(0x20, 0x7F))
+                            | set(range(0x3000, 0x3040)) | set(range(0xFF01, 0xFF5F))), np.uint32)
     vocab = np.unique(mapping[codes[(codes < _FULL_WIDTH[0]) | (codes > _FULL_WIDTH[-1])]])
     cp2id = np.full(0x110000, UNKNOWN, np.uint16)
     cp2id[0] = SEPARATOR
     cp2id[vocab] = np.arange(2, len(vocab) + 2, dtype=np.uint16)
     cp2id[_FULL_WIDTH] = cp2id[_FULL_WIDTH - 0xFEE0]  # a full-width form is its ASCII character
     return cp2id
-
-
-def dictionary_words(path: Path) -> list[tuple[str, float]]:
-    """``(word, frequency)`` from a jieba-format dictionary (``word freq [tag]`` per line)."""
-    words = []
-    with path.open(encoding="utf-8") as fh:
-        for line in fh:
-            parts = line.split()
-            if len(parts) >= 2:
-                try:
-                    words.append((parts[0], max(float(parts[1]), 1.0)))
-                except ValueError:
-                    continue
-    return words
-
-
-def jieba_dictionary() -> Path:
-    """Path of jieba's main dictionary (a dependency of kefu-corpus)."""
-    import jieba
-
-    return Path(jieba.__file__).with_name("dict.txt")
 
 
 @lru_cache(maxsize=2)
@@ -400,13 +370,9 @@ def dictionary_unigram(canonical: str = "t2s") -> np.ndarray:
     mapping = char_mapping(canonical)
     counts = np.ones(int(cp2id.max()) + 1, np.float64)
     counts[SEPARATOR] = counts[UNKNOWN] = 0.0
-    words, freqs = [], []
-    for word, freq in dictionary_words(jieba_dictionary()):
-        words.append(word)
-        freqs.append(freq)
-    lengths = np.fromiter((len(w) for w in words), np.int64, len(words))
-    ids = cp2id[mapping[_codes("".join(words))]]
-    np.add.at(counts, ids, np.repeat(np.asarray(freqs), lengths))
+    lexicon = jieba_lexicon()
+    ids = cp2id[mapping[code_points(lexicon.text)]]
+    np.add.at(counts, ids, np.repeat(np.maximum(lexicon.freqs, 1.0), lexicon.lengths))
     counts[UNKNOWN] = 1.0
     return counts / counts.sum()
 
@@ -425,45 +391,19 @@ class _Trie:
     han: np.ndarray  # char id -> is a Han character
 
 
-#: Share of the reference text's words in the word model's frequencies, when it has them.
-REFERENCE_WORD_SHARE = 0.5
-
-
-def word_frequencies(reference: bool = False) -> list[tuple[str, float]]:
-    """``(word, frequency)`` of the word model: jieba's dictionary, mixed, if ``reference``, with the
-    words of the reference text as its annotators segmented them (in the share
-    :data:`REFERENCE_WORD_SHARE`, on the dictionary's scale). jieba's frequencies come from another
-    source and rank some single characters oddly (叹 4,144 against 围绕 2,065); running text counts
-    words as they are used (9 against 126)."""
-    words = dictionary_words(jieba_dictionary())
-    if not reference:
-        return words
-    from kefu_corpus.text.reference import reference_words  # reference builds on this module
-
-    counts = reference_words()
-    total, scale = sum(f for _, f in words), 1.0 / sum(counts.values())
-    share = REFERENCE_WORD_SHARE
-    mixed = dict.fromkeys(counts, 0.0)
-    for word, freq in words:
-        mixed[word] = (1.0 - share) * freq
-    for word, count in counts.items():
-        mixed[word] += share * count * scale * total
-    return list(mixed.items())
-
-
 @lru_cache(maxsize=4)
 def _dictionary_trie(canonical: str = "t2s", reference: bool = False, max_word: int = 8,
                      floor: float = 0.5) -> _Trie:
-    """The trie of :class:`WordPrefixModel` (words of :func:`word_frequencies`). Every Han character of
-    the vocabulary is also a word of frequency ``floor``, so no character is impossible; Han
-    probabilities sum to 1."""
+    """The trie of :class:`WordPrefixModel` (words of
+    :func:`~kefu_corpus.text.lexicon.word_frequencies`). Every Han character of the vocabulary is also a
+    word of frequency ``floor``, so no character is impossible; Han probabilities sum to 1."""
     cp2id = vocabulary(canonical)
     mapping = char_mapping(canonical)
     size = int(cp2id.max()) + 1
     han = han_ids(canonical)
     words = [(w, f) for w, f in word_frequencies(reference) if len(w) <= max_word]
     lengths = np.fromiter((len(w) for w, _ in words), np.int64, len(words))
-    flat = cp2id[mapping[_codes("".join(w for w, _ in words))]].astype(np.int64)
+    flat = cp2id[mapping[code_points("".join(w for w, _ in words))]].astype(np.int64)
     starts = np.cumsum(lengths) - lengths
     all_han = np.logical_and.reduceat(han[flat], starts) if len(words) else np.zeros(0, bool)
     singles = np.flatnonzero(han)
@@ -502,7 +442,7 @@ def _dictionary_trie(canonical: str = "t2s", reference: bool = False, max_word: 
 
 class WordPrefixModel:
     """jieba's word unigram model (mixed, with ``reference``, with the reference text's words:
-    :func:`word_frequencies`) as a character model.
+    :func:`~kefu_corpus.text.lexicon.word_frequencies`) as a character model.
 
     ``P(next character | text so far)`` sums over every segmentation of the text into dictionary words
     and over every word the last, unfinished one may still become (the forward algorithm over a trie).

@@ -21,6 +21,7 @@ import numpy as np
 import opencc
 
 from kefu_corpus.errors import KefuError
+from kefu_corpus.text.chars import HAN_RANGES, code_points
 from kefu_corpus.text.offsets import OffsetMap, OffsetMapBuilder
 
 #: Whitespace and punctuation: ASCII, general punctuation, CJK symbols and punctuation, full-width forms.
@@ -93,8 +94,7 @@ def _separator_table() -> np.ndarray:
 def _same_pieces(text: str, out: str) -> bool:
     """Whether ``out`` (as long as ``text``) has the same separators at the same places, so that every
     piece between them kept its length: compared as code-point arrays."""
-    a = np.frombuffer(text.encode("utf-32-le"), np.uint32)
-    b = np.frombuffer(out.encode("utf-32-le"), np.uint32)
+    a, b = code_points(text), code_points(out)
     changed = np.flatnonzero(a != b)  # only a changed character can be, or replace, a separator
     table = _separator_table()
     return not (table[a[changed]].any() or table[b[changed]].any())
@@ -127,8 +127,9 @@ def convert(text: str, config: str = "t2s") -> Converted:
     return Converted(out, builder.build(len(text)))
 
 
-#: Code-point ranges that :func:`char_mapping` converts: CJK punctuation, Han (BMP), compatibility Han.
-_CHAR_RANGES = ((0x3000, 0x303F), (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF))
+#: Code-point ranges that :func:`char_mapping` converts: CJK punctuation and the Han blocks
+#: (:data:`kefu_corpus.text.chars.HAN_RANGES`).
+_CHAR_RANGES = ((0x3000, 0x303F), *HAN_RANGES)
 
 
 @lru_cache(maxsize=None)
@@ -141,10 +142,21 @@ def char_mapping(config: str = "t2s") -> np.ndarray:
     """
     mapping = np.arange(0x110000, dtype=np.uint32)
     codes = np.concatenate([np.arange(lo, hi + 1, dtype=np.uint32) for lo, hi in _CHAR_RANGES])
-    chars = [chr(c) for c in codes]
+    mapping[codes] = map_chars(codes, config)
+    return mapping
+
+
+def map_chars(codes: np.ndarray, config: str = "t2s") -> np.ndarray:
+    """``char_mapping(config)[codes]``, worked out for these code points alone: for a short text, far
+    cheaper than the whole table."""
+    codes = np.asarray(codes, dtype=np.uint32)
+    mapped = codes.copy()
+    inside = np.zeros(len(codes), bool)
+    for lo, hi in _CHAR_RANGES:
+        inside |= (codes >= lo) & (codes <= hi)
+    which = np.flatnonzero(inside)
+    chars = [chr(c) for c in codes[which].tolist()]
     out = converter(config).convert("\n".join(chars)).split("\n")
     if len(out) == len(chars):
-        for code, ch in zip(codes.tolist(), out):
-            if len(ch) == 1:
-                mapping[code] = ord(ch)
-    return mapping
+        mapped[which] = [ord(ch) if len(ch) == 1 else code for code, ch in zip(codes[which].tolist(), out)]
+    return mapped

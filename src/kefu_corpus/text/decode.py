@@ -188,12 +188,9 @@ def decode_bytes(
     bom = _strip_bom(data)
     if bom is not None:
         body, codec = bom
-        try:
-            return Decoded(body.decode(codec), codec, "bom")
-        except UnicodeDecodeError as exc:
-            raise DecodeError("undecodable", f"{name} starts with a {codec} byte-order mark but byte "
-                                             f"{exc.start + len(data) - len(body)} is invalid in {codec}. "
-                                             "Re-save the file in one encoding.") from exc
+        return _strictly(body, codec, "bom", lambda at: (
+            f"{name} starts with a {codec} byte-order mark but byte {at + len(data) - len(body)} is invalid in "
+            f"{codec}. Re-save the file in one encoding."))
 
     try:
         return _checked_utf8(data.decode("utf-8"), name)
@@ -237,12 +234,17 @@ def _decode_fixed(data: bytes, name: str, encoding: str) -> Decoded:
     bom = _strip_bom(data)
     if bom is not None and codec.startswith(("utf-8", "utf-16", "utf-32")):
         body = bom[0]
+    return _strictly(body, codec, "sidecar", lambda at: (
+        f"{name} is not valid {codec} (the encoding the sidecar gives it): byte {at} is invalid. Fix the "
+        "sidecar's encoding for it, or leave it empty to detect the encoding."))
+
+
+def _strictly(body: bytes, codec: str, how: str, message) -> Decoded:
+    """``body`` decoded with ``codec``, or a DecodeError (``undecodable``) saying ``message(byte offset)``."""
     try:
-        return Decoded(body.decode(codec), codec, "sidecar")
+        return Decoded(body.decode(codec), codec, how)
     except UnicodeDecodeError as exc:
-        raise DecodeError("undecodable", f"{name} is not valid {codec} (the encoding the sidecar gives it): "
-                                         f"byte {exc.start} is invalid. Fix the sidecar's encoding for it, or "
-                                         "leave it empty to detect the encoding.") from exc
+        raise DecodeError("undecodable", message(exc.start)) from exc
 
 
 #: Share of control characters (other than tab, line breaks and form feed) above which valid UTF-8 is binary.

@@ -19,17 +19,19 @@ from functools import lru_cache
 import numpy as np
 import xxhash
 
+from kefu_corpus.text.chars import code_points, han_mask
+
 _BASE = np.uint64(0x100000001B3)  # an odd multiplier wider than any code point
 
 
 @lru_cache(maxsize=1)
 def _keep_table() -> np.ndarray:
-    """For every code point: is it a letter or a digit (Unicode categories L* and N*)?"""
-    keep = np.zeros(0x110000, dtype=bool)
-    for cp in range(0x30000):  # every assigned letter and digit lies below U+30000 (CJK Ext. G: U+30000+)
+    """For every code point: is it a letter or a digit (Unicode categories L* and N*), or Han
+    (:func:`~kefu_corpus.text.chars.is_han`, which also knows the ideographs newer than Python's tables)?"""
+    keep = han_mask(np.arange(0x110000))
+    for cp in range(0x30000):  # every assigned letter and digit but the Han ones lies below U+30000
         if unicodedata.category(chr(cp))[0] in "LN":
             keep[cp] = True
-    keep[0x30000:0x3134B] = True  # CJK Unified Ideographs Extension G
     return keep
 
 
@@ -61,7 +63,7 @@ def match_keys(texts: list[str]) -> Keys:
     """Match keys of ``texts`` (letters and digits only, Latin lower-cased), with positions and
     sentence breaks."""
     lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts))
-    codes = np.frombuffer("".join(texts).encode("utf-32-le"), dtype=np.uint32)
+    codes = code_points("".join(texts))
     starts = np.r_[0, np.cumsum(lengths)]
     owner = np.repeat(np.arange(len(texts)), lengths)
     keep = _keep_table()[codes]

@@ -13,7 +13,8 @@ Steps, in the order :func:`normalize` applies them:
     Full-width ASCII letters and digits (Ａ, １) become half-width. jieba splits full-width digits into
     single characters. Chinese punctuation stays full-width.
 ``cjk_punctuation``
-    Half-width ``, : ; ? !`` between two CJK characters become their full-width forms.
+    Half-width ``, : ; ? !`` after a Han character (:func:`~kefu_corpus.text.chars.is_han`) and before a
+    Han character or CJK punctuation become their full-width forms.
 ``normalize_whitespace``
     CRLF and CR become LF; NBSP and the other Unicode spaces (not U+3000, the ideographic space, unless
     asked) become a plain space; runs of spaces and tabs become one space.
@@ -28,6 +29,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from kefu_corpus.text.chars import HAN_CLASS
 from kefu_corpus.text.offsets import OffsetMap, OffsetMapBuilder
 
 _INVISIBLE_CLASS = r"[\u200b-\u200d\u2060\ufeff\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]"
@@ -39,9 +41,8 @@ _INVISIBLE = re.compile(_INVISIBLE_CLASS + "+")
 _HAS_INVISIBLE = re.compile(_INVISIBLE_CLASS)
 _FULL_WIDTH_ALNUM = {cp: cp - 0xFEE0 for r in ((0xFF10, 0xFF19), (0xFF21, 0xFF3A), (0xFF41, 0xFF5A))
                      for cp in range(r[0], r[1] + 1)}
-_HAN = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
-_CJK_CONTEXT = _HAN + r"\u3000-\u303f\uff01-\uff0f\uff1a-\uff20“”‘’"
-_HALF_PUNCT = re.compile(rf"(?<=[{_HAN}])[,:;?!](?=[{_CJK_CONTEXT}])")
+_CJK_CONTEXT = HAN_CLASS + r"\u3000-\u303f\uff01-\uff0f\uff1a-\uff20“”‘’"
+_HALF_PUNCT = re.compile(rf"(?<=[{HAN_CLASS}])[,:;?!](?=[{_CJK_CONTEXT}])")
 _HAS_HALF_PUNCT = re.compile("[,:;?!]")
 _TO_FULL = {",": "，", ":": "：", ";": "；", "?": "？", "!": "！"}
 _SPACES = "\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u202f\u205f"

@@ -37,10 +37,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from kefu_corpus.text import cp936
+from kefu_corpus.text.chars import code_points
 from kefu_corpus.text.charlm import CharNgramModel, WordPrefixModel, dictionary_unigram, token_logprob
 from kefu_corpus.text.convert import char_mapping
 from kefu_corpus.text.offsets import OffsetMap, OffsetMapBuilder
-from kefu_corpus.text.reference import choose_reference, reference_text
+from kefu_corpus.text.reference import reference_text
+from kefu_corpus.text.reference_choice import choose_reference
+from kefu_corpus.text.script import script_profile
 
 METHOD = "cp936-realign"
 #: Where a damaged run may start: the lost byte, then the mark the straddling pair shows as.
@@ -81,7 +84,9 @@ class Repaired:
 
 @dataclass(frozen=True)
 class RepairParams:
-    """Search and acceptance settings (``normalise.repair_*`` in the config)."""
+    """Search and acceptance settings of :func:`repair`. Six of them are configuration keys
+    (``normalise.repair_*``, declared by the normalise stage, whose ``NormaliseParams.repair_params``
+    builds this; a test checks that their defaults agree)."""
 
     beam: int = 64  # states kept at each place in the garbage
     beam_dropping: int = 16  # more states kept there that must assume a dropped pair before reading on
@@ -140,7 +145,7 @@ def site_scores(text: str, sites: Sequence[int], model: CharNgramModel,
         joined = "\n".join(pieces)
         logprob = model.text_logprob(joined)  # one score per character, line breaks left out
         if prior is not None:
-            codes = np.frombuffer(joined.replace("\n", "").encode("utf-32-le"), dtype=np.uint32)
+            codes = code_points(joined.replace("\n", ""))
             t2s, s2t = char_mapping("t2s"), char_mapping("s2t")
             logprob = logprob + np.where(t2s[codes] != codes, prior["traditional"],
                                          np.where(s2t[codes] != codes, prior["simplified"], 0.0))
@@ -170,7 +175,7 @@ def build_model(clean_texts: Iterable[str], order: int = 4, reference: bool | No
     """A repair model: a character model of running text (the corpus's clean passages, and the general
     Chinese of :mod:`~kefu_corpus.text.reference` if ``reference``) that backs off to character
     frequencies from jieba's dictionary. ``reference=None`` uses the reference text when it makes
-    held-out text of the corpus more probable (:func:`~kefu_corpus.text.reference.choose_reference`).
+    held-out text of the corpus more probable (:func:`~kefu_corpus.text.reference_choice.choose_reference`).
 
     The running text teaches punctuation and how sentences join; words and idioms the text never
     shows are left to the word model (:class:`~kefu_corpus.text.charlm.WordPrefixModel`). The corpus
@@ -209,7 +214,7 @@ def _digest(parts: Iterable[str]) -> str:
 
 def corpus_model(clean_texts: Sequence[str], reference_mode: str = "auto", order: int = 4):
     """:func:`build_model` of ``clean_texts``, with the reference text as ``reference_mode`` decides
-    (:func:`~kefu_corpus.text.reference.choose_reference`). Returns ``(model, uses reference, the
+    (:func:`~kefu_corpus.text.reference_choice.choose_reference`). Returns ``(model, uses reference, the
     reference test or None)``; the model carries a ``fingerprint_`` of what it was built from."""
     key = _digest([str(order), reference_mode, *clean_texts])
     if key in _MODELS:
@@ -561,11 +566,10 @@ def _logaddexp(a: float, b: float) -> float:
 
 
 def script_prior(text: str) -> dict[str, float]:
-    """Log prior of a script-specific character, from the share of each script in ``text``'s clean part."""
-    codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
-    t2s, s2t = char_mapping("t2s"), char_mapping("s2t")
-    n_trad = int((t2s[codes] != codes).sum())
-    n_simp = int((s2t[codes] != codes).sum())
+    """Log prior of a script-specific character, from the share of each script in ``text``'s clean part
+    (its :func:`~kefu_corpus.text.script.script_profile`)."""
+    profile = script_profile(text)
+    n_trad, n_simp = profile.n_traditional, profile.n_simplified
     total = n_trad + n_simp + 2
     return {"traditional": math.log((n_trad + 1) / total), "simplified": math.log((n_simp + 1) / total)}
 

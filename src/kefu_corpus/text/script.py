@@ -4,7 +4,8 @@ A character is *traditional-specific* when OpenCC's ``t2s`` changes it and *simp
 ``s2t`` changes it; characters both scripts share (客, 中, 心...) say nothing. The share of
 traditional-specific characters among the specific ones decides. Each character is looked up on its own
 in the two configs' character tables (:func:`~kefu_corpus.text.convert.char_mapping`), as an array of
-code points: no conversion runs, and no per-character Python.
+code points: no conversion runs, and no per-character Python. Han characters are those of
+:func:`kefu_corpus.text.chars.is_han`.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from functools import lru_cache
 
 import numpy as np
 
-from kefu_corpus.text.convert import char_mapping
+from kefu_corpus.text.chars import code_points, han_mask
+from kefu_corpus.text.convert import char_mapping, map_chars
 
 SCRIPTS = ("simplified", "traditional", "mixed", "undetermined", "none")
 #: A text is one script when at least this share of its script-specific characters belongs to it.
@@ -38,10 +40,6 @@ class ScriptProfile:
         return "traditional" if share >= DOMINANCE else "simplified" if share <= 1 - DOMINANCE else "mixed"
 
 
-def _codes(text: str) -> np.ndarray:
-    return np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
-
-
 _HAN, _TRADITIONAL, _SIMPLIFIED = 1, 2, 4
 
 
@@ -51,12 +49,26 @@ def _classes() -> np.ndarray:
     One lookup in a 1 MB table per character, instead of eight range tests and two lookups in the
     4 MB conversion tables."""
     codes = np.arange(0x110000, dtype=np.uint32)
-    han = ((codes >= 0x4E00) & (codes <= 0x9FFF)) | ((codes >= 0x3400) & (codes <= 0x4DBF)) | \
-          ((codes >= 0x20000) & (codes <= 0x3134F)) | ((codes >= 0xF900) & (codes <= 0xFAFF))
-    table = han.astype(np.uint8) * _HAN
+    table = han_mask(codes).astype(np.uint8) * _HAN
     table |= (char_mapping("t2s") != codes).astype(np.uint8) * _TRADITIONAL
     table |= (char_mapping("s2t") != codes).astype(np.uint8) * _SIMPLIFIED
     return table
+
+
+#: Below this many characters, a text's classes are worked out for its own characters: a short text (a
+#: line given to ``kefu tokenize``) does not pay for the whole table.
+_SMALL = 4096
+
+
+def _classes_of(codes: np.ndarray) -> np.ndarray:
+    """The flags of each code point of ``codes`` (see :func:`_classes`)."""
+    if len(codes) > _SMALL or _classes.cache_info().currsize:
+        return _classes()[codes]
+    distinct, inverse = np.unique(codes, return_inverse=True)
+    flags = han_mask(distinct).astype(np.uint8) * _HAN
+    flags |= (map_chars(distinct, "t2s") != distinct).astype(np.uint8) * _TRADITIONAL
+    flags |= (map_chars(distinct, "s2t") != distinct).astype(np.uint8) * _SIMPLIFIED
+    return flags[inverse]
 
 
 def _profiles(counts: np.ndarray) -> list[ScriptProfile]:
@@ -71,7 +83,7 @@ def _profiles(counts: np.ndarray) -> list[ScriptProfile]:
 
 def script_profile(text: str) -> ScriptProfile:
     """Count Han characters and the script-specific ones in ``text``."""
-    return _profiles(np.bincount(_classes()[_codes(text)], minlength=8)[None, :])[0]
+    return _profiles(np.bincount(_classes_of(code_points(text)), minlength=8)[None, :])[0]
 
 
 def detect_script(text: str) -> str:
@@ -84,7 +96,7 @@ def detect_scripts(texts: list[str]) -> list[str]:
     passages of a document, where the per-call cost of the array operations would dominate)."""
     if not texts:
         return []
-    classes = _classes()[_codes("".join(texts))]
+    classes = _classes_of(code_points("".join(texts)))
     lengths = np.fromiter(map(len, texts), np.int64, count=len(texts))
     owner = np.repeat(np.arange(len(texts), dtype=np.int64), lengths)
     counts = np.bincount(owner * 8 + classes, minlength=8 * len(texts)).reshape(len(texts), 8)

@@ -44,41 +44,37 @@ import math
 from bisect import bisect_left, bisect_right
 from itertools import accumulate
 import re
-from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from importlib import resources
-from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
-import pyarrow as pa
-import pyarrow.compute as pc
 
-from kefu_corpus.config import section_params
 from kefu_corpus.errors import KefuError
+from kefu_corpus.text.lexicon import jieba_unigram_total, jieba_unigrams
+
+if TYPE_CHECKING:
+    import pyarrow as pa  # the batch functions import it when they run: `kefu tokenize` does without
 
 _DEFAULT_FREQ = 1000
 _DEFAULT_TAG = "n"
 
 
-@dataclass(frozen=True)
-class SegmentParams:
-    """The ``segment.*`` configuration a worker needs (picklable)."""
+class SegmenterOptions(Protocol):
+    """What a :class:`Segmenter` is configured with: the ``segment.*`` settings and the canonical script
+    (the segment stage's ``SegmentParams`` provides them). Hashable, so one segmenter is built per process
+    and configuration."""
 
-    hmm: bool = False
-    hmm_traditional: bool = True
-    mode: str = "default"
-    numbers: bool = True
-    date_units: str = "月"
-    granularity: str = "fine"
-    split_margin: float = 6.0
-    user_dicts: tuple[str, ...] = ()
-    stopwords: tuple[str, ...] = ()
-    canonical: str = "t2s"
-    include_duplicates: bool = False
-
-    @classmethod
-    def from_config(cls, config) -> SegmentParams:
-        return section_params(cls, config, "segment", canonical=config["normalise.canonical"])
+    hmm: bool
+    hmm_traditional: bool
+    mode: str
+    numbers: bool
+    date_units: str
+    granularity: str
+    split_margin: float
+    user_dicts: tuple[str, ...]
+    stopwords: tuple[str, ...]
+    canonical: str
 
 
 GRANULARITIES = ("jieba", "fine")
@@ -93,7 +89,6 @@ def _shipped(name: str) -> str:
 def read_dictionary(text: str, source: str, canonical: str) -> list[tuple[str, int, str]]:
     """Entries of a jieba-format user dictionary (``word [freq] [tag]`` per line, ``#`` comments), with
     each word converted to the canonical script."""
-    from kefu_corpus.text.convert import convert
     from kefu_corpus.userfiles import excerpt
 
     entries = []
@@ -110,8 +105,9 @@ def read_dictionary(text: str, source: str, canonical: str) -> list[tuple[str, i
         if len(rest) > 1:
             raise KefuError(f"{source}, line {number}: expected 'word [frequency] [tag]', got {excerpt(line)}.",
                             hint="one entry per line; frequency is a whole number, tag a jieba POS tag")
-        entries.append((convert(word, canonical).text, freq, tag))
-    return entries
+        entries.append((word, freq, tag))
+    converted = _canonical_words([word for word, _, _ in entries], canonical)
+    return [(word, freq, tag) for word, (_, freq, tag) in zip(converted, entries)]
 
 
 def _read_user_file(path: str, what: str) -> str:
@@ -120,33 +116,33 @@ def _read_user_file(path: str, what: str) -> str:
     return read_user_file(path, what, f"segment.{'user_dicts' if what == 'dictionary' else 'stopwords'}")
 
 
-def stopword_set(params: SegmentParams) -> frozenset[str]:
+def _dictionary_entries(params: SegmenterOptions) -> list[tuple[str, int, str]]:
+    """Entries of the domain dictionary, then of each configured user dictionary."""
+    entries = read_dictionary(_shipped("domain_dict.txt"), "the domain dictionary", params.canonical)
+    for path in params.user_dicts:
+        entries += read_dictionary(_read_user_file(path, "dictionary"), path, params.canonical)
+    return entries
+
+
+def stopword_set(params: SegmenterOptions) -> frozenset[str]:
     """The stopwords: stopwords-iso's Chinese list (MIT licence) plus any configured files, in canonical form."""
     import stopwordsiso
-
-    from kefu_corpus.text.convert import convert
 
     words = set(stopwordsiso.stopwords("zh"))
     for path in params.stopwords:
         words.update(line.strip() for line in _read_user_file(path, "stopword list").splitlines()
                      if line.strip() and not line.startswith("#"))
-    return frozenset(convert(w, params.canonical).text for w in words)
+    return frozenset(_canonical_words(sorted(words), params.canonical))
 
 
-@lru_cache(maxsize=1)
-def jieba_unigrams() -> dict[str, tuple[int, str]]:
-    """jieba's dictionary as ``{word: (frequency, tag)}``: the one rjieba carries, read from the jieba
-    package's ``dict.txt``."""
-    import jieba
+def _canonical_words(words: list[str], canonical: str) -> list[str]:
+    """Each of ``words`` converted to the canonical script, in one conversion for the whole list."""
+    from kefu_corpus.text.convert import converter
 
-    path = Path(jieba.__file__).with_name("dict.txt")
-    words = {}
-    with path.open(encoding="utf-8") as fh:
-        for line in fh:
-            parts = line.split()
-            if len(parts) >= 2:
-                words[parts[0]] = (int(parts[1]), parts[2] if len(parts) > 2 else "x")
-    return words
+    converted = converter(canonical).convert("\n".join(words)).split("\n")
+    if len(converted) != len(words):  # pragma: no cover - a conversion that joined lines: one call per word
+        converted = [converter(canonical).convert(word) for word in words]
+    return converted
 
 
 _DIGITS = "0-9"
@@ -170,7 +166,7 @@ class Segmenter:
     """jieba's dictionary (through rjieba) with the domain dictionary and the user's, and the
     configured layers on its cut (see the module docstring); one per process."""
 
-    def __init__(self, params: SegmentParams) -> None:
+    def __init__(self, params: SegmenterOptions) -> None:
         import rjieba
 
         if params.granularity not in GRANULARITIES:
@@ -182,21 +178,28 @@ class Segmenter:
         logging.getLogger("jieba").setLevel(logging.getLogger("kefu_corpus").getEffectiveLevel())
         self.params = params
         self.engine = rjieba.Jieba()
-        entries = read_dictionary(_shipped("domain_dict.txt"), "the domain dictionary", params.canonical)
-        for path in params.user_dicts:
-            entries += read_dictionary(_read_user_file(path, "dictionary"), path, params.canonical)
+        entries = _dictionary_entries(params)
         for word, freq, tag in entries:
             self.engine.add_word(word, freq, tag)
         self.n_entries = len(entries)
-        self.stopwords = pa.array(sorted(stopword_set(params)), pa.string())
+        self._stopwords = stopword_set(params)
         self._numbers = number_pattern(params.date_units) if params.numbers else None
         self._fine = params.granularity == "fine"
         if self._fine:
-            self._unigrams = dict(jieba_unigrams())
-            self._unigrams.update((word, (freq, tag)) for word, freq, tag in entries)
-            self._log_total = math.log(sum(freq for freq, _ in self._unigrams.values()))
+            # jieba's words, shared by every segmenter of the process, under the configured dictionaries'
+            self._unigrams = jieba_unigrams()
+            self._own = {word: (freq, tag) for word, freq, tag in entries}
+            replaced = sum(self._unigrams[w][0] for w in self._own if w in self._unigrams)
+            self._log_total = math.log(jieba_unigram_total() - replaced + sum(f for f, _ in self._own.values()))
             self._protected = frozenset(word for word, _, _ in entries)
             self._parts: dict[str, tuple[tuple[str, str], ...] | None] = {}
+
+    @cached_property
+    def stopwords(self) -> pa.Array:
+        """The stopwords, sorted, as an Arrow array (for :func:`is_stopword`)."""
+        import pyarrow as pa
+
+        return pa.array(sorted(self._stopwords), pa.string())
 
     def hmm_for(self, script: str | None) -> bool:
         """Whether the HMM is on for text of ``script`` (``None``: not known, ``segment.hmm``)."""
@@ -218,6 +221,9 @@ class Segmenter:
         """The granularity layer over a batch of tokens at once: each distinct token is looked at once,
         and its parts spread to its occurrences by index. Returns the new tokens and tags, and how many
         tokens each input token became (1 where it stays whole)."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
         ones = np.ones(len(tokens), np.int64)
         if not self._fine or not len(tokens):
             return tokens, pos, ones
@@ -227,9 +233,7 @@ class Segmenter:
         words = values.take(pa.array(long)).to_pylist()
         parts_of = {}
         for value, word in zip(long.tolist(), words):
-            parts = self._parts.get(word, False)
-            if parts is False:
-                parts = self._parts[word] = self._compound_parts(word)
+            parts = self._parts_of(word)
             if parts is not None:
                 parts_of[value] = parts
         if not parts_of:
@@ -318,32 +322,38 @@ class Segmenter:
     def _split_compounds(self, pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
         out = []
         for pair in pairs:
-            if len(pair[0]) < 4:
-                out.append(pair)
-                continue
-            parts = self._parts.get(pair[0], False)
-            if parts is False:
-                parts = self._parts[pair[0]] = self._compound_parts(pair[0])
+            parts = self._parts_of(pair[0]) if len(pair[0]) >= 4 else None
             if parts is None:
                 out.append(pair)
             else:
                 out.extend(parts)
         return out
 
+    def _parts_of(self, word: str) -> tuple[tuple[str, str], ...] | None:
+        """:meth:`_compound_parts` of ``word``, worked out once per segmenter."""
+        parts = self._parts.get(word, False)
+        if parts is False:
+            parts = self._parts[word] = self._compound_parts(word)
+        return parts
+
+    def _unigram(self, word: str) -> tuple[int, str] | None:
+        """``(frequency, tag)`` of ``word``: the configured dictionaries' entry, else jieba's."""
+        return self._own.get(word) or self._unigrams.get(word)
+
     def _compound_parts(self, word: str) -> tuple[tuple[str, str], ...] | None:
         """The most probable tiling of dictionary ``word`` by dictionary words of two or more
         characters, if it is within ``split_margin`` nats of the word itself; else ``None``."""
-        entry = self._unigrams.get(word)
+        entry = self._unigram(word)
         if entry is None or word in self._protected or entry[0] <= 0:
             return None
-        n, unigrams = len(word), self._unigrams
+        n, unigram = len(word), self._unigram
         best: list[tuple[float, int] | None] = [None] * (n + 1)
         best[0] = (0.0, 0)
         for i in range(n - 1):
             if best[i] is None:
                 continue
             for j in range(i + 2, n + 1 if i else n):
-                part = unigrams.get(word[i:j])
+                part = unigram(word[i:j])
                 if part is None or part[0] <= 0:
                     continue
                 score = best[i][0] + math.log(part[0]) - self._log_total
@@ -355,23 +365,21 @@ class Segmenter:
         parts, j = [], n
         while j:
             i = best[j][1]
-            parts.append((word[i:j], unigrams[word[i:j]][1]))
+            parts.append((word[i:j], unigram(word[i:j])[1]))
             j = i
         return tuple(reversed(parts))
 
 
-def dictionary_entries(params: SegmentParams) -> int:
+def dictionary_entries(params: SegmenterOptions) -> int:
     """Entries of the domain and user dictionaries, reading (and so checking) every user dictionary and
     stopword file, without building a segmenter: what the driver of a run checks before its workers start."""
-    entries = len(read_dictionary(_shipped("domain_dict.txt"), "the domain dictionary", params.canonical))
-    for path in params.user_dicts:
-        entries += len(read_dictionary(_read_user_file(path, "dictionary"), path, params.canonical))
+    entries = len(_dictionary_entries(params))
     stopword_set(params)
     return entries
 
 
 @lru_cache(maxsize=4)
-def segmenter(params: SegmentParams) -> Segmenter:
+def segmenter(params: SegmenterOptions) -> Segmenter:
     """The process's segmenter for ``params`` (dictionaries are loaded once)."""
     return Segmenter(params)
 
@@ -385,6 +393,9 @@ _NUMBER = (r"^[0-9０-９][0-9０-９.．,%％:：﹕︰\-/]*[万亿萬億]*[年
 
 def token_types(tokens: pa.Array) -> pa.Array:
     """The type of each token (one of :data:`kefu_corpus.schemas.TOKEN_TYPES`)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
     space = pc.utf8_is_space(tokens)
     latin = pc.match_substring_regex(tokens, _LATIN)
     number = pc.match_substring_regex(tokens, _NUMBER)
@@ -397,10 +408,14 @@ def token_types(tokens: pa.Array) -> pa.Array:
 
 def fold_latin(tokens: pa.Array, types: pa.Array) -> pa.Array:
     """Latin tokens upper-cased (APP, App, app -> APP); others as they are."""
+    import pyarrow.compute as pc
+
     return pc.if_else(pc.equal(types, "latin"), pc.utf8_upper(tokens), tokens)
 
 
 def is_stopword(tokens: pa.Array, stopwords: pa.Array) -> pa.Array:
+    import pyarrow.compute as pc
+
     return pc.is_in(tokens, value_set=stopwords)
 
 

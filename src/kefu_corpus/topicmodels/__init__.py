@@ -1,5 +1,5 @@
 """Topic models over units of terms: a compact corpus, three engines, inference, coherence, the saved model.
 
-The topics stage (:mod:`kefu_corpus.stages.topics`) streams ``tokens`` into these pieces; notebooks and
+The topics stage (:mod:`kefu_corpus.transforms.topics`) streams ``tokens`` into these pieces; notebooks and
 tests may use them on their own.
 """

@@ -10,6 +10,8 @@ Requires: ``tokens``. Assigns: ``keywords``.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,9 +20,11 @@ import pyarrow.compute as pc
 from scipy import sparse
 
 from kefu_corpus import schemas
-from kefu_corpus.config import section_params
 from kefu_corpus.slices import Slice, tokens_of
 from kefu_corpus.terms import distinct_count, term_mask
+
+if TYPE_CHECKING:
+    from kefu_corpus.stages.trends import KeywordParams
 
 #: Columns of ``tokens`` the keywords read.
 COLUMNS = ["doc_id", "passage_id", "position", "token", "token_original", "pos", "token_type", "is_stopword"]
@@ -28,20 +32,6 @@ DAMPING = 0.85
 #: A document's PageRank iteration stops once no score moves by more than this (scores sum to 1).
 TOLERANCE = 1e-13
 MAX_ITERATIONS = 1000
-
-
-@dataclass(frozen=True)
-class KeywordParams:
-    """The ``keywords.*`` configuration (and the term filter of ``trends``)."""
-
-    top_n: int = 10
-    textrank_window: int = 5
-    textrank_pos: tuple[str, ...] = ("n", "nr", "ns", "nt", "nz", "vn", "v", "eng")
-    min_chars: int = 2
-
-    @classmethod
-    def from_config(cls, config) -> KeywordParams:
-        return section_params(cls, config, "keywords", min_chars=config["trends.min_chars"])
 
 
 @dataclass(frozen=True)
