@@ -11,16 +11,25 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from fontTools.ttLib import TTFont
+from markupsafe import escape
 
+from kefu_corpus import tablefiles
 from kefu_corpus.errors import KefuError
-from kefu_corpus.report import SECTIONS, write_report
+from kefu_corpus.report import SECTIONS, TEMPLATES, write_report
+from kefu_corpus.store import run_folder
 
 from conftest import read
 
 ROOT = Path(__file__).resolve().parents[1]
 CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+#: A document title made of markup: the report shows it as text, in a table cell and in the JSON the term
+#: explorer reads, and nothing in it ends an element or opens a comment.
+HOSTILE = "</script><b>x</b> <!-- & \"q\" 's"
+SEED_TITLE = "新世代客户服务岗位的价值发展与转型"  # 000's title
 
 
 @pytest.fixture(scope="module")
@@ -29,6 +38,23 @@ def report_files(seed_run, tmp_path_factory) -> dict[str, Path]:
     folder = tmp_path_factory.mktemp("report")
     return {script: write_report(out, folder / f"{script}.html", display_script=script)
             for script in ("simplified", "traditional")}
+
+
+@pytest.fixture(scope="module")
+def hostile_report(seed_run, tmp_path_factory) -> Path:
+    """The report of a copy of the seeds' run in which 000's title is :data:`HOSTILE`."""
+    out, _ = seed_run
+    run = tmp_path_factory.mktemp("hostile") / "run"
+    shutil.copytree(run_folder(out), run)
+    documents = run / "documents.parquet"
+    table = tablefiles.read(documents)
+    titles = table.column("title").to_pylist()
+    titles[titles.index(SEED_TITLE)] = HOSTILE
+    field = table.schema.field("title")
+    table = table.set_column(table.schema.get_field_index("title"), field, pa.array(titles, field.type))
+    shutil.rmtree(documents) if documents.is_dir() else documents.unlink()
+    pq.write_table(table, documents)
+    return write_report(run, run.parent / "report.html", display_script="simplified")
 
 
 @pytest.fixture(scope="module")
@@ -192,6 +218,44 @@ def test_writing_is_atomic_and_replaces_an_earlier_report(seed_run, tmp_path):
     assert "showing the first 3 of" in target.read_text(encoding="utf-8")
 
 
+def test_markup_in_the_corpus_shows_as_text(hostile_report):
+    page = hostile_report.read_text(encoding="utf-8")
+    corpus = section(page, "corpus")
+    assert f'<td class="long">{escape(HOSTILE)}</td>' in corpus  # the Documents table: escaped by the template
+    outside = re.sub(r'<script type="text/plain" id="plotly-src">.*?</script>', "", page, flags=re.S)
+    assert "<b>x" not in outside and "<!--" not in outside
+    # Every <script> ends where the page ends it: explorer-data, chart-specs, fold-map and the page's script.
+    assert outside.count("<script") == outside.count("</script>") == 4
+    # The embedded JSON holds the title as it is (its < > & escaped as \u003c..., which JSON.parse reads back).
+    contexts = [c for t in embedded(page, "explorer-data")["terms"] for c in t["contexts"]]
+    assert HOSTILE in {c[3] for c in contexts} and SEED_TITLE not in {c[3] for c in contexts}
+    assert "\\u003c/script\\u003e\\u003cb\\u003ex" in page
+    assert embedded(page, "chart-specs")["charts"] and embedded(page, "fold-map")
+
+
+def test_the_templates_ship_as_package_data():
+    from importlib import resources
+
+    folder = resources.files("kefu_corpus").joinpath(*TEMPLATES.split("/"))
+    names = ["page.html.j2", "header.html.j2", "section.html.j2", "macros.html.j2", "report.css", "report.js"]
+    names += [f"sections/{anchor}.html.j2" for anchor, _ in SECTIONS]
+    assert all(folder.joinpath(*name.split("/")).is_file() for name in names), names
+    from kefu_corpus.report import _environment
+
+    assert set(names) <= set(_environment().list_templates())  # the loader reads the same folder
+
+
+def test_a_variable_a_template_is_not_given_is_an_error():
+    import jinja2
+
+    from kefu_corpus.report import _render
+
+    chart = {"png": None, "id": "chart-0", "alt": "Key terms of each year"}
+    with pytest.raises(jinja2.UndefinedError, match="'keyness' is undefined"):
+        _render("sections/keyness.html.j2", anchor="keyness", heading="Keyness by year", missing=None, note=None,
+                chart=chart)
+
+
 def test_a_folder_that_is_not_a_run_is_a_clear_error(tmp_path, seed_run):
     with pytest.raises(KefuError, match="holds no manifest.json"):
         write_report(tmp_path, tmp_path / "r.html")
@@ -295,6 +359,18 @@ def test_typing_a_term_in_the_other_script_shows_its_chart_and_contexts(browser,
     assert visible.count() >= 1 and all("客户" in text for text in visible.all_inner_texts())
     assert not errors, errors
     assert all(url.startswith(("file:", "data:", "blob:", "about:")) for url in requests), requests  # no network
+
+
+@pytest.mark.slow
+def test_markup_in_the_corpus_shows_as_text_in_a_browser(browser, hostile_report):
+    page, errors, _ = open_page(browser, hostile_report)
+    texts = "(sel) => Array.from(document.querySelectorAll(sel)).map(node => node.textContent)"
+    assert HOSTILE in page.evaluate(texts, "section#corpus td")
+    assert page.locator("main table b").count() == 0  # no element made of the title
+    page.fill("#term-query", "客户")
+    page.wait_for_function("document.getElementById('term-title').textContent === '客户'")
+    assert page.locator("#term-kwic tr").nth(0).locator("td").all_text_contents()[3] == HOSTILE
+    assert not errors, errors
 
 
 @pytest.mark.slow
