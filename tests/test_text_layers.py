@@ -164,3 +164,22 @@ def test_han_is_the_cjk_ideograph_blocks_in_every_form():
                            "\U0002ceb0\U0002ebf0\U00030000\U00031350"))
     # Not Han: the numeral zero and iteration marks (symbols of the Han script), radicals, Latin, punctuation
     assert not any(map(is_han, "\u3007\u3005\u303b\u2e80\u2f00Aa1\uff0c"))
+
+
+def test_a_short_texts_characters_are_classed_as_the_whole_table_classes_them():
+    """Script detection works out a short text's classes for its own characters (``kefu tokenize`` on one
+    line does not build the whole table); they must be the table's."""
+    import numpy as np
+
+    from kefu_corpus.text import script
+    from kefu_corpus.text.chars import code_points
+
+    texts = ["客服中心的服務品質", "客户服务质量", "abc，123", "𠁞𠆲客戶", "中心", ""]
+    codes = [code_points(t) for t in texts]
+    script._classes.cache_clear()
+    script._small_calls = 0
+    small = [script._classes_of(c) for c in codes]
+    assert script._classes.cache_info().currsize == 0
+    assert all(np.array_equal(a, script._classes()[c]) for a, c in zip(small, codes))
+    assert [script.detect_script(t) for t in texts] == ["traditional", "simplified", "none", "mixed",
+                                                        "undetermined", "none"]

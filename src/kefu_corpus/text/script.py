@@ -55,14 +55,18 @@ def _classes() -> np.ndarray:
     return table
 
 
-#: Below this many characters, a text's classes are worked out for its own characters: a short text (a
-#: line given to ``kefu tokenize``) does not pay for the whole table.
-_SMALL = 4096
+#: Below this many characters, a text's classes are worked out for its own characters: a process that
+#: looks at a few short texts (a line given to ``kefu tokenize``) does not pay for the whole table. After
+#: :data:`_SMALL_CALLS` of them, the table is built.
+_SMALL, _SMALL_CALLS = 4096, 8
+_small_calls = 0
 
 
 def _classes_of(codes: np.ndarray) -> np.ndarray:
     """The flags of each code point of ``codes`` (see :func:`_classes`)."""
-    if len(codes) > _SMALL or _classes.cache_info().currsize:
+    global _small_calls
+    _small_calls += 1
+    if len(codes) > _SMALL or _small_calls > _SMALL_CALLS or _classes.cache_info().currsize:
         return _classes()[codes]
     distinct, inverse = np.unique(codes, return_inverse=True)
     flags = han_mask(distinct).astype(np.uint8) * _HAN
