@@ -27,7 +27,7 @@ from kefu_corpus.memory import PeakRss
 from kefu_corpus.partrun import library_versions
 from kefu_corpus.progress import NoProgress, Progress
 from kefu_corpus.stage import Stage, StageRun, stored_table
-from kefu_corpus.stages.ingest import input_entries, inventory
+from kefu_corpus.stages.ingest import file_size, input_entries, inventory
 from kefu_corpus.stages.topics import corpus_script
 from kefu_corpus.store import RunWriter, file_sha256_or_none, read_manifest, read_table, run_folder
 
@@ -60,18 +60,12 @@ class RunResult:
         return self.bytes_in / 1e6 / self.seconds if self.seconds else 0.0
 
 
-def _size(path: Path) -> int | None:
-    try:
-        return path.stat().st_size
-    except OSError:
-        return None  # unreadable: its report row says so
-
 
 def _run_key(raw: Path, config: Config) -> tuple[str, list[dict]]:
     """The run key of a full run over ``raw`` (:mod:`kefu_corpus.freshness`), and its input entries."""
     found = inventory(raw, config)
     inputs = input_entries(found)
-    skipped = [[found.rel(p), reason, _size(p)] for p, reason, _ in found.ignored]
+    skipped = [[found.rel(p), reason, file_size(p)] for p, reason, _ in found.ignored]
     sidecar = file_sha256_or_none(found.sidecar) if found.sidecar is not None else None
     key = freshness.run_key(raw, inputs, sidecar, skipped, config, library_versions(),
                             {name: spec.version for name, spec in schemas.TABLES.items()})
@@ -153,8 +147,12 @@ def run(raw: Path, out: Path, config: Config, *, stages: tuple[str, ...] | None 
     chosen = tuple(registry.get(name) for name in registry.select(",".join(stages or ())))
     stages = tuple(stage.name for stage in chosen)
     from_raw = any(stage.reads_raw for stage in chosen)
-    if not from_raw:
-        check_requires(chosen, out)
+    if from_raw and stages != registry.names()[: len(stages)]:
+        # a run from RAW starts a new output folder: a stage it skipped would leave its tables behind
+        raise KefuError(f"A run that starts from the raw files runs the stages in order from the first; "
+                        f"{', '.join(stages)} skips some.",
+                        hint=f"use --until {stages[-1]}, or run ingest first and then --stages without it")
+    check_requires(chosen, out)
     writer = RunWriter(out, compression=config["output.compression"], row_group_size=config["output.row_group_size"],
                        wait=config["run.wait_for_lock"], on_wait=log.warning)
     stage_info: dict[str, Any] = {}

@@ -63,8 +63,9 @@ class IngestParams(Section):
 
 
 def run(ctx: StageRun) -> dict[str, Any]:
-    """The ingest stage over ``raw``, written through ``writer``. Returns the stage's manifest entry.
-    ``inputs``: the manifest's list of input files with their SHA-256, if already computed.
+    """The ingest stage over the raw folder, written through the run's writer. Returns the stage's
+    manifest entry. ``ctx.inputs``: the manifest's list of input files with their SHA-256, if the driver
+    has hashed them already.
 
     The driver reads the inputs once and groups them into parts of about ``run.part_bytes`` raw bytes,
     cut at content-defined places; each part is one task, described by where its inputs lie (article
@@ -73,10 +74,9 @@ def run(ctx: StageRun) -> dict[str, Any]:
     and code are those of a finished part in the output folder's part cache is reused."""
     import pyarrow.compute as pc
 
-    from kefu_corpus import partrun
-    from kefu_corpus.tasks import PartTask
-    from kefu_corpus import schemas, tablefiles
+    from kefu_corpus import partrun, schemas, tablefiles
     from kefu_corpus import tasks as tasks_mod
+    from kefu_corpus.tasks import PartTask
     from kefu_corpus.ranges import describe_part
     from kefu_corpus.sources import Sidecar, content_parts, iter_items, load_sidecar
     from kefu_corpus.text.rules import load_patterns
@@ -148,7 +148,7 @@ def run(ctx: StageRun) -> dict[str, Any]:
             "parts_reused": cache.reused, "mb_per_s": round(text_bytes / 1e6 / seconds, 3) if seconds else None, "inputs": inputs}
 
 
-def _size(path: Path) -> int | None:
+def file_size(path: Path) -> int | None:
     try:
         return path.stat().st_size
     except OSError:
@@ -167,7 +167,7 @@ def input_entries(inventory: Inventory) -> list[dict]:
     """The manifest's list of inputs: path, SHA-256 and size of each."""
     from kefu_corpus.store import file_sha256_or_none
 
-    return [{"path": inventory.rel(p), "sha256": file_sha256_or_none(p), "bytes": _size(p)} for p in inventory.inputs]
+    return [{"path": inventory.rel(p), "sha256": file_sha256_or_none(p), "bytes": file_size(p)} for p in inventory.inputs]
 
 
 def _preamble_rows(inventory: Inventory, sidecar: Sidecar) -> list[dict]:
@@ -176,12 +176,12 @@ def _preamble_rows(inventory: Inventory, sidecar: Sidecar) -> list[dict]:
     blank = {"doc_id": None, "encoding": None}
     for path, reason, message in inventory.ignored:
         rows.append({**blank, "source_path": inventory.rel(path), "source_record": None, "status": "ignored",
-                     "reason": reason, "message": message, "n_bytes": _size(path)})
+                     "reason": reason, "message": message, "n_bytes": file_size(path)})
     if inventory.sidecar is not None:
         rel = inventory.rel(inventory.sidecar)
         rows.append({**blank, "source_path": rel, "source_record": None, "status": "sidecar", "reason": None,
                      "message": f"metadata for {len(sidecar.by_path)} input(s)",
-                     "n_bytes": _size(inventory.sidecar)})
+                     "n_bytes": file_size(inventory.sidecar)})
         for record, status, reason, message in sidecar.problems:
             rows.append({**blank, "source_path": rel, "source_record": record, "status": status,
                          "reason": reason, "message": message, "n_bytes": None})
