@@ -8,6 +8,7 @@ here: a new stage is one new module and one line below.
 
 from __future__ import annotations
 
+import difflib
 import importlib
 
 from kefu_corpus.errors import KefuError
@@ -37,7 +38,9 @@ def get(name: str) -> Stage:
     for stage in registered():
         if stage.name == name:
             return stage
-    raise KefuError(f"Unknown stage '{name}'.", hint=f"choose from {', '.join(names())}")
+    close = difflib.get_close_matches(name, names(), n=1)
+    raise KefuError(f"Unknown stage '{name}'.", hint=(f"did you mean '{close[0]}'? " if close else "")
+                    + f"choose from {', '.join(names())}")
 
 
 def select(stages: str | None = None, until: str | None = None) -> tuple[str, ...]:
