@@ -309,6 +309,8 @@ def _stage_command(stage: Stage, into: typer.Typer | None = None) -> None:
                                                for name, kind, default in params])
     command.__annotations__ = {name: kind for name, kind, _ in params}
     where, reads = ("RAW", "the raw files in RAW") if stage.reads_raw else ("OUT", ", ".join(stage.requires))
+    if stage.optional:
+        reads += f" ({', '.join(stage.optional)} too, when there is one)"
     writes = ", ".join(stage.assigns) or "files of its own"
     command.__doc__ = (f"Run the {stage.name} stage alone on {where}: {stage.summary[0].lower()}{stage.summary[1:]}"
                        f"\n\nReads {reads}; writes {writes}" + (" into --out." if stage.reads_raw else "."))

@@ -171,18 +171,6 @@ def section_classes() -> list[type]:
     return [*classes, OutputParams]
 
 
-def section_class(section: str) -> type:
-    """The parameter dataclass that declares ``section``."""
-    found = _sections().get(section)
-    if found is None:
-        raise KefuError(f"Unknown config section '{section}'.", hint=_suggest(section, _sections(), "section"))
-    return found
-
-
-def _sections() -> dict[str, type]:
-    return {cls.SECTION: cls for cls in section_classes()}
-
-
 class _Params(Mapping):
     """``section -> key -> Param``, read from the sections' dataclasses (:func:`param`) when first used."""
 

@@ -10,7 +10,7 @@ reads every declaration at start-up, so a stage's heavy work is imported inside 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -60,11 +60,6 @@ class Stage:
     reads_raw: bool = False
     options: tuple[tuple[str, str, str], ...] = ()
 
-    @property
-    def rewrites(self) -> tuple[str, ...]:
-        """Tables it both reads and writes."""
-        return tuple(name for name in self.requires if name in self.assigns)
-
 
 @dataclass
 class StageRun:
@@ -80,7 +75,6 @@ class StageRun:
     executor: Executor
     #: the manifest's entries of the raw inputs, when the driver has hashed them already (ingest)
     inputs: list[dict] | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def input(self, name: str) -> Path:
         """Table ``name`` as this stage reads it: written by an earlier stage of this run, else the one in
