@@ -343,6 +343,27 @@ def test_match_keys_fold_punctuation_spacing_and_case():
     assert keys.breaks.tolist() == [0, 9, 18]
 
 
+@pytest.mark.parametrize("run_chars", [7, 300, 5000])
+def test_keys_and_repeats_do_not_depend_on_how_a_batch_is_cut_into_runs(monkeypatch, run_chars):
+    """Both are computed in runs of texts (documents) for speed; any run size gives the same arrays."""
+    from kefu_corpus.dedup import within
+    from kefu_corpus.text import fingerprint
+
+    texts = [path.read_text(encoding="utf-8") for path in SEEDS]
+    sentences = "。".join(texts[0].split("。")[5:9]) + "。"
+    texts += ["", "短。", sentences + sentences]  # 002 has its body twice, the last text its sentences
+    expected = match_keys(texts)
+    doc_bounds = expected.bounds  # one document per text
+    blocks = repeated_blocks(expected.codes, doc_bounds, 16, expected.breaks)
+    assert any(b.doc == 2 for b in blocks) and any(b.doc == len(texts) - 1 for b in blocks)
+    monkeypatch.setattr(fingerprint, "_RUN_CHARS", run_chars)
+    monkeypatch.setattr(within, "_GROUP_CHARS", run_chars)
+    keys = match_keys(texts)
+    for name in ("codes", "positions", "bounds", "breaks"):
+        assert np.array_equal(getattr(keys, name), getattr(expected, name)), name
+    assert repeated_blocks(keys.codes, keys.bounds, 16, keys.breaks) == blocks
+
+
 def test_band_rows_make_the_threshold_a_candidate_with_high_probability():
     for threshold in (0.5, 0.8, 0.9):
         rows = band_rows(threshold, 128)

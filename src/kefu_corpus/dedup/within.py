@@ -26,6 +26,10 @@ import numpy as np
 from kefu_corpus.text.fingerprint import gram_hashes, windows_within
 
 _DOC_SALT = np.uint64(0x9E3779B97F4A7C15)
+#: Documents are searched in runs of about this many key characters: each run's hash tables stay in the
+#: processor's cache, and no allocation is large (documents never share a repeat, so the runs are
+#: independent and the blocks found are the same whatever the run size).
+_GROUP_CHARS = 1 << 16
 
 
 @dataclass(frozen=True)
@@ -56,12 +60,30 @@ def repeated_blocks(codes: np.ndarray, doc_bounds: np.ndarray, min_chars: int,
         Sorted key offsets where sentences end (:attr:`~kefu_corpus.text.fingerprint.Keys.breaks`); blocks
         are trimmed to them. None reports blocks untrimmed.
     """
-    k = min_chars
+    blocks: list[Block] = []
+    for lo_doc, hi_doc in _doc_groups(doc_bounds, _GROUP_CHARS):
+        lo, hi = int(doc_bounds[lo_doc]), int(doc_bounds[hi_doc])
+        blocks += [Block(b.doc + lo_doc, b.start + lo, b.end + lo, b.source_start + lo, b.source_end + lo)
+                   for b in _blocks(codes[lo:hi], doc_bounds[lo_doc:hi_doc + 1] - lo, min_chars)]
+    return blocks if breaks is None else _trim(blocks, breaks, min_chars)
+
+
+def _doc_groups(doc_bounds: np.ndarray, size: int) -> list[tuple[int, int]]:
+    """Runs of consecutive documents ``[lo, hi)`` of about ``size`` characters each (a longer document is
+    a run of its own)."""
+    n = len(doc_bounds) - 1
+    cuts = np.unique(np.searchsorted(doc_bounds, np.arange(size, int(doc_bounds[-1]), size), side="right") - 1)
+    edges = np.unique(np.r_[0, cuts[(cuts > 0) & (cuts < n)], n])
+    return list(zip(edges[:-1].tolist(), edges[1:].tolist()))
+
+
+def _blocks(codes: np.ndarray, doc_bounds: np.ndarray, k: int) -> list[Block]:
+    """:func:`repeated_blocks` of one run of documents, untrimmed (offsets into ``codes``)."""
     hashes = gram_hashes(codes, k)
     if not len(hashes):
         return []
     inside = windows_within(doc_bounds, k)
-    doc = np.searchsorted(doc_bounds[1:], np.arange(len(hashes)), side="right")
+    doc = np.repeat(np.arange(len(doc_bounds) - 1), np.diff(doc_bounds))[:len(hashes)]
     with np.errstate(over="ignore"):
         salted = hashes ^ (doc.astype(np.uint64) * _DOC_SALT)
     positions = np.flatnonzero(inside)
@@ -104,8 +126,7 @@ def repeated_blocks(codes: np.ndarray, doc_bounds: np.ndarray, min_chars: int,
         backward = i > 0 and blocks[i - 1].doc == b.doc and blocks[i - 1].end >= b.start
         grown.append(_extend(codes, b, int(doc_bounds[b.doc]), int(doc_bounds[b.doc + 1]), forward, backward)
                      if forward or backward else b)
-    blocks = _merge(grown)
-    return blocks if breaks is None else _trim(blocks, breaks, min_chars)
+    return _merge(grown)
 
 
 def _trim(blocks: list[Block], breaks: np.ndarray, min_chars: int) -> list[Block]:

@@ -63,20 +63,50 @@ def match_keys(texts: list[str]) -> Keys:
     """Match keys of ``texts`` (letters and digits only, Latin lower-cased), with positions and
     sentence breaks."""
     lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts))
-    codes = code_points("".join(texts))
-    starts = np.r_[0, np.cumsum(lengths)]
-    owner = np.repeat(np.arange(len(texts)), lengths)
-    keep = _keep_table()[codes]
-    kept = codes[keep]
-    upper = (kept >= 0x41) & (kept <= 0x5A)
-    kept = np.where(upper, kept + 32, kept).astype(np.uint32)
-    positions = (np.flatnonzero(keep) - starts[owner[keep]]).astype(np.int32)
-    counts = np.bincount(owner[keep], minlength=len(texts)) if len(texts) else np.zeros(0, np.int64)
+    # Texts are keyed in runs of about _RUN_CHARS characters: the arrays of a run are small enough to be
+    # reused from the heap and to stay in cache, which a whole batch's arrays are not.
+    cuts = np.searchsorted(np.cumsum(lengths), np.arange(_RUN_CHARS, int(lengths.sum()), _RUN_CHARS))
+    edges = np.unique(np.r_[0, cuts, len(texts)])
+    runs = [_run_keys(texts[lo:hi], lengths[lo:hi]) for lo, hi in zip(edges[:-1].tolist(), edges[1:].tolist())]
+    counts = np.concatenate([r[2] for r in runs]) if runs else np.zeros(0, np.int64)
     bounds = np.r_[0, np.cumsum(counts)].astype(np.int64)
-    before = np.cumsum(keep) - keep  # key characters before each character
-    ends = before[np.isin(codes, SENTENCE_ENDS)]
+    run_base = bounds[edges[:-1]]
+    ends = np.concatenate([np.zeros(0, np.int64), *(r[3] + base for r, base in zip(runs, run_base.tolist()))])
+    codes = np.concatenate([np.zeros(0, np.uint32), *(r[0] for r in runs)])
+    positions = np.concatenate([np.zeros(0, np.int32), *(r[1] for r in runs)])
     breaks = np.unique(np.r_[bounds, ends]).astype(np.int64)
-    return Keys(kept, positions, bounds, breaks)
+    return Keys(codes, positions, bounds, breaks)
+
+
+_RUN_CHARS = 1 << 16
+
+
+def _run_keys(texts: list[str], lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """One run of :func:`match_keys`: the key characters, their positions, each text's key length, and
+    the key offsets (from the run's start) where sentences end."""
+    codes = code_points("".join(texts))
+    kind = _kind_table()[codes]
+    keep = (kind & _KEEP).astype(bool)
+    kept = codes[keep]
+    kept = np.where((kept >= 0x41) & (kept <= 0x5A), kept + 32, kept).astype(np.uint32)
+    starts = np.r_[0, np.cumsum(lengths)]
+    owner = np.repeat(np.arange(len(texts)), lengths)[keep]
+    positions = (np.flatnonzero(keep) - starts[owner]).astype(np.int32)
+    counts = np.bincount(owner, minlength=len(texts))
+    before = np.cumsum(keep) - keep  # key characters before each character
+    return kept, positions, counts, before[(kind & _END).astype(bool)]
+
+
+_KEEP, _END = np.uint8(1), np.uint8(2)
+
+
+@lru_cache(maxsize=1)
+def _kind_table() -> np.ndarray:
+    """For every code point: :data:`_KEEP` where :func:`_keep_table` keeps it, :data:`_END` where it ends a
+    sentence (:data:`SENTENCE_ENDS`)."""
+    kind = _keep_table().astype(np.uint8)
+    kind[SENTENCE_ENDS] |= _END
+    return kind
 
 
 def _mix(h: np.ndarray) -> np.ndarray:
@@ -108,8 +138,7 @@ def windows_within(bounds: np.ndarray, k: int) -> np.ndarray:
     n = max(total - k + 1, 0)
     if n == 0:
         return np.zeros(0, bool)
-    ends = bounds[1:]
-    owner_end = ends[np.searchsorted(ends, np.arange(n), side="right")]
+    owner_end = np.repeat(bounds[1:], np.diff(bounds))[:n]
     return np.arange(n) + k <= owner_end
 
 

@@ -107,7 +107,11 @@ def scan_batch(table: pa.Table, params: DedupParams) -> Scan:
     p_within = np.zeros(len(passage_ids), np.int64)
     blocks = repeated_blocks(keys.codes, doc_bounds, params.within_min_chars, keys.breaks)
     if blocks:
-        owner = np.searchsorted(keys.bounds[1:], np.arange(len(keys.codes)), side="right")
+        ends = keys.bounds[1:]
+
+        def owner(j: int) -> int:
+            """The passage that key character ``j`` belongs to."""
+            return int(np.searchsorted(ends, j, side="right"))
         maps: dict[int, OffsetMap] = {}
         rows = table.select(["start", "end", "text_normalised", "text_canonical", "normalised_map",
                              "canonical_map"])
@@ -115,7 +119,7 @@ def scan_batch(table: pa.Table, params: DedupParams) -> Scan:
         def raw(j: int, end: bool = False) -> int:
             """Raw document offset where key character ``j`` starts (or ends); the first and last key
             characters of a passage stand for the passage's own start and end, punctuation included."""
-            p = int(owner[j])
+            p = owner(j)
             if not end and j == keys.bounds[p]:
                 return int(p_start[p])
             if end and j == keys.bounds[p + 1] - 1:
@@ -133,7 +137,7 @@ def scan_batch(table: pa.Table, params: DedupParams) -> Scan:
         for b in blocks:
             doc_id = doc_ids[b.doc]
             cluster = f"within_doc:{doc_id}@{raw(b.source_start)}-{raw(b.source_end - 1, end=True)}"
-            for p in range(int(owner[b.start]), int(owner[b.end - 1]) + 1):
+            for p in range(owner(b.start), owner(b.end - 1) + 1):
                 lo, hi = max(b.start, int(keys.bounds[p])), min(b.end, int(keys.bounds[p + 1]))
                 if lo >= hi:
                     continue
@@ -142,7 +146,7 @@ def scan_batch(table: pa.Table, params: DedupParams) -> Scan:
                 within_spans.setdefault(p, []).append(canonical_span(p, lo, hi))
                 _append(within_rows, doc_id=doc_id, passage_id=passage_ids[p], start=raw(lo),
                         end=raw(hi - 1, end=True), kind="within_doc", kept_doc_id=doc_id,
-                        kept_passage_id=passage_ids[int(owner[src_lo])], kept_start=raw(src_lo),
+                        kept_passage_id=passage_ids[owner(src_lo)], kept_start=raw(src_lo),
                         kept_end=raw(src_hi - 1, end=True), cluster_id=cluster, similarity=1.0,
                         method="repeat-scan")
 
