@@ -48,8 +48,20 @@ class _Order:
     ctx_types: np.ndarray  # number of distinct continuations of each context
 
 
-def _lookup(keys: np.ndarray, values: np.ndarray, query: np.ndarray) -> np.ndarray:
-    idx = np.searchsorted(keys, query)
+def _search(keys: np.ndarray, query: np.ndarray, sort: bool = False) -> np.ndarray:
+    """``np.searchsorted(keys, query)``. ``sort``: the query is long and in no order (a whole text's
+    n-grams): it is searched in sorted order, which walks the keys once instead of jumping about them,
+    several times faster."""
+    if not sort:
+        return np.searchsorted(keys, query)
+    order = np.argsort(query)
+    found = np.empty(len(query), np.intp)
+    found[order] = np.searchsorted(keys, query[order])
+    return found
+
+
+def _lookup(keys: np.ndarray, values: np.ndarray, query: np.ndarray, sort: bool = False) -> np.ndarray:
+    idx = _search(keys, query, sort)
     idx_c = np.minimum(idx, len(keys) - 1) if len(keys) else idx
     found = (idx < len(keys)) & (keys[idx_c] == query) if len(keys) else np.zeros(len(query), bool)
     return np.where(found, values[idx_c] if len(keys) else 0.0, 0.0)
@@ -89,27 +101,28 @@ class CharNgramModel:
         shape as it is as a character.
         """
         segments = list(segments)
-        self.shape_ = None
+        counts = count_ngrams(segments, self.order, self.canonical)
+        shape_counts = None
         if shapes:
+            shape_counts = count_ngrams([(shape_text(text), weight) for text, weight in segments], self.order,
+                                        self.canonical)
+        return self.from_counts(counts, base, shape_counts)
+
+    def from_counts(self, counts: NgramCounts, base: np.ndarray | None = None,
+                    shape_counts: NgramCounts | None = None) -> CharNgramModel:
+        """The model of n-gram ``counts`` (:func:`count_ngrams`, of orders 1 to :attr:`order`), as
+        :meth:`fit` would build it from the texts counted; ``shape_counts``, the counts of their shapes,
+        also fits the shape model."""
+        self.shape_ = None
+        if shape_counts is not None:
             size = int(vocabulary(self.canonical).max()) + 1
             full = np.full(size, 1.0 / size) if base is None else base
             shape_base = np.bincount(shape_ids(self.canonical).astype(np.int64), weights=full, minlength=size)
-            self.shape_ = CharNgramModel(self.order, self.canonical, self.smoothing).fit(
-                [(shape_text(text), weight) for text, weight in segments], base=shape_base)
-        mapping = char_mapping(self.canonical)
-        pieces, weights = [], []
-        for text, weight in segments:
-            if not text:
-                continue
-            pieces.append(mapping[code_points(text)])
-            pieces.append(np.zeros(1, np.uint32))
-            weights.append(np.full(len(text) + 1, weight, np.float64))
-        codes = np.concatenate(pieces) if pieces else np.zeros(0, np.uint32)
-        weight = np.concatenate(weights) if weights else np.zeros(0, np.float64)
+            self.shape_ = CharNgramModel(self.order, self.canonical, self.smoothing).from_counts(
+                shape_counts, base=shape_base)
         self.cp2id_ = vocabulary(self.canonical)
         self.vocab_size_ = int(self.cp2id_.max()) + 1
-        ids = self.cp2id_[codes].astype(np.uint64)
-        self.orders_ = _count(ids, weight, self.order)
+        self.orders_ = [_order(keys, level) for keys, level in zip(counts.keys[: self.order], counts.counts)]
         self.characters_ = self.orders_[0]  # how often each character occurs
         self.total_ = float(self.characters_.counts.sum())
         self.types_ = float(len(self.characters_.keys))
@@ -192,10 +205,10 @@ def _interpolate_all(orders: list[_Order], ids: np.ndarray, prob: np.ndarray, or
         level = orders[n - 1]
         if not len(level.ctx_keys):
             break
-        i = np.minimum(np.searchsorted(level.ctx_keys, ctx), len(level.ctx_keys) - 1)
+        i = np.minimum(_search(level.ctx_keys, ctx, sort=True), len(level.ctx_keys) - 1)
         found &= level.ctx_keys[i] == ctx
         total, types = level.ctx_total[i], level.ctx_types[i]
-        counts = _lookup(level.keys, level.counts, (ctx << np.uint64(_BITS)) | ids)
+        counts = _lookup(level.keys, level.counts, (ctx << np.uint64(_BITS)) | ids, sort=True)
         if discounts is None:
             new = (counts + types * prob) / np.where(found, total + types, 1.0)
         else:
@@ -205,30 +218,132 @@ def _interpolate_all(orders: list[_Order], ids: np.ndarray, prob: np.ndarray, or
     return prob
 
 
-def _count(ids: np.ndarray, weight: np.ndarray, order: int) -> list[_Order]:
-    """N-gram counts of orders 1 to ``order`` of an id sequence (``SEPARATOR`` ends a segment)."""
-    orders: list[_Order] = []
+@dataclass(frozen=True)
+class NgramCounts:
+    """N-gram counts of orders 1 to ``len(keys)``: for each order, the sorted packed n-grams and their
+    counts (floats; whole numbers unless the texts were weighted). The counts of separate texts add up
+    (``a + b``) to the counts of all of them, and subtract (``a - b``), exactly for whole counts: a
+    model of several texts' counts is the model of those texts (:meth:`CharNgramModel.from_counts`)."""
+
+    keys: tuple[np.ndarray, ...]
+    counts: tuple[np.ndarray, ...]
+
+    def __add__(self, other: NgramCounts) -> NgramCounts:
+        return self._combine(other, 1.0)
+
+    def __sub__(self, other: NgramCounts) -> NgramCounts:
+        return self._combine(other, -1.0)
+
+    def _combine(self, other: NgramCounts, sign: float) -> NgramCounts:
+        pairs = [_merge(a_keys, a_counts, b_keys, sign * b_counts)
+                 for a_keys, a_counts, b_keys, b_counts in zip(self.keys, self.counts, other.keys, other.counts)]
+        return NgramCounts(tuple(k for k, _ in pairs), tuple(c for _, c in pairs))
+
+
+def _merge(a_keys: np.ndarray, a_counts: np.ndarray, b_keys: np.ndarray,
+           b_counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Two sorted count tables as one: the counts of a key in both summed, keys whose sum is 0 left out."""
+    both = np.concatenate([a_keys, b_keys])
+    order = np.argsort(both, kind="stable")  # two sorted runs: a merge
+    both, summed = both[order], np.concatenate([a_counts, b_counts])[order]
+    if not len(both):
+        return both, summed
+    first = np.flatnonzero(np.r_[True, both[1:] != both[:-1]])
+    summed = np.add.reduceat(summed, first)
+    kept = summed != 0
+    return both[first][kept], summed[kept]
+
+
+def _group_sums(keys: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted ``keys`` with repeats, as distinct keys and their summed counts."""
+    if not len(keys):
+        return keys, counts
+    first = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+    return keys[first], np.add.reduceat(counts, first)
+
+
+def count_ngrams(segments: Iterable[tuple[str, float]], order: int = MAX_ORDER, canonical: str = "t2s",
+                 across: int | None = None) -> NgramCounts:
+    """N-gram counts of orders 1 to ``order`` in ``(text, weight)`` segments, in the ids of ``canonical``;
+    no n-gram crosses a segment boundary. ``across`` counts only the n-grams that cross a multiple of
+    ``across`` characters of their segment: what cutting each segment into blocks of that size loses."""
+    mapping = char_mapping(canonical)
+    pieces, weights, lengths = [], [], []
+    for text, weight in segments:
+        if not text:
+            continue
+        pieces.append(mapping[code_points(text)])
+        pieces.append(np.zeros(1, np.uint32))
+        weights.append(np.full(len(text) + 1, weight, np.float64))
+        lengths.append(len(text) + 1)
+    codes = np.concatenate(pieces) if pieces else np.zeros(0, np.uint32)
+    weight = np.concatenate(weights) if weights else np.zeros(0, np.float64)
+    ids = vocabulary(canonical)[codes].astype(np.uint64)
+    if across is None and bool(len(weight)) and bool((weight == 1.0).all()):
+        return _whole_counts(ids, order)
+    if across is not None:  # the multiples of `across` inside each segment, as positions in `ids`
+        sizes = np.array(lengths, np.int64) - 1
+        per = np.maximum(sizes - 1, 0) // across
+        starts = np.repeat(np.cumsum(sizes + 1) - (sizes + 1), per)
+        cuts = starts + across * (np.arange(int(per.sum())) - np.repeat(np.cumsum(per) - per, per) + 1)
+        ids = np.concatenate([ids, np.zeros(order, np.uint64)])  # an n-gram at the end stops at a separator
+    keys_out, counts_out = [], []
     for n in range(1, order + 1):
         m = len(ids) - n + 1
-        if m <= 0:
-            empty = np.zeros(0, np.uint64)
-            orders.append(_Order(empty, np.zeros(0), empty, np.zeros(0), np.zeros(0)))
+        at = None if across is None else (cuts[:, None] - np.arange(1, n)[None, :]).ravel()
+        if m <= 0 or (at is not None and not len(at)):
+            keys_out.append(np.zeros(0, np.uint64))
+            counts_out.append(np.zeros(0))
             continue
-        key = np.zeros(m, np.uint64)
-        valid = np.ones(m, bool)
-        for j in range(n):
-            window = ids[j: j + m]
-            valid &= window != SEPARATOR
-            key = (key << np.uint64(_BITS)) | window
-        key, w = key[valid], weight[: m][valid]
-        keys, inverse = np.unique(key, return_inverse=True)
-        orders.append(_order(keys, np.bincount(inverse, weights=w, minlength=len(keys))))
-    return orders
+        key, valid = _grams(ids, n, m, at)
+        keys, inverse = np.unique(key[valid], return_inverse=True)
+        keys_out.append(keys)
+        counts_out.append(np.bincount(inverse, weights=(weight[:m] if at is None else weight[at])[valid],
+                                      minlength=len(keys)))
+    return NgramCounts(tuple(keys_out), tuple(counts_out))
+
+
+def _grams(ids: np.ndarray, n: int, m: int, at: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The packed ``n``-grams starting at the first ``m`` positions of ``ids`` (or at positions ``at``),
+    and whether each is one (holds no ``SEPARATOR``)."""
+    key = np.zeros(m if at is None else len(at), np.uint64)
+    valid = np.ones(len(key), bool)
+    for j in range(n):
+        window = ids[j: j + m] if at is None else ids[at + j]
+        valid &= window != SEPARATOR
+        key = (key << np.uint64(_BITS)) | window
+    return key, valid
+
+
+def _whole_counts(ids: np.ndarray, order: int) -> NgramCounts:
+    """:func:`count_ngrams` of unweighted segments (``ids``: each segment followed by a ``SEPARATOR``).
+    One sort counts the longest n-grams. Every shorter n-gram is the prefix of a longer one, or ends
+    its segment, so each lower order is its prefixes' counts summed (already in order) plus the few
+    n-grams that end a segment."""
+    keys: list[np.ndarray] = [np.zeros(0, np.uint64)] * order
+    counts: list[np.ndarray] = [np.zeros(0)] * order
+    m = len(ids) - order + 1
+    if m > 0:
+        key, valid = _grams(ids, order, m)
+        top, top_counts = np.unique(key[valid], return_counts=True)
+        keys[-1], counts[-1] = top, top_counts.astype(np.float64)
+    ends = np.flatnonzero(ids == SEPARATOR)
+    for n in range(order - 1, 0, -1):
+        prefix_keys, prefix_counts = _group_sums(keys[n] >> np.uint64(_BITS), counts[n])
+        at = ends - n
+        at = at[at >= 0]
+        final, valid = _grams(ids, n, 0, at)
+        final_keys, final_counts = np.unique(final[valid], return_counts=True)
+        keys[n - 1], counts[n - 1] = _merge(prefix_keys, prefix_counts, final_keys, final_counts.astype(np.float64))
+    return NgramCounts(tuple(keys), tuple(counts))
 
 
 def _order(keys: np.ndarray, counts: np.ndarray) -> _Order:
     """One level of the model from its sorted n-grams and their counts."""
-    ctx_keys, ctx_inv = np.unique(keys >> np.uint64(_BITS), return_inverse=True)
+    contexts = keys >> np.uint64(_BITS)  # sorted, as the keys are
+    new = np.r_[True, contexts[1:] != contexts[:-1]] if len(contexts) else np.zeros(0, bool)
+    ctx_inv = np.cumsum(new) - 1
+    ctx_keys = contexts[new]
     return _Order(keys, counts, ctx_keys, np.bincount(ctx_inv, weights=counts, minlength=len(ctx_keys)),
                   np.bincount(ctx_inv, minlength=len(ctx_keys)).astype(np.float64))
 

@@ -11,10 +11,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
-from kefu_corpus.text.charlm import CharNgramModel, dictionary_unigram
+from kefu_corpus.text.charlm import CharNgramModel, NgramCounts, count_ngrams, dictionary_unigram, shape_text
 from kefu_corpus.text.reference import reference_text
 
 #: The held-out test: the corpus's clean text in blocks, every ``HELD_OUT_EVERY``-th block held out.
@@ -46,9 +47,11 @@ class ReferenceTest:
                 f"{self.alone:.2f} without")
 
 
-def reference_helps(clean_texts: Sequence[str], order: int = 4) -> ReferenceTest:
+def reference_helps(clean_texts: Sequence[str], order: int = 4, counts: NgramCounts | None = None) -> ReferenceTest:
     """Compare character models of the corpus with and without the reference text on held-out blocks
-    of the corpus (deterministic: every ``HELD_OUT_EVERY``-th block of ``BLOCK_CHARS`` characters)."""
+    of the corpus (deterministic: every ``HELD_OUT_EVERY``-th block of ``BLOCK_CHARS`` characters).
+    ``counts``: the n-gram counts of ``clean_texts`` (:func:`~kefu_corpus.text.charlm.count_ngrams`), when
+    the caller has them (the final model needs them too)."""
     train, held = [], []
     blocks = (t[i: i + BLOCK_CHARS] for t in clean_texts for i in range(0, len(t), BLOCK_CHARS))
     for k, block in enumerate(blocks):
@@ -56,28 +59,45 @@ def reference_helps(clean_texts: Sequence[str], order: int = 4) -> ReferenceTest
     n_held = sum(map(len, held))
     if n_held < MIN_HELD_OUT:
         return ReferenceTest(n_held, None, None)
-    segments = [(t, 1.0) for t in train]
+    # The training blocks' counts: those of the whole texts, less the held-out blocks' and those of the
+    # n-grams that cutting the texts into blocks breaks (whole counts: exactly what counting the
+    # training blocks gives).
+    whole = [(t, 1.0) for t in clean_texts]
+    if counts is None:
+        counts = count_ngrams(whole, order)
+    train_counts = (counts - count_ngrams([(b, 1.0) for b in held], order)
+                    - count_ngrams(whole, order, across=BLOCK_CHARS))
     text = "\n".join(held)
     base = dictionary_unigram()
 
-    def entropy(extra: list) -> float:
-        model = CharNgramModel(order=order).fit(segments + extra, base=base)
+    def entropy(extra: NgramCounts | None) -> float:
+        model = CharNgramModel(order=order).from_counts(train_counts if extra is None else train_counts + extra,
+                                                        base=base)
         return float(-np.mean(model.text_logprob(text)))
 
-    # The two fits are independent and mostly NumPy sorting, which runs outside the GIL: two threads.
+    # The two models are independent and mostly NumPy sorting and lookups, which run outside the GIL: two
+    # threads.
     with ThreadPoolExecutor(max_workers=2) as pool:
-        without, with_reference = pool.map(entropy, ([], [(reference_text(), 1.0)]))
+        without, with_reference = pool.map(entropy, (None, reference_counts(order)))
     return ReferenceTest(n_held, without, with_reference)
 
 
-def choose_reference(clean_texts: Sequence[str], mode: str = "auto",
-                     order: int = 4) -> tuple[bool, ReferenceTest | None]:
+@lru_cache(maxsize=2)
+def reference_counts(order: int = 4, shapes: bool = False) -> NgramCounts:
+    """The n-gram counts of the reference text (of its shapes, :func:`~kefu_corpus.text.charlm.shape_text`,
+    with ``shapes``), counted once per process."""
+    text = reference_text()
+    return count_ngrams([(shape_text(text) if shapes else text, 1.0)], order)
+
+
+def choose_reference(clean_texts: Sequence[str], mode: str = "auto", order: int = 4,
+                     counts: NgramCounts | None = None) -> tuple[bool, ReferenceTest | None]:
     """Whether a repair model of ``clean_texts`` uses the reference text, and the test that decided
-    (None unless ``mode`` is ``"auto"``)."""
+    (None unless ``mode`` is ``"auto"``); ``counts`` as for :func:`reference_helps`."""
     if mode not in MODES:
         raise ValueError("The 'mode' parameter of choose_reference must be one of "
                          f"{', '.join(map(repr, MODES))}. Got {mode!r} instead.")
     if mode != "auto":
         return mode == "always", None
-    test = reference_helps(clean_texts, order)
+    test = reference_helps(clean_texts, order, counts)
     return test.helps, test

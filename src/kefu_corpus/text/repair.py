@@ -32,17 +32,18 @@ import math
 import re
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from kefu_corpus.text import cp936
 from kefu_corpus.text.chars import code_points
-from kefu_corpus.text.charlm import CharNgramModel, WordPrefixModel, dictionary_unigram, token_logprob
+from kefu_corpus.text.charlm import (CharNgramModel, NgramCounts, WordPrefixModel, count_ngrams,
+                                     dictionary_unigram, shape_text, token_logprob)
 from kefu_corpus.text.convert import char_mapping
 from kefu_corpus.text.offsets import OffsetMap, OffsetMapBuilder
-from kefu_corpus.text.reference import reference_text
-from kefu_corpus.text.reference_choice import choose_reference
+from kefu_corpus.text.reference_choice import choose_reference, reference_counts
 from kefu_corpus.text.script import script_profile
 
 METHOD = "cp936-realign"
@@ -60,6 +61,11 @@ REVIEW_CONFIDENCE = 0.9
 SITE_TEST_CHARS = 3
 _SITE_TEST = re.compile(rf"[^\x00-\x7f\s]\S{{0,{SITE_TEST_CHARS - 1}}}")
 _MARKS = re.compile(r"[?!;,]*")
+#: A run of question and exclamation marks at a site, read as the text stands: one mark of emphasis.
+#: The model cannot learn how often writers double their marks (every ``??`` and ``?!`` is a possible
+#: site, cut out of its training text), so it would score ``???`` as three unlikely characters, and a
+#: two-character reading of a legitimate ``??? `` before a space could beat it.
+_EMPHASIS = re.compile(r"^([?!])[?!]+")
 
 
 @dataclass(frozen=True)
@@ -99,7 +105,7 @@ class RepairParams:
     shape_weight: float = 0.3  # share of the shape model in the log score of punctuation (0 to 1)
     word_factor: float = 0.15  # weight of the word model's log score added to each character's (0 to 1)
     max_run: int = 2000  # characters of damage one run may span
-    give_up: float = 40.0  # nats behind the unrepaired text at which the search stops
+    give_up: float = 20.0  # nats behind the unrepaired text at which the search stops
     site_threshold: float = -9.5  # sites whose next characters score above this are not searched (site_scores)
 
 
@@ -171,21 +177,32 @@ def clean_text(text: str) -> str:
     return "\n".join(p for p in parts if p)
 
 
-def build_model(clean_texts: Iterable[str], order: int = 4, reference: bool | None = None) -> CharNgramModel:
+def build_model(clean_texts: Iterable[str], order: int = 4, reference: bool | None = None,
+                counts: NgramCounts | None = None, shape_counts: NgramCounts | None = None) -> CharNgramModel:
     """A repair model: a character model of running text (the corpus's clean passages, and the general
     Chinese of :mod:`~kefu_corpus.text.reference` if ``reference``) that backs off to character
     frequencies from jieba's dictionary. ``reference=None`` uses the reference text when it makes
     held-out text of the corpus more probable (:func:`~kefu_corpus.text.reference_choice.choose_reference`).
+    ``counts`` and ``shape_counts``: the n-gram counts of ``clean_texts`` and of their shapes
+    (:func:`~kefu_corpus.text.charlm.count_ngrams`), when the caller has them.
 
     The running text teaches punctuation and how sentences join; words and idioms the text never
     shows are left to the word model (:class:`~kefu_corpus.text.charlm.WordPrefixModel`). The corpus
-    and the reference text count alike: Kneser-Ney discounts assume whole counts.
+    and the reference text count alike: Kneser-Ney discounts assume whole counts. The reference
+    text's counts are counted once per process and added
+    (:func:`~kefu_corpus.text.reference_choice.reference_counts`).
     """
-    texts = [t for t in clean_texts if t]
+    segments = [(t, 1.0) for t in clean_texts if t]
+    if counts is None:
+        counts = count_ngrams(segments, order)
+    if shape_counts is None:
+        shape_counts = count_ngrams([(shape_text(t), 1.0) for t, _ in segments], order)
     if reference is None:
-        reference, _ = choose_reference(texts, "auto", order)
-    segments = [(t, 1.0) for t in texts] + ([(reference_text(), 1.0)] if reference else [])
-    model = CharNgramModel(order=order).fit(segments, base=dictionary_unigram(), shapes=True)
+        reference, _ = choose_reference([t for t, _ in segments], "auto", order, counts)
+    if reference:
+        counts = counts + reference_counts(order)
+        shape_counts = shape_counts + reference_counts(order, shapes=True)
+    model = CharNgramModel(order=order).from_counts(counts, base=dictionary_unigram(), shape_counts=shape_counts)
     model.reference_ = bool(reference)  # the word model then also learns the reference text's words
     return model
 
@@ -215,13 +232,19 @@ def _digest(parts: Iterable[str]) -> str:
 def corpus_model(clean_texts: Sequence[str], reference_mode: str = "auto", order: int = 4):
     """:func:`build_model` of ``clean_texts``, with the reference text as ``reference_mode`` decides
     (:func:`~kefu_corpus.text.reference_choice.choose_reference`). Returns ``(model, uses reference, the
-    reference test or None)``; the model carries a ``fingerprint_`` of what it was built from."""
+    reference test or None)``; the model carries a ``fingerprint_`` of what it was built from. The
+    texts' n-grams are counted once, for the test and the model."""
     key = _digest([str(order), reference_mode, *clean_texts])
     if key in _MODELS:
         _MODELS.move_to_end(key)
         return _MODELS[key]
-    reference, test = choose_reference(clean_texts, reference_mode, order)
-    model = build_model(clean_texts, order, reference=reference)
+    texts = [t for t in clean_texts if t]
+    # The shapes are counted in a thread while the texts are counted and the reference test runs.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        shapes = pool.submit(count_ngrams, [(shape_text(t), 1.0) for t in texts], order)
+        counts = count_ngrams([(t, 1.0) for t in texts], order)
+        reference, test = choose_reference(texts, reference_mode, order, counts)
+        model = build_model(texts, order, reference=reference, counts=counts, shape_counts=shapes.result())
     model.fingerprint_ = key
     _MODELS[key] = (model, reference, test)
     while len(_MODELS) > _MODELS_KEPT:
@@ -277,13 +300,22 @@ class _State:
         return "".join(reversed(out))
 
 
+def _word_model(model: CharNgramModel) -> WordPrefixModel:
+    """The word model that backs ``model``'s n-grams off, built once per model (every document's search
+    uses the same one)."""
+    words = getattr(model, "word_model_", None)
+    if words is None:
+        words = model.word_model_ = WordPrefixModel(token_logprob(model), reference=getattr(model, "reference_", False))
+    return words
+
+
 class _Search:
     """Beam search over original characters, vectorised per state over candidate byte pairs."""
 
     def __init__(self, model, prior: dict[str, float], params: RepairParams) -> None:
         self.model, self.params, self.table = model, params, cp936.table()
         self.order = model.order
-        self.words = WordPrefixModel(token_logprob(model), reference=getattr(model, "reference_", False))
+        self.words = _word_model(model)
         self.shapes = params.shape_weight > 0 and getattr(model, "shape_", None) is not None
         self.symbol = model.shaped_symbols() if self.shapes else None
         tbl = self.table
@@ -657,7 +689,7 @@ def _best(search: _Search, left: str, obs: str, mark: str, text: str, s: int, pa
     if not readings:
         return None
     score, reading, used = readings[0]
-    as_is = search.text_score(*search.start(left), text[s: s + 2] + obs[:end])
+    as_is = search.text_score(*search.start(left), _EMPHASIS.sub(r"\1", text[s: s + 2] + obs[:end], count=1))
     gain = score - as_is
     if gain < params.min_gain:
         return None
