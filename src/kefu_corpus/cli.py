@@ -485,8 +485,8 @@ def repair(file: Path = typer.Argument(..., help="A text file in any common enco
     from dataclasses import asdict
 
     from kefu_corpus.text.decode import DecodeError, decode_bytes
-    from kefu_corpus.text.reference_choice import MODES, choose_reference
-    from kefu_corpus.text.repair import REVIEW_CONFIDENCE, RepairParams, build_model, clean_text, find_sites
+    from kefu_corpus.text.reference_choice import MODES
+    from kefu_corpus.text.repair import REVIEW_CONFIDENCE, RepairParams, clean_text, corpus_model, find_sites
     from kefu_corpus.text.repair import repair as repair_text
     from kefu_corpus.store import write_json_atomic
 
@@ -503,8 +503,7 @@ def repair(file: Path = typer.Argument(..., help="A text file in any common enco
         sites = len(find_sites(text))
         use_reference, test, model = False, None, None
         if sites:  # text without a possible site needs no model
-            use_reference, test = choose_reference(texts, reference)
-            model = build_model(texts, reference=use_reference)
+            model, use_reference, test = corpus_model(texts, reference)
         result = repair_text(text, model, RepairParams(min_gain=min_gain))
         sys.stdout.write(result.text)
         sys.stdout.flush()
