@@ -45,8 +45,12 @@ def _map(edits: list[dict], length: int, source_len: int) -> OffsetMap:
 def _gather_strings(text: str, starts: np.ndarray, ends: np.ndarray) -> pa.Array:
     """``text[starts[i]:ends[i]]`` for every i, as one Arrow string array, without a Python loop."""
     codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
-    widths = np.where(codes < 0x80, 1, np.where(codes < 0x800, 2, np.where(codes < 0x10000, 3, 4)))
-    byte_at = np.r_[0, np.cumsum(widths)]
+    widths = np.ones(len(codes), np.uint8)  # UTF-8 bytes per character (small arrays: a batch's text is long)
+    widths += codes >= 0x80
+    widths += codes >= 0x800
+    widths += codes >= 0x10000
+    byte_at = np.zeros(len(codes) + 1, np.int64)
+    np.cumsum(widths, dtype=np.int64, out=byte_at[1:])
     data = np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
     b0, b1 = byte_at[starts], byte_at[ends]
     if len(starts) and starts[0] == 0 and ends[-1] == len(codes) and np.array_equal(starts[1:], ends[:-1]):
