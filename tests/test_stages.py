@@ -90,13 +90,17 @@ def test_a_new_stage_is_one_module_and_one_registry_line(quick_raw, tmp_path, mo
     assert set(result.manifest["stages"]) == {"ingest", "normalise", "dedup", "lengths"}
 
 
-def test_the_repair_searchs_own_defaults_are_the_configurations():
-    """``text.repair.RepairParams`` keeps defaults of its own (the text layer imports nothing above it);
-    the configuration's must be the same."""
+def test_the_configuration_builds_the_repair_searchs_settings_key_for_key():
+    """The ``normalise.repair_*`` keys take their defaults from ``RepairParams`` and go back into it:
+    at the defaults the two are equal, and each key reaches its own field."""
     from kefu_corpus.stages.normalise import NormaliseParams
     from kefu_corpus.text.repair import RepairParams
 
     assert NormaliseParams().repair_params == RepairParams()
+    keys = {"beam": 7, "min_gain": 1.5, "word_weight": 0.25, "word_factor": 0.5, "shape_weight": 0.125,
+            "site_threshold": -3.0}
+    params = NormaliseParams(**{f"repair_{key}": value for key, value in keys.items()}).repair_params
+    assert {key: getattr(params, key) for key in keys} == keys
 
 
 def test_kefu_run_until_and_stages_from_the_command_line(quick_raw, tmp_path):

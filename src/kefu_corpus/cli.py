@@ -26,6 +26,7 @@ from typer.core import TyperCommand, TyperGroup
 from kefu_corpus.errors import KefuError
 from kefu_corpus.stage import Stage
 from kefu_corpus.stages import registered, select
+from kefu_corpus.text.repair_params import RepairParams
 
 if TYPE_CHECKING:
     from kefu_corpus.config import Config
@@ -470,7 +471,7 @@ def repair(file: Path = typer.Argument(..., help="A text file in any common enco
            train: Optional[List[Path]] = typer.Option(None, "--train", "-t",
                                                       help="Clean text files or folders (.txt, .md) the model also "
                                                            "learns from, e.g. the rest of the corpus. Repeatable."),
-           min_gain: float = typer.Option(6.0, "--min-gain", min=0.0,
+           min_gain: float = typer.Option(RepairParams.min_gain, "--min-gain", min=0.0,
                                           help="Nats a reading must gain over the damaged text to be accepted."),
            reference: str = typer.Option("auto", "--reference",
                                          help="When the model also learns from general written Chinese (People's "
@@ -486,7 +487,7 @@ def repair(file: Path = typer.Argument(..., help="A text file in any common enco
 
     from kefu_corpus.text.decode import DecodeError, decode_bytes
     from kefu_corpus.text.reference_choice import MODES
-    from kefu_corpus.text.repair import REVIEW_CONFIDENCE, RepairParams, clean_text, corpus_model, find_sites
+    from kefu_corpus.text.repair import REVIEW_CONFIDENCE, clean_text, corpus_model, find_sites
     from kefu_corpus.text.repair import repair as repair_text
     from kefu_corpus.store import write_json_atomic
 

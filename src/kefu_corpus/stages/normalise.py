@@ -15,14 +15,12 @@ from collections import Counter
 from dataclasses import asdict, dataclass
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 from kefu_corpus.config import (Section, Config, anything, non_negative, one_of, opencc_config, param, positive,
                                 fraction)
 from kefu_corpus.stage import Stage, StageRun
-
-if TYPE_CHECKING:
-    from kefu_corpus.text.repair import RepairParams
+from kefu_corpus.text.repair_params import RepairParams
 
 log = logging.getLogger(__name__)
 
@@ -47,22 +45,22 @@ class NormaliseParams(Section):
     quotes: str = param("keep", "one of 'keep', 'curly', 'corner'", one_of("keep", "curly", "corner"),
         "Unify quotes: corner brackets to curly quotes, the reverse, or keep both.")
     repair: bool = param(True, "true or false", anything, "Find and repair misaligned-GBK mojibake.")
-    repair_beam: int = param(64, "an int >= 1", positive,
+    repair_beam: int = param(RepairParams.beam, "an int >= 1", positive,
         "States the repair search keeps per position (more: slower, rarely better).")
-    repair_min_gain: float = param(6.0, "a float >= 0", non_negative,
+    repair_min_gain: float = param(RepairParams.min_gain, "a float >= 0", non_negative,
         "Nats of log-likelihood a repaired reading must gain over the text as it "
         "stands to be accepted.")
-    repair_word_weight: float = param(1.0, "a float from 0 to 1", fraction,
+    repair_word_weight: float = param(RepairParams.word_weight, "a float from 0 to 1", fraction,
         "Share of the word model (jieba's dictionary) in what the repair's character "
         "n-grams back off to; the rest is the corpus's character frequencies.")
-    repair_word_factor: float = param(0.15, "a float from 0 to 1", fraction,
+    repair_word_factor: float = param(RepairParams.word_factor, "a float from 0 to 1", fraction,
         "Weight of the word model's log score added to the repair's score of each "
         "character (0: the word model only backs the character n-grams off).")
-    repair_shape_weight: float = param(0.3, "a float from 0 to 1", fraction,
+    repair_shape_weight: float = param(RepairParams.shape_weight, "a float from 0 to 1", fraction,
         "Share of the shape model (every Han character one class) in the repair's "
         "log score of the punctuation its training text shows; the rest is the "
         "character n-grams'.")
-    repair_site_threshold: float = param(-9.5, "a float", anything,
+    repair_site_threshold: float = param(RepairParams.site_threshold, "a float", anything,
         "A possible damage site is searched only when the 3 characters after its "
         "mark score below this (mean log-probability in nats, read as a sentence "
         "start, with the script prior): a legitimate ?? or ?! before fluent text "
@@ -78,9 +76,7 @@ class NormaliseParams(Section):
 
     @property
     def repair_params(self) -> RepairParams:
-        """The repair search's settings (:class:`~kefu_corpus.text.repair.RepairParams`)."""
-        from kefu_corpus.text.repair import RepairParams
-
+        """The repair search's settings (:class:`~kefu_corpus.text.repair_params.RepairParams`)."""
         return RepairParams(beam=self.repair_beam, min_gain=self.repair_min_gain, word_weight=self.repair_word_weight,
                             shape_weight=self.repair_shape_weight, word_factor=self.repair_word_factor,
                             site_threshold=self.repair_site_threshold)
