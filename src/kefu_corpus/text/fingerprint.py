@@ -78,6 +78,7 @@ def match_keys(texts: list[str]) -> Keys:
     return Keys(codes, positions, bounds, breaks)
 
 
+#: Characters of text :func:`match_keys` keys at once (whole texts; a longer text is a run of its own).
 _RUN_CHARS = 1 << 16
 
 

@@ -176,7 +176,7 @@ def build_model(clean_texts: Iterable[str], order: int = 4, reference: bool | No
     if counts is None:
         counts = count_ngrams(segments, order)
     if shape_counts is None:
-        shape_counts = count_ngrams([(shape_text(t), 1.0) for t, _ in segments], order)
+        shape_counts = _shape_counts([t for t, _ in segments], order)
     if reference is None:
         reference, _ = choose_reference([t for t, _ in segments], "auto", order, counts)
     if reference:
@@ -185,6 +185,11 @@ def build_model(clean_texts: Iterable[str], order: int = 4, reference: bool | No
     model = CharNgramModel(order=order).from_counts(counts, base=dictionary_unigram(), shape_counts=shape_counts)
     model.reference_ = bool(reference)  # the word model then also learns the reference text's words
     return model
+
+
+def _shape_counts(texts: Sequence[str], order: int) -> NgramCounts:
+    """The n-gram counts of the shapes of ``texts`` (:func:`~kefu_corpus.text.charlm.shape_text`)."""
+    return count_ngrams([(shape_text(t), 1.0) for t in texts], order)
 
 
 # -- remembered work --------------------------------------------------------------------------------------
@@ -221,7 +226,7 @@ def corpus_model(clean_texts: Sequence[str], reference_mode: str = "auto", order
     texts = [t for t in clean_texts if t]
     # The shapes are counted in a thread while the texts are counted and the reference test runs.
     with ThreadPoolExecutor(max_workers=1) as pool:
-        shapes = pool.submit(count_ngrams, [(shape_text(t), 1.0) for t in texts], order)
+        shapes = pool.submit(_shape_counts, texts, order)
         counts = count_ngrams([(t, 1.0) for t in texts], order)
         reference, test = choose_reference(texts, reference_mode, order, counts)
         model = build_model(texts, order, reference=reference, counts=counts, shape_counts=shapes.result())

@@ -107,11 +107,12 @@ def scan_batch(table: pa.Table, params: DedupParams) -> Scan:
     p_within = np.zeros(len(passage_ids), np.int64)
     blocks = repeated_blocks(keys.codes, doc_bounds, params.within_min_chars, keys.breaks)
     if blocks:
-        ends = keys.bounds[1:]
+        passage_ends = keys.bounds[1:]
 
         def owner(j: int) -> int:
             """The passage that key character ``j`` belongs to."""
-            return int(np.searchsorted(ends, j, side="right"))
+            return int(np.searchsorted(passage_ends, j, side="right"))
+
         maps: dict[int, OffsetMap] = {}
         rows = table.select(["start", "end", "text_normalised", "text_canonical", "normalised_map",
                              "canonical_map"])
