@@ -192,3 +192,21 @@ def test_search_mode_adds_the_words_inside_long_words(tmp_path):
     for a, b in zip(default, default[1:]):
         if a["passage_id"] == b["passage_id"]:
             assert a["end"] <= b["start"]
+
+
+def test_tokens_are_cut_from_the_columns_own_bytes_in_any_script_and_layout():
+    """Token strings come from the passages' UTF-8 bytes by character offsets: chunked or sliced
+    columns, empty texts, and characters of one to four bytes all cut where Python would."""
+    import numpy as np
+    import pyarrow as pa
+
+    from kefu_corpus.transforms.segment import _gather_strings
+
+    texts = ["客服a", "", "é中", "𠀀x"]
+    joined = "".join(texts)
+    column = pa.chunked_array([pa.array(texts[:3]), pa.array(texts[3:])])
+    for starts, ends in (([0, 2, 3, 5, 6], [2, 3, 5, 6, 7]), ([1, 4], [3, 7])):  # a tiling cut, and spans
+        got = _gather_strings(column, np.array(starts), np.array(ends)).to_pylist()
+        assert got == [joined[a:b] for a, b in zip(starts, ends)]
+    assert _gather_strings(pa.array(["abc", "def"]).slice(1), np.array([0]), np.array([2])).to_pylist() == ["de"]
+    assert _gather_strings(pa.chunked_array([], pa.string()), np.zeros(0, int), np.zeros(0, int)).to_pylist() == []

@@ -42,18 +42,21 @@ def _map(edits: list[dict], length: int, source_len: int) -> OffsetMap:
     return OffsetMap.from_edits([tuple(e.values()) for e in edits], length, source_len)
 
 
-def _gather_strings(text: str, starts: np.ndarray, ends: np.ndarray) -> pa.Array:
-    """``text[starts[i]:ends[i]]`` for every i, as one Arrow string array, without a Python loop."""
-    codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
-    widths = np.ones(len(codes), np.uint8)  # UTF-8 bytes per character (small arrays: a batch's text is long)
-    widths += codes >= 0x80
-    widths += codes >= 0x800
-    widths += codes >= 0x10000
-    byte_at = np.zeros(len(codes) + 1, np.int64)
-    np.cumsum(widths, dtype=np.int64, out=byte_at[1:])
-    data = np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
+def _gather_strings(strings: pa.Array | pa.ChunkedArray, starts: np.ndarray, ends: np.ndarray) -> pa.Array:
+    """``joined[starts[i]:ends[i]]`` for every i, ``joined`` being ``strings`` end to end (offsets in
+    characters), as one Arrow string array cut from the column's own UTF-8 bytes: no Python string, no
+    re-encoding, no Python loop."""
+    if isinstance(strings, pa.ChunkedArray):
+        strings = strings.combine_chunks()
+    strings = strings.cast(pa.string())
+    bounds = np.frombuffer(strings.buffers()[1], np.int32)[strings.offset: strings.offset + len(strings) + 1]
+    buffer = strings.buffers()[2]
+    data = (np.frombuffer(buffer, np.uint8)[bounds[0]:bounds[-1]] if buffer is not None and len(strings)
+            else np.zeros(0, np.uint8))
+    byte_at = np.append(np.flatnonzero((data & 0xC0) != 0x80), len(data))  # where each character starts
+    n_chars = len(byte_at) - 1
     b0, b1 = byte_at[starts], byte_at[ends]
-    if len(starts) and starts[0] == 0 and ends[-1] == len(codes) and np.array_equal(starts[1:], ends[:-1]):
+    if len(starts) and starts[0] == 0 and ends[-1] == n_chars and np.array_equal(starts[1:], ends[:-1]):
         # the spans tile the text (the default cut): the text's own bytes, cut at the spans, no copy
         return pa.StringArray.from_buffers(len(starts), pa.py_buffer(np.r_[b0, b1[-1]].astype(np.int32).tobytes()),
                                            pa.py_buffer(data))
@@ -90,7 +93,7 @@ def segment_batch(table: pa.Table, years: pa.Table, params: SegmentParams) -> pa
         # conversion of a million Python strings); only the short ASCII tags are converted.
         lengths = np.fromiter(map(len, map(itemgetter(0), flat)), np.int64, count=len(flat))
         ends = np.cumsum(lengths)
-        token_arr = _gather_strings("".join(texts), ends - lengths, ends)
+        token_arr = _gather_strings(table.column("text_canonical"), ends - lengths, ends)
         token_arr, pos, parts = seg.split_compounds(token_arr, pa.array(list(map(itemgetter(1), flat)), pa.string()))
         counts = np.bincount(np.repeat(np.arange(len(texts)), counts), weights=parts, minlength=len(texts)).astype(np.int64)
         if (parts > 1).any():
@@ -129,7 +132,7 @@ def segment_batch(table: pa.Table, years: pa.Table, params: SegmentParams) -> pa
     normalised_len = pc.utf8_length(table.column("text_normalised")).to_numpy().astype(np.int64)
     normalised_base = np.r_[0, np.cumsum(normalised_len)[:-1]].astype(np.int64)
     base = np.repeat(normalised_base, counts)
-    original = _gather_strings("".join(table.column("text_normalised").to_pylist()), norm_start + base, norm_end + base)
+    original = _gather_strings(table.column("text_normalised"), norm_start + base, norm_end + base)
 
     # Classify, fold and look up each distinct token once, then spread the answers by index.
     encoded = pc.dictionary_encode(token_arr)
