@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from kefu_corpus.text.fingerprint import gram_hashes, windows_within
+from kefu_corpus.text.fingerprint import gram_hashes, runs, windows_within
 
 _DOC_SALT = np.uint64(0x9E3779B97F4A7C15)
 #: Documents are searched in runs of about this many key characters: each run's hash tables stay in the
@@ -61,20 +61,11 @@ def repeated_blocks(codes: np.ndarray, doc_bounds: np.ndarray, min_chars: int,
         are trimmed to them. None reports blocks untrimmed.
     """
     blocks: list[Block] = []
-    for lo_doc, hi_doc in _doc_groups(doc_bounds, _GROUP_CHARS):
+    for lo_doc, hi_doc in runs(doc_bounds, _GROUP_CHARS):
         lo, hi = int(doc_bounds[lo_doc]), int(doc_bounds[hi_doc])
         blocks += [Block(b.doc + lo_doc, b.start + lo, b.end + lo, b.source_start + lo, b.source_end + lo)
                    for b in _blocks(codes[lo:hi], doc_bounds[lo_doc:hi_doc + 1] - lo, min_chars)]
     return blocks if breaks is None else _trim(blocks, breaks, min_chars)
-
-
-def _doc_groups(doc_bounds: np.ndarray, size: int) -> list[tuple[int, int]]:
-    """Runs of consecutive documents ``[lo, hi)`` of about ``size`` characters each (a longer document is
-    a run of its own)."""
-    n = len(doc_bounds) - 1
-    cuts = np.unique(np.searchsorted(doc_bounds, np.arange(size, int(doc_bounds[-1]), size), side="right") - 1)
-    edges = np.unique(np.r_[0, cuts[(cuts > 0) & (cuts < n)], n])
-    return list(zip(edges[:-1].tolist(), edges[1:].tolist()))
 
 
 def _blocks(codes: np.ndarray, doc_bounds: np.ndarray, k: int) -> list[Block]:

@@ -65,17 +65,25 @@ def match_keys(texts: list[str]) -> Keys:
     lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts))
     # Texts are keyed in runs of about _RUN_CHARS characters: the arrays of a run are small enough to be
     # reused from the heap and to stay in cache, which a whole batch's arrays are not.
-    cuts = np.searchsorted(np.cumsum(lengths), np.arange(_RUN_CHARS, int(lengths.sum()), _RUN_CHARS))
-    edges = np.unique(np.r_[0, cuts, len(texts)])
-    runs = [_run_keys(texts[lo:hi], lengths[lo:hi]) for lo, hi in zip(edges[:-1].tolist(), edges[1:].tolist())]
-    counts = np.concatenate([r[2] for r in runs]) if runs else np.zeros(0, np.int64)
+    spans = runs(np.r_[0, np.cumsum(lengths)], _RUN_CHARS)
+    keyed = [_run_keys(texts[lo:hi], lengths[lo:hi]) for lo, hi in spans]
+    counts = np.concatenate([r[2] for r in keyed]) if keyed else np.zeros(0, np.int64)
     bounds = np.r_[0, np.cumsum(counts)].astype(np.int64)
-    run_base = bounds[edges[:-1]]
-    ends = np.concatenate([np.zeros(0, np.int64), *(r[3] + base for r, base in zip(runs, run_base.tolist()))])
-    codes = np.concatenate([np.zeros(0, np.uint32), *(r[0] for r in runs)])
-    positions = np.concatenate([np.zeros(0, np.int32), *(r[1] for r in runs)])
+    run_base = bounds[[lo for lo, _ in spans]].tolist()
+    ends = np.concatenate([np.zeros(0, np.int64), *(r[3] + base for r, base in zip(keyed, run_base))])
+    codes = np.concatenate([np.zeros(0, np.uint32), *(r[0] for r in keyed)])
+    positions = np.concatenate([np.zeros(0, np.int32), *(r[1] for r in keyed)])
     breaks = np.unique(np.r_[bounds, ends]).astype(np.int64)
     return Keys(codes, positions, bounds, breaks)
+
+
+def runs(bounds: np.ndarray, size: int) -> list[tuple[int, int]]:
+    """Runs of consecutive texts ``[lo, hi)`` of about ``size`` characters each (``bounds``: where each
+    text starts, and the end; a longer text is a run of its own)."""
+    n = len(bounds) - 1
+    cuts = np.unique(np.searchsorted(bounds, np.arange(size, int(bounds[-1]), size), side="right") - 1)
+    edges = np.unique(np.r_[0, cuts[(cuts > 0) & (cuts < n)], n])
+    return list(zip(edges[:-1].tolist(), edges[1:].tolist()))
 
 
 #: Characters of text :func:`match_keys` keys at once (whole texts; a longer text is a run of its own).
