@@ -69,12 +69,27 @@ def test_the_layers_only_cut_jiebas_words_finer_outside_number_expressions():
 def test_numbers_that_are_tokens_already_keep_the_cut_that_rejoining_would_give():
     seg = Segmenter(SegmentParams(granularity="jieba"))
     for text in _engine_texts():
-        pairs = seg.engine.tag(text, hmm=True)
-        fast = seg._join_numbers(text, pairs, True)
+        tokens = seg.engine.cut(text, hmm=True)
+        fast = seg._join_numbers(text, tokens, True)
         found = [m.span() for m in seg._numbers.finditer(text) if m.end() - m.start() > 1]
-        # the general path, forced: a number span that is one token is kept with its tag
-        assert fast == (seg._rejoin(text, pairs, True, found) if found else pairs)
-        assert "".join(t for t, _ in fast) == text == "".join(t for t, _ in pairs)
+        # the general path, forced: a number span that is one token already is kept
+        assert fast == (seg._rejoin(text, tokens, True, found) if found else tokens)
+        assert "".join(fast) == text
+
+
+@pytest.mark.parametrize("hmm", [False, True])
+def test_each_token_has_the_tag_the_engine_gives_it_in_its_text(hmm):
+    """Tokens are cut without tags and each distinct word is tagged once: the tags are the ones the
+    engine's own tagging gives every occurrence, words it guesses in context included (并应 is one HMM
+    word in its text, two dictionary words alone)."""
+    seg = Segmenter(SegmentParams(granularity="jieba", numbers=False, hmm=hmm))
+    texts = _engine_texts() + ["有关机关并应于三日内通知。"]
+    guessed = 0
+    for text in texts:
+        assert seg.tag(text) == seg.engine.tag(text, hmm=hmm)
+        guessed += sum(len(seg.engine.tag(word, hmm=True)) > 1 for word, _ in seg.engine.tag(text, hmm=hmm)
+                       if not seg.engine.has_word(word))
+    assert guessed or not hmm  # the test reaches words that only their context tags
 
 
 @pytest.mark.parametrize("text, expected", [

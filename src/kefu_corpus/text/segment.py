@@ -46,7 +46,7 @@ from itertools import accumulate
 import re
 from functools import cached_property, lru_cache
 from importlib import resources
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Callable, Protocol
 
 import numpy as np
 
@@ -58,6 +58,8 @@ if TYPE_CHECKING:
 
 _DEFAULT_FREQ = 1000
 _DEFAULT_TAG = "n"
+#: Guessed tags a segmenter remembers (words outside every dictionary), before it starts afresh.
+_GUESSES = 200_000
 
 
 class SegmenterOptions(Protocol):
@@ -185,14 +187,19 @@ class Segmenter:
         self._stopwords = stopword_set(params)
         self._numbers = number_pattern(params.date_units) if params.numbers else None
         self._fine = params.granularity == "fine"
+        # jieba's words, shared by every segmenter of the process, under the configured dictionaries'
+        self._unigrams = jieba_unigrams()
+        self._own = {word: (freq, tag) for word, freq, tag in entries}
+        # The engine keeps the first tag of a word added twice, and jieba's own tag of a word it has.
+        self._own_tags: dict[str, str] = {}
+        for word, _, tag in entries:
+            self._own_tags.setdefault(word, tag)
+        self._guessed: dict[str, str] = {}
         if self._fine:
-            # jieba's words, shared by every segmenter of the process, under the configured dictionaries'
-            self._unigrams = jieba_unigrams()
-            self._own = {word: (freq, tag) for word, freq, tag in entries}
             replaced = sum(self._unigrams[w][0] for w in self._own if w in self._unigrams)
             self._log_total = math.log(jieba_unigram_total() - replaced + sum(f for f, _ in self._own.values()))
             self._protected = frozenset(word for word, _, _ in entries)
-            self._parts: dict[str, tuple[tuple[str, str], ...] | None] = {}
+            self._parts: dict[str, tuple[str, ...] | None] = {}
 
     @cached_property
     def stopwords(self) -> pa.Array:
@@ -205,30 +212,83 @@ class Segmenter:
         """Whether the HMM is on for text of ``script`` (``None``: not known, ``segment.hmm``)."""
         return self.params.hmm_traditional if script in TRADITIONAL_SCRIPTS else self.params.hmm
 
-    def tag(self, text: str, script: str | None = None, *, fine: bool = True) -> list[tuple[str, str]]:
-        """``(token, POS)`` pairs of canonical ``text`` written in ``script``; the tokens concatenate to
-        ``text``. ``fine=False`` leaves compounds whole: for a caller that cuts a batch's compounds at
-        once (:meth:`split_compounds`)."""
+    def cut(self, text: str, script: str | None = None, *, fine: bool = True) -> list[str]:
+        """The tokens of canonical ``text`` written in ``script``; they concatenate to ``text``.
+        ``fine=False`` leaves compounds whole: for a caller that cuts a batch's compounds at once
+        (:meth:`split_compounds`)."""
         hmm = self.hmm_for(script)
-        pairs = self.engine.tag(text, hmm=hmm)
+        tokens = self.engine.cut(text, hmm=hmm)
         if self._numbers is not None:
-            pairs = self._join_numbers(text, pairs, hmm)
+            tokens = self._join_numbers(text, tokens, hmm)
         if self._fine and fine:
-            pairs = self._split_compounds(pairs)
-        return pairs
+            tokens = self._split_compounds(tokens)
+        return tokens
 
-    def split_compounds(self, tokens: pa.Array, pos: pa.Array) -> tuple[pa.Array, pa.Array, np.ndarray]:
-        """The granularity layer over a batch of tokens at once: each distinct token is looked at once,
-        and its parts spread to its occurrences by index. Returns the new tokens and tags, and how many
-        tokens each input token became (1 where it stays whole)."""
+    def tag(self, text: str, script: str | None = None, *, fine: bool = True) -> list[tuple[str, str]]:
+        """``(token, POS)`` pairs of canonical ``text`` written in ``script``: :meth:`cut`, with
+        :meth:`word_tags`."""
+        tokens = self.cut(text, script, fine=fine)
+        distinct = list(dict.fromkeys(tokens))
+        hmm = self.hmm_for(script)
+        tags = dict(zip(distinct, self.word_tags(distinct, lambda _: (text, hmm))))
+        return [(token, tags[token]) for token in tokens]
+
+    def word_tags(self, words: list[str], context: Callable[[int], tuple[str, bool]]) -> list[str]:
+        """The POS tag of each of ``words``, tokens of :meth:`cut`, as the engine's own tagging gives it:
+
+        - a word of jieba's dictionary has its tag there, and a word of the domain or a user dictionary
+          that jieba lacks has the tag it was added with;
+        - a number expression of the numbers layer is ``m``, or ``t`` when it ends in a date unit;
+        - any other word has the engine's guess (jieba-rs's ``guess_tag``): ``m`` for ASCII digits, ``eng``
+          with ASCII letters, and for Chinese the tag its POS HMM gives the word.
+
+        Every rule is a function of the word alone, so each distinct word is tagged once per batch, not
+        each occurrence (cutting without tags and tagging the distinct words is a third faster than
+        tagging every token). The engine only guesses a word it has cut as one token, and alone it may cut
+        a word apart that it joined in context (并应 in ...并应...): such a word is tagged in the text it
+        came from, ``context(i)`` giving that text of ``words[i]`` and its HMM setting."""
+        out = []
+        for i, word in enumerate(words):
+            entry = self._unigrams.get(word)
+            tag = entry[1] if entry is not None else self._own_tags.get(word) or self._guessed.get(word)
+            if tag is None:
+                tag = self._guess(word, lambda: context(i))
+            out.append(tag)
+        return out
+
+    def _guess(self, word: str, context: Callable[[], tuple[str, bool]]) -> str:
+        """The tag of ``word``, which no dictionary holds (see :meth:`word_tags`); remembered per process."""
+        if len(self._guessed) >= _GUESSES:
+            self._guessed.clear()
+        tag = self._guessed[word] = self._guess_once(word, context)
+        return tag
+
+    def _guess_once(self, word: str, context: Callable[[], tuple[str, bool]]) -> str:
+        if self._numbers is not None and len(word) > 1 and self._numbers.fullmatch(word):
+            return "t" if word[-1] in self.params.date_units else "m"
+        ascii_alnum = [c for c in word if c.isascii() and c.isalnum()]
+        if ascii_alnum:
+            return "m" if all(c.isdigit() for c in ascii_alnum) else "eng"
+        alone = self.engine.tag(word, hmm=True)
+        if len(alone) == 1:
+            return alone[0][1]
+        text, hmm = context()
+        tag = dict(self.engine.tag(text, hmm=hmm)).get(word)
+        if tag is None:  # pragma: no cover - a word cut from a piece around a number, never seen alone
+            tag = max(alone, key=lambda pair: len(pair[0]))[1]
+        return tag
+
+    def split_compounds(self, values: pa.Array, index: np.ndarray) -> tuple[pa.Array, np.ndarray, np.ndarray]:
+        """The granularity layer over a batch of tokens at once, given as their distinct ``values`` and each
+        token's ``index`` into them: each distinct token is looked at once, and its parts spread to its
+        occurrences by index. Returns the new distinct values (in order of first appearance), each new
+        token's index into them, and how many tokens each input token became (1 where it stays whole)."""
         import pyarrow as pa
         import pyarrow.compute as pc
 
-        ones = np.ones(len(tokens), np.int64)
-        if not self._fine or not len(tokens):
-            return tokens, pos, ones
-        encoded = pc.dictionary_encode(tokens)
-        values, index = encoded.dictionary, encoded.indices.to_numpy()
+        ones = np.ones(len(index), np.int64)
+        if not self._fine or not len(index):
+            return values, index, ones
         long = np.flatnonzero(pc.utf8_length(values).to_numpy() >= 4)
         words = values.take(pa.array(long)).to_pylist()
         parts_of = {}
@@ -237,25 +297,22 @@ class Segmenter:
             if parts is not None:
                 parts_of[value] = parts
         if not parts_of:
-            return tokens, pos, ones
+            return values, index, ones
         split = np.zeros(len(values), np.int64)  # parts per distinct value, 0 when whole
         first = np.zeros(len(values), np.int64)  # where its parts start in the flat list of parts
-        flat_words, flat_tags = [], []
+        flat: list[str] = []
         for value, parts in parts_of.items():
-            split[value], first[value] = len(parts), len(flat_words)
-            flat_words += [w for w, _ in parts]
-            flat_tags += [t for _, t in parts]
+            split[value], first[value] = len(parts), len(flat)
+            flat += parts
         n = np.maximum(split[index], 1)
-        owner = np.repeat(np.arange(len(tokens)), n)
+        owner = np.repeat(np.arange(len(index)), n)
         within = np.arange(len(owner)) - np.repeat(np.cumsum(n) - n, n)
         cut = split[index][owner] > 0
-        source = np.where(cut, len(tokens) + first[index][owner] + within, owner)
-        at = pa.array(source)
-        return (pa.concat_arrays([tokens, pa.array(flat_words, pa.string())]).take(at),
-                pa.concat_arrays([pos, pa.array(flat_tags, pa.string())]).take(at), n)
-
-    def cut(self, text: str, script: str | None = None) -> list[str]:
-        return [token for token, _ in self.tag(text, script)]
+        source = np.where(cut, len(values) + first[index][owner] + within, index[owner])
+        # One value per distinct string (a part may be a token of the batch too), in order of first appearance.
+        distinct = pc.dictionary_encode(pa.concat_arrays([values, pa.array(flat, pa.string())]))
+        order = pc.dictionary_encode(pa.array(distinct.indices.to_numpy()[source]))
+        return distinct.dictionary.take(order.dictionary), order.indices.to_numpy(), n
 
     def search(self, text: str, script: str | None = None) -> list[tuple[str, str, int, int]]:
         """Search mode: the default cut plus the engine's search-mode words (the dictionary words inside
@@ -280,26 +337,25 @@ class Segmenter:
 
     # -- layers ----------------------------------------------------------------------------------------
 
-    def _join_numbers(self, text: str, pairs: list[tuple[str, str]], hmm: bool) -> list[tuple[str, str]]:
+    def _join_numbers(self, text: str, tokens: list[str], hmm: bool) -> list[str]:
         """Each number expression one token; text that jieba had joined to one is cut again alone."""
         if not _NUMBER_MARK.search(text):
-            return pairs
+            return tokens
         found = [m.span() for m in self._numbers.finditer(text) if m.end() - m.start() > 1]
         if not found:
-            return pairs
-        ends = list(accumulate(len(token) for token, _ in pairs))
+            return tokens
+        ends = list(accumulate(map(len, tokens)))
         starts = {0, *ends}
         if all(start in starts and end in starts and bisect_left(ends, end) == bisect_left(ends, start + 1)
                for start, end in found):
-            return pairs  # each number is one token already (the common case): nothing to redo
-        return self._rejoin(text, pairs, hmm, found)
+            return tokens  # each number is one token already (the common case): nothing to redo
+        return self._rejoin(text, tokens, hmm, found)
 
-    def _rejoin(self, text: str, pairs: list[tuple[str, str]], hmm: bool,
-                found: list[tuple[int, int]]) -> list[tuple[str, str]]:
+    def _rejoin(self, text: str, tokens: list[str], hmm: bool, found: list[tuple[int, int]]) -> list[str]:
         """:meth:`_join_numbers` without its shortcut: the cut rebuilt around the number spans ``found``."""
-        tags, bounds, pos = {}, {0}, 0
-        for token, tag in pairs:
-            tags[pos] = (token, tag)
+        at, bounds, pos = {}, {0}, 0
+        for token in tokens:
+            at[pos] = token
             pos += len(token)
             bounds.add(pos)
         for start, end in found:
@@ -309,27 +365,26 @@ class Segmenter:
         spans = dict(found)
         out = []
         for start, end in zip(edges, edges[1:]):
-            old = tags.get(start)
-            if old is not None and len(old[0]) == end - start:
+            old = at.get(start)
+            if old is not None and len(old) == end - start:
                 out.append(old)
             elif spans.get(start) == end:
-                piece = text[start:end]
-                out.append((piece, "t" if piece[-1] in self.params.date_units else "m"))
+                out.append(text[start:end])
             else:
-                out.extend(self.engine.tag(text[start:end], hmm=hmm))
+                out.extend(self.engine.cut(text[start:end], hmm=hmm))
         return out
 
-    def _split_compounds(self, pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    def _split_compounds(self, tokens: list[str]) -> list[str]:
         out = []
-        for pair in pairs:
-            parts = self._parts_of(pair[0]) if len(pair[0]) >= 4 else None
+        for token in tokens:
+            parts = self._parts_of(token) if len(token) >= 4 else None
             if parts is None:
-                out.append(pair)
+                out.append(token)
             else:
                 out.extend(parts)
         return out
 
-    def _parts_of(self, word: str) -> tuple[tuple[str, str], ...] | None:
+    def _parts_of(self, word: str) -> tuple[str, ...] | None:
         """:meth:`_compound_parts` of ``word``, worked out once per segmenter."""
         parts = self._parts.get(word, False)
         if parts is False:
@@ -340,7 +395,7 @@ class Segmenter:
         """``(frequency, tag)`` of ``word``: the configured dictionaries' entry, else jieba's."""
         return self._own.get(word) or self._unigrams.get(word)
 
-    def _compound_parts(self, word: str) -> tuple[tuple[str, str], ...] | None:
+    def _compound_parts(self, word: str) -> tuple[str, ...] | None:
         """The most probable tiling of dictionary ``word`` by dictionary words of two or more
         characters, if it is within ``split_margin`` nats of the word itself; else ``None``."""
         entry = self._unigram(word)
@@ -365,7 +420,7 @@ class Segmenter:
         parts, j = [], n
         while j:
             i = best[j][1]
-            parts.append((word[i:j], unigram(word[i:j])[1]))
+            parts.append(word[i:j])
             j = i
         return tuple(reversed(parts))
 

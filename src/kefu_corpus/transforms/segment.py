@@ -81,31 +81,41 @@ def segment_batch(table: pa.Table, years: pa.Table, params: SegmentParams) -> pa
         found = [seg.search(text, script) for text, script in zip(texts, scripts)]
         counts = np.fromiter(map(len, found), np.int64, count=len(texts))
         flat = list(chain.from_iterable(found))
-        token_arr = pa.array(list(map(itemgetter(0), flat)), pa.string())
-        pos = pa.array(list(map(itemgetter(1), flat)), pa.string())
+        encoded = pc.dictionary_encode(pa.array(list(map(itemgetter(0), flat)), pa.string()))
+        values, index = encoded.dictionary, encoded.indices.to_numpy()
+        tags = pc.dictionary_encode(pa.array(list(map(itemgetter(1), flat)), pa.string()))
+        tag_names, tag_index = tags.dictionary, tags.indices.to_numpy()
         starts_c = np.fromiter(map(itemgetter(2), flat), np.int64, count=len(flat))
         ends_c = np.fromiter(map(itemgetter(3), flat), np.int64, count=len(flat))
     else:
-        tagged = [seg.tag(text, script, fine=False) for text, script in zip(texts, scripts)]
-        counts = np.fromiter(map(len, tagged), np.int64, count=len(texts))
-        flat = list(chain.from_iterable(tagged))
+        cut = [seg.cut(text, script, fine=False) for text, script in zip(texts, scripts)]
+        counts = np.fromiter(map(len, cut), np.int64, count=len(texts))
         # The tokens tile each passage's text, so their lengths cut the batch's text into them (no
-        # conversion of a million Python strings); only the short ASCII tags are converted.
-        lengths = np.fromiter(map(len, map(itemgetter(0), flat)), np.int64, count=len(flat))
+        # conversion of a million Python strings), and each distinct token is tagged once.
+        lengths = np.fromiter(map(len, chain.from_iterable(cut)), np.int64, count=int(counts.sum()))
         ends = np.cumsum(lengths)
-        token_arr = _gather_strings(table.column("text_canonical"), ends - lengths, ends)
-        token_arr, pos, parts = seg.split_compounds(token_arr, pa.array(list(map(itemgetter(1), flat)), pa.string()))
+        encoded = pc.dictionary_encode(_gather_strings(table.column("text_canonical"), ends - lengths, ends))
+        values, index, parts = seg.split_compounds(encoded.dictionary, encoded.indices.to_numpy())
         counts = np.bincount(np.repeat(np.arange(len(texts)), counts), weights=parts, minlength=len(texts)).astype(np.int64)
         if (parts > 1).any():
-            lengths = pc.utf8_length(token_arr).to_numpy().astype(np.int64)
+            lengths = pc.utf8_length(values).to_numpy().astype(np.int64)[index]
         first = np.r_[0, np.cumsum(counts)[:-1]].astype(np.int64)
         ends_c = np.cumsum(lengths) - np.repeat(np.r_[0, np.cumsum(lengths)][first], counts)
         starts_c = ends_c - lengths
+        tag_names = tag_index = None
     owner = np.repeat(np.arange(len(texts)), counts)
     first = np.r_[0, np.cumsum(counts)[:-1]].astype(np.int64)
-    position = np.arange(len(token_arr)) - np.repeat(first, counts)
+    position = np.arange(len(index)) - np.repeat(first, counts)
+    if tag_index is None:
 
-    keep = np.ones(len(token_arr), bool)
+        def context(value: int) -> tuple[str, bool]:
+            passage = owner[np.argmax(index == value)]  # where the token first occurs
+            return texts[passage], seg.hmm_for(scripts[passage])
+
+        tags = pc.dictionary_encode(pa.array(seg.word_tags(values.to_pylist(), context), pa.string()))
+        tag_names, tag_index = tags.dictionary, tags.indices.to_numpy()[index]
+
+    keep = np.ones(len(index), bool)
     norm_start, norm_end = starts_c.copy(), ends_c.copy()
     raw_start, raw_end = starts_c.copy(), ends_c.copy()
     # Only passages whose text changed length, or that hold a repeat, need their offsets mapped.
@@ -132,17 +142,18 @@ def segment_batch(table: pa.Table, years: pa.Table, params: SegmentParams) -> pa
     normalised_len = pc.utf8_length(table.column("text_normalised")).to_numpy().astype(np.int64)
     normalised_base = np.r_[0, np.cumsum(normalised_len)[:-1]].astype(np.int64)
     base = np.repeat(normalised_base, counts)
-    original = _gather_strings(table.column("text_normalised"), norm_start + base, norm_end + base)
+    if not keep.all():  # tokens inside a passage's repeats are left out, before anything is built of them
+        index, tag_index, owner, position = index[keep], tag_index[keep], owner[keep], position[keep]
+        raw_start, raw_end, norm_start, norm_end, base = (raw_start[keep], raw_end[keep], norm_start[keep],
+                                                          norm_end[keep], base[keep])
+    original = pc.dictionary_encode(_gather_strings(table.column("text_normalised"), norm_start + base, norm_end + base))
 
     # Classify, fold and look up each distinct token once, then spread the answers by index.
-    encoded = pc.dictionary_encode(token_arr)
-    values, indices = encoded.dictionary, encoded.indices
     value_types = token_types(values)
     folded = pc.dictionary_encode(fold_latin(values, value_types))
-    canonical = pa.DictionaryArray.from_arrays(folded.indices.take(indices), folded.dictionary)
+    fold_index = folded.indices.to_numpy()
     type_codes = pc.dictionary_encode(value_types)  # a handful of types: spread indices, not strings
-    types = pa.DictionaryArray.from_arrays(type_codes.indices.take(indices), type_codes.dictionary)
-    stop = is_stopword(folded.dictionary, seg.stopwords).take(folded.indices).take(indices)
+    stop = is_stopword(folded.dictionary, seg.stopwords).to_numpy(zero_copy_only=False)[fold_index]
     owner_index = pa.array(owner, pa.int32())
     doc_ids = pc.dictionary_encode(table.column("doc_id").combine_chunks())
     token_docs = pa.DictionaryArray.from_arrays(doc_ids.indices.take(owner_index), doc_ids.dictionary)
@@ -151,15 +162,16 @@ def segment_batch(table: pa.Table, years: pa.Table, params: SegmentParams) -> pa
         "passage_id": pa.DictionaryArray.from_arrays(owner_index, table.column("passage_id").combine_chunks()),
         "year": attach_years(token_docs, years),
         "position": pa.array(position, pa.int32()),
-        "token": canonical,
+        "token": pa.DictionaryArray.from_arrays(pa.array(fold_index[index], pa.int32()), folded.dictionary),
         "token_original": original,
-        "pos": pos,
-        "token_type": types,
-        "is_stopword": stop,
+        "pos": pa.DictionaryArray.from_arrays(pa.array(tag_index, pa.int32()), tag_names),
+        "token_type": pa.DictionaryArray.from_arrays(pa.array(type_codes.indices.to_numpy()[index], pa.int32()),
+                                                     type_codes.dictionary),
+        "is_stopword": pa.array(stop[index], pa.bool_()),
         "start": pa.array(raw_start, pa.int32()),
         "end": pa.array(raw_end, pa.int32()),
     })
-    return _encode(out if keep.all() else out.filter(pa.array(keep)))
+    return _encode(out)
 
 
 #: Scripts whose written forms :func:`written_forms` counts.
