@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 import logging
+from itertools import accumulate
 
 import jieba
 import pyarrow.parquet as pq
@@ -72,8 +73,11 @@ def test_numbers_that_are_tokens_already_keep_the_cut_that_rejoining_would_give(
         tokens = seg.engine.cut(text, hmm=True)
         fast = seg._join_numbers(text, tokens, True)
         found = [m.span() for m in seg._numbers.finditer(text) if m.end() - m.start() > 1]
-        # the general path, forced: a number span that is one token already is kept
-        assert fast == (seg._rejoin(text, tokens, True, found) if found else tokens)
+        # the general path, forced: a number span that is one token already is kept; and rebuilding
+        # only the tokens the spans touch gives the cut of rebuilding the whole text
+        whole = seg._rebuild(text, tokens, True, found)
+        assert fast == whole
+        assert seg._rejoin(text, tokens, list(accumulate(map(len, tokens))), True, found) == whole
         assert "".join(fast) == text
 
 

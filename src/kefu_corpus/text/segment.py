@@ -45,6 +45,7 @@ from bisect import bisect_left, bisect_right
 from itertools import accumulate
 import re
 from functools import cached_property, lru_cache
+from operator import itemgetter
 from importlib import resources
 from typing import TYPE_CHECKING, Callable, Protocol
 
@@ -190,11 +191,12 @@ class Segmenter:
         # jieba's words, shared by every segmenter of the process, under the configured dictionaries'
         self._unigrams = jieba_unigrams()
         self._own = {word: (freq, tag) for word, freq, tag in entries}
-        # The engine keeps the first tag of a word added twice, and jieba's own tag of a word it has.
-        self._own_tags: dict[str, str] = {}
-        for word, _, tag in entries:
-            self._own_tags.setdefault(word, tag)
         self._guessed: dict[str, str] = {}
+        # The tag of every dictionary word as the engine has it: jieba's own, else the first one a word
+        # of the configured dictionaries was added with (the engine keeps the tag a word has).
+        self._tags = dict(zip(self._unigrams, map(itemgetter(1), self._unigrams.values())))
+        for word, _, tag in entries:
+            self._tags.setdefault(word, tag)
         if self._fine:
             replaced = sum(self._unigrams[w][0] for w in self._own if w in self._unigrams)
             self._log_total = math.log(jieba_unigram_total() - replaced + sum(f for f, _ in self._own.values()))
@@ -247,14 +249,10 @@ class Segmenter:
         tagging every token). The engine only guesses a word it has cut as one token, and alone it may cut
         a word apart that it joined in context (并应 in ...并应...): such a word is tagged in the text it
         came from, ``context(i)`` giving that text of ``words[i]`` and its HMM setting."""
-        out = []
-        for i, word in enumerate(words):
-            entry = self._unigrams.get(word)
-            tag = entry[1] if entry is not None else self._own_tags.get(word) or self._guessed.get(word)
-            if tag is None:
-                tag = self._guess(word, lambda: context(i))
-            out.append(tag)
-        return out
+        tags = list(map(self._tags.get, words))
+        for i in [i for i, tag in enumerate(tags) if tag is None]:
+            tags[i] = self._guessed.get(words[i]) or self._guess(words[i], lambda: context(i))
+        return tags
 
     def _guess(self, word: str, context: Callable[[], tuple[str, bool]]) -> str:
         """The tag of ``word``, which no dictionary holds (see :meth:`word_tags`); remembered per process."""
@@ -349,10 +347,33 @@ class Segmenter:
         if all(start in starts and end in starts and bisect_left(ends, end) == bisect_left(ends, start + 1)
                for start, end in found):
             return tokens  # each number is one token already (the common case): nothing to redo
-        return self._rejoin(text, tokens, hmm, found)
+        return self._rejoin(text, tokens, ends, hmm, found)
 
-    def _rejoin(self, text: str, tokens: list[str], hmm: bool, found: list[tuple[int, int]]) -> list[str]:
-        """:meth:`_join_numbers` without its shortcut: the cut rebuilt around the number spans ``found``."""
+    def _rejoin(self, text: str, tokens: list[str], ends: list[int], hmm: bool,
+                found: list[tuple[int, int]]) -> list[str]:
+        """:meth:`_join_numbers` without its shortcut: the cut rebuilt around the number spans ``found``
+        (``ends``: where each token ends). Only the tokens a span touches are looked at again."""
+        groups: list[tuple[int, int, list[tuple[int, int]]]] = []  # first and last token touched, spans
+        for start, end in found:
+            first, last = bisect_right(ends, start), bisect_left(ends, end)
+            if groups and first <= groups[-1][1]:
+                groups[-1] = (groups[-1][0], max(last, groups[-1][1]), groups[-1][2] + [(start, end)])
+            else:
+                groups.append((first, last, [(start, end)]))
+        out, done = [], 0
+        for first, last, spans in groups:
+            out += tokens[done:first]
+            base = ends[first] - len(tokens[first])
+            out += self._rebuild(text[base:ends[last]], tokens[first:last + 1], hmm,
+                                 [(start - base, end - base) for start, end in spans])
+            done = last + 1
+        out += tokens[done:]
+        return out
+
+    def _rebuild(self, text: str, tokens: list[str], hmm: bool, found: list[tuple[int, int]]) -> list[str]:
+        """The cut of ``text`` (cut into ``tokens``) around the number spans ``found``: a token that
+        crosses no span edge is kept, a span is one token, and what is left of a token cut by a span edge
+        is cut again on its own."""
         at, bounds, pos = {}, {0}, 0
         for token in tokens:
             at[pos] = token

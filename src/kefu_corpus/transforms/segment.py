@@ -54,12 +54,18 @@ def _gather_strings(strings: pa.Array | pa.ChunkedArray, starts: np.ndarray, end
     data = (np.frombuffer(buffer, np.uint8)[bounds[0]:bounds[-1]] if buffer is not None and len(strings)
             else np.zeros(0, np.uint8))
     byte_at = np.append(np.flatnonzero((data & 0xC0) != 0x80), len(data))  # where each character starts
-    n_chars = len(byte_at) - 1
     b0, b1 = byte_at[starts], byte_at[ends]
-    if len(starts) and starts[0] == 0 and ends[-1] == n_chars and np.array_equal(starts[1:], ends[:-1]):
-        # the spans tile the text (the default cut): the text's own bytes, cut at the spans, no copy
-        return pa.StringArray.from_buffers(len(starts), pa.py_buffer(np.r_[b0, b1[-1]].astype(np.int32).tobytes()),
-                                           pa.py_buffer(data))
+    if not len(starts):
+        return pa.array([], pa.string())
+    if np.all(b0[1:] >= b1[:-1]):
+        # The spans in order, none overlapping (the common case: they tile the text, or do but for the
+        # repeats left out): the text's own bytes, less the few gaps between spans, cut at the spans.
+        breaks = np.flatnonzero(b0[1:] != b1[:-1]) + 1
+        runs = zip(b0[np.r_[0, breaks]].tolist(), b1[np.r_[breaks - 1, len(starts) - 1]].tolist())
+        pieces = [data[start:end] for start, end in runs]
+        kept = pieces[0] if len(pieces) == 1 else np.concatenate(pieces)
+        offsets = np.r_[0, np.cumsum(b1 - b0)].astype(np.int32)
+        return pa.StringArray.from_buffers(len(starts), pa.py_buffer(offsets.tobytes()), pa.py_buffer(kept))
     sizes = b1 - b0
     offsets = np.r_[0, np.cumsum(sizes)].astype(np.int32)
     index = np.arange(int(offsets[-1]), dtype=np.int64) + np.repeat(b0 - offsets[:-1], sizes)
