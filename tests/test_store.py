@@ -190,3 +190,27 @@ def test_a_folder_of_parts_reads_as_one_table_that_groups_on_its_dictionary_colu
     counts = table.group_by("token_type").aggregate([("token_type", "count")]).to_pylist()
     assert sorted((str(r["token_type"]), r["token_type_count"]) for r in counts) == [
         ("number", 1), ("punctuation", 1), ("word", 3)]
+
+
+def test_documents_are_read_with_their_passages_in_step_and_a_part_out_of_order_is_named(seed_ingest, tmp_path):
+    import pyarrow.parquet as pq
+
+    from kefu_corpus.errors import KefuError
+    from kefu_corpus.tasks import documents_with_passages
+
+    out, _ = seed_ingest
+    documents, passages = (tablefiles.files(out / TABLES[name].filename)[0] for name in ("documents", "passages"))
+    batches = list(documents_with_passages(documents, passages, batch_size=2, batch_bytes=3000))
+    assert len(batches) > 3  # cut by count and by size
+    for docs, mine in batches:
+        assert 1 <= docs.num_rows <= 2
+        assert mine.column("doc_id").to_pylist() == [d for d, n in zip(docs.column("doc_id").to_pylist(),
+                                                                       docs.column("n_passages").to_pylist())
+                                                     for _ in range(n)]
+    assert sum(d.num_rows for d, _ in batches) == pq.read_metadata(documents).num_rows
+    assert sum(p.num_rows for _, p in batches) == pq.read_metadata(passages).num_rows
+    shuffled = tmp_path / "passages.parquet"
+    table = pq.read_table(passages)
+    pq.write_table(table.take(list(range(table.num_rows))[::-1]), shuffled)
+    with pytest.raises(KefuError, match="passages.parquet does not hold the passages of .* in document order"):
+        list(documents_with_passages(documents, shuffled, batch_size=2, batch_bytes=3000))

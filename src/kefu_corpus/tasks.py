@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -106,30 +107,52 @@ def point_at_firsts(job: tuple[str, PartTarget, dict[str, str]]) -> None:
         part.write("documents", table.set_column(column, table.schema.field(column), values))
 
 
+class _RowStream:
+    """The rows of a Parquet file, taken in order, any number at a time."""
+
+    def __init__(self, path: str | Path, batch_rows: int = 4096) -> None:
+        file = pq.ParquetFile(path)
+        self._schema = file.schema_arrow
+        self._batches = file.iter_batches(batch_size=batch_rows)
+        self._held: list[pa.RecordBatch] = []
+        self._rows = 0
+
+    def take(self, n: int) -> pa.Table:
+        """The next ``n`` rows (fewer at the end of the file)."""
+        while self._rows < n:
+            batch = next(self._batches, None)
+            if batch is None:
+                break
+            self._held.append(batch)
+            self._rows += batch.num_rows
+        table = pa.Table.from_batches(self._held, schema=self._schema)
+        rest = table.slice(n)
+        self._held, self._rows = rest.to_batches(), rest.num_rows
+        return table.slice(0, n)
+
+
 def documents_with_passages(documents: str | Path, passages: str | Path, batch_size: int,
-                            batch_bytes: int) -> Iterator[list[tuple[dict, list[dict]]]]:
-    """Batches of ``(document row, its passage rows)``, read in step from one part of each table (both
-    in document order)."""
-    passage_rows = (row for b in pq.ParquetFile(passages).iter_batches(batch_size=4096) for row in b.to_pylist())
-    pending = next(passage_rows, None)
-    batch: list = []
-    size = 0
+                            batch_bytes: int) -> Iterator[tuple[pa.Table, pa.Table]]:
+    """Batches of documents (at most ``batch_size`` of them, and about ``batch_bytes`` of text) with
+    their passages, read in step from one part of each table (both in document order)."""
+    rows = _RowStream(passages)
     for record_batch in pq.ParquetFile(documents).iter_batches(batch_size=max(batch_size, 1)):
-        for doc in record_batch.to_pylist():
-            mine = []
-            while pending is not None and pending["doc_id"] == doc["doc_id"]:
-                mine.append(pending)
-                pending = next(passage_rows, None)
-            batch.append((doc, mine))
-            size += len(doc["text"])
-            if len(batch) >= batch_size or size >= batch_bytes:
-                yield batch
-                batch, size = [], 0
-    if pending is not None:
-        raise KefuError(f"{passages} has passages of document {pending['doc_id']} out of document order.",
+        lo, size = 0, 0
+        for i, n in enumerate(pc.utf8_length(record_batch.column("text")).to_pylist()):
+            size += n
+            if size >= batch_bytes or i + 1 == record_batch.num_rows:
+                docs = pa.Table.from_batches([record_batch.slice(lo, i + 1 - lo)])
+                counts = docs.column("n_passages").to_numpy()
+                mine = rows.take(int(counts.sum()))
+                owners = np.repeat(np.array(docs.column("doc_id").to_pylist(), object), counts)
+                if not mine.column("doc_id").equals(pa.chunked_array([pa.array(owners, pa.string())])):
+                    raise KefuError(f"{passages} does not hold the passages of {documents} in document order.",
+                                    hint="rerun `kefu run` to rebuild the tables together")
+                yield docs, mine
+                lo, size = i + 1, 0
+    if rows.take(1).num_rows:
+        raise KefuError(f"{passages} has passages that follow the last document of {documents}.",
                         hint="rerun `kefu run` to rebuild the tables together")
-    if batch:
-        yield batch
 
 
 def normalise_part(task: PartTask, model: Any, params, batch_size: int, batch_bytes: int) -> dict[str, Any]:
@@ -141,7 +164,7 @@ def normalise_part(task: PartTask, model: Any, params, batch_size: int, batch_by
     with PartWriter(task.target, ("documents", "passages")) as parts:
         for batch in documents_with_passages(task.inputs["documents"], task.inputs["passages"], batch_size,
                                              batch_bytes):
-            tables = normalise_batch(batch, model, params)
+            tables = normalise_batch(*batch, model, params)
             parts.write("documents", tables["documents"])
             parts.write("passages", tables["passages"])
             repairs.append(tables["repairs"])

@@ -1,7 +1,8 @@
 """The normalise stage: repair, script detection, character normalisation and canonical conversion.
 
-Pure: :func:`normalise_batch` maps documents (with their passages) to rows of ``documents``,
-``passages`` and ``repairs``; the pipeline does the I/O. The repair model is corpus-wide (it learns
+Pure: :func:`normalise_batch` maps a batch of documents with their passages (Arrow tables) to the
+``documents``, ``passages`` and ``repairs`` tables; the pipeline does the I/O. Only the columns the stage
+computes pass through Python: the rest of each row is carried over in Arrow. The repair model is corpus-wide (it learns
 from the clean text of every document), so the pipeline builds it in one pass before this stage
 runs, and hands it to each worker once (the executor's ``shared`` object).
 
@@ -20,9 +21,9 @@ For each document:
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from bisect import bisect_left
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
@@ -32,7 +33,7 @@ from kefu_corpus.text.convert import convert
 from kefu_corpus.text.normalize import normalize
 from kefu_corpus.text.offsets import OffsetMap
 from kefu_corpus.text.repair import Repaired, find_sites, repair
-from kefu_corpus.text.script import detect_script, detect_scripts
+from kefu_corpus.text.script import detect_scripts
 
 if TYPE_CHECKING:
     from kefu_corpus.stages.normalise import NormaliseParams
@@ -76,45 +77,84 @@ class _RepairIndex:
         return OffsetMap(starts, ends, end - start)
 
 
-def normalise_document(doc: dict, passages: list[dict], params: NormaliseParams, model=None) -> dict[str, list]:
-    """Rows of ``documents``, ``passages`` and ``repairs`` for one document."""
-    text = doc["text"]
+@dataclass
+class _Columns:
+    """The columns the stage computes for a batch, filled document by document."""
+
+    normalised: list[str] = field(default_factory=list)
+    canonical: list[str] = field(default_factory=list)
+    normalised_maps: list[list[dict]] = field(default_factory=list)
+    canonical_maps: list[list[dict]] = field(default_factory=list)
+    repaired: list[str] = field(default_factory=list)  # each document's repaired text
+    n_repairs: list[int] = field(default_factory=list)
+    repairs: list[dict] = field(default_factory=list)
+
+
+def _normalise_document(doc_id: str, text: str, passages: list[tuple[str, int, int]], params: NormaliseParams,
+                        model, out: _Columns) -> None:
+    """One document's columns, added to ``out``: ``passages`` are its ``(passage_id, start, end)``."""
     if params.repair and find_sites(text):
         if model is None:
-            raise ValueError("normalise_document: repair is on and the text has possible damage, but no repair "
+            raise ValueError("normalise_batch: repair is on and the text has possible damage, but no repair "
                              "model was given (build it once with kefu_corpus.stages.normalise.repair_model)")
         repaired = repair(text, model, params.repair_params)
     else:
         repaired = Repaired(text, OffsetMap.identity(len(text)), ())
     index = _RepairIndex(repaired)
     options = params.normalize_options()
-    out_passages, owner = [], {}
-    for row in passages:
-        start, end = row["start"], row["end"]
+    owner = {}
+    for passage_id, start, end in passages:
         rstart, rend = index.to_repaired(start), index.to_repaired(end)
-        piece = repaired.text[rstart:rend]
-        normal = normalize(piece, **options)
+        normal = normalize(repaired.text[rstart:rend], **options)
         back = index.passage_map(start, end, rstart, rend).then(normal.offsets)
         canonical = convert(normal.text, params.canonical)
-        out_passages.append({**row, "text_normalised": normal.text, "text_canonical": canonical.text,
-                             "normalised_map": _edits(back), "canonical_map": _edits(canonical.offsets)})
+        out.normalised.append(normal.text)
+        out.canonical.append(canonical.text)
+        out.normalised_maps.append(_edits(back))
+        out.canonical_maps.append(_edits(canonical.offsets))
         for r in repaired.repairs:
             if start <= r.start < end:
-                owner[r.start] = row["passage_id"]
-    for row, script in zip(out_passages, detect_scripts([row["text_normalised"] for row in out_passages])):
-        row["script"] = script
-    repairs = [{"doc_id": doc["doc_id"], "passage_id": owner.get(r.start), "start": r.start, "end": r.end,
-                "damaged": r.damaged, "repaired": r.repaired, "confidence": r.confidence, "gain": r.gain,
-                "method": r.method} for r in repaired.repairs]
-    document = {**doc, "script": detect_script(repaired.text), "n_repairs": len(repairs)}
-    return {"documents": [document], "passages": out_passages, "repairs": repairs}
+                owner[r.start] = passage_id
+    out.repaired.append(repaired.text)
+    out.n_repairs.append(len(repaired.repairs))
+    out.repairs += [{"doc_id": doc_id, "passage_id": owner.get(r.start), "start": r.start, "end": r.end,
+                     "damaged": r.damaged, "repaired": r.repaired, "confidence": r.confidence, "gain": r.gain,
+                     "method": r.method} for r in repaired.repairs]
 
 
-def normalise_batch(batch: list[tuple[dict, list[dict]]], model, params: NormaliseParams) -> dict[str, pa.Table]:
-    """Normalise a batch of ``(document row, its passage rows)`` into one Arrow table per output, with the
-    corpus's repair ``model`` (the executor's ``shared`` object: it reaches each worker once)."""
-    rows: dict[str, list] = {name: [] for name in OUTPUTS}
-    for doc, passages in batch:
-        for name, got in normalise_document(doc, passages, params, model).items():
-            rows[name].extend(got)
-    return {name: schemas.table_from_rows(schemas.TABLES[name], rows[name]) for name in OUTPUTS}
+def _with_columns(table: pa.Table, spec: schemas.TableSpec, columns: dict[str, pa.Array]) -> pa.Table:
+    """``table`` (of ``spec``'s columns) with ``columns`` replaced."""
+    schema = spec.schema
+    return pa.Table.from_arrays([columns[f.name] if f.name in columns else table.column(f.name).cast(f.type)
+                                 for f in schema], schema=schema)
+
+
+def normalise_batch(documents: pa.Table, passages: pa.Table, model, params: NormaliseParams) -> dict[str, pa.Table]:
+    """Normalise a batch of ``documents`` and their ``passages`` (``documents.n_passages`` of each, in
+    document order) into one Arrow table per output, with the corpus's repair ``model`` (the executor's ``shared`` object: it reaches each worker
+    once). The tables come back with the stage's columns set; the rest of each row is carried over as
+    it is, in Arrow."""
+    doc_ids = documents.column("doc_id").to_pylist()
+    counts = documents.column("n_passages").to_numpy().astype(np.int64)
+    if int(counts.sum()) != passages.num_rows:
+        raise ValueError("normalise_batch: the passages are not those of the documents (documents.n_passages)")
+    ids = passages.column("passage_id").to_pylist()
+    starts, ends = passages.column("start").to_pylist(), passages.column("end").to_pylist()
+    out, first = _Columns(), 0
+    for doc_id, text, n in zip(doc_ids, documents.column("text").to_pylist(), counts.tolist()):
+        _normalise_document(doc_id, text, list(zip(ids[first:first + n], starts[first:first + n],
+                                                   ends[first:first + n])), params, model, out)
+        first += n
+    fields = schemas.PASSAGES.schema
+    return {
+        "documents": _with_columns(documents, schemas.DOCUMENTS, {
+            "script": pa.array(detect_scripts(out.repaired), pa.string()),
+            "n_repairs": pa.array(out.n_repairs, pa.int32())}),
+        "passages": _with_columns(passages, schemas.PASSAGES, {
+            "script": pa.array(detect_scripts(out.normalised), pa.string()),
+            "text_normalised": pa.array(out.normalised, pa.string()),
+            "text_canonical": pa.array(out.canonical, pa.string()),
+            "normalised_map": pa.array(out.normalised_maps, fields.field("normalised_map").type),
+            "canonical_map": pa.array(out.canonical_maps, fields.field("canonical_map").type)}),
+        "repairs": schemas.table_from_rows(schemas.REPAIRS, out.repairs),
+    }
