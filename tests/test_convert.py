@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from conftest import SHARED, seed_text
 from kefu_corpus.cli import app
-from kefu_corpus.text.convert import char_mapping, convert
+from kefu_corpus.text.convert import char_mapping, convert, convert_all
 from kefu_corpus.text.offsets import OffsetMap
 from kefu_corpus.text.script import detect_script, detect_scripts, script_profile
 
@@ -126,3 +126,17 @@ def test_the_scripts_of_many_texts_at_once_are_each_texts_script(texts):
         if han:
             assert profile.n_traditional == sum(char_mapping("t2s")[ord(c)] != ord(c) for c in text)
             assert profile.n_simplified == sum(char_mapping("s2t")[ord(c)] != ord(c) for c in text)
+
+
+@pytest.mark.parametrize("config", ["t2s", "s2t", "s2twp", "tw2sp", "hk2s"])
+def test_texts_converted_together_convert_as_each_would_alone(config):
+    """One OpenCC call for a batch of passages: the same text and offset map as a call for each (phrase
+    configs such as s2twp change lengths, which sends the batch through the one-by-one path)."""
+    texts = [line for s in ("000", "002", "004") for line in seed_text(s).splitlines()[:40]]
+    texts += ["", "U盘和软件", "多行\n文字", "鼠标里面的硅二极管坏了"]
+    if CASES.exists():
+        texts += [case["input"] for case in json.loads(CASES.read_text(encoding="utf-8"))["cases"]]
+    together = convert_all(texts, config)
+    alone = [convert(text, config) for text in texts]
+    assert [c.text for c in together] == [c.text for c in alone]
+    assert [c.offsets.to_edits() for c in together] == [c.offsets.to_edits() for c in alone]

@@ -127,6 +127,21 @@ def convert(text: str, config: str = "t2s") -> Converted:
     return Converted(out, builder.build(len(text)))
 
 
+def convert_all(texts: list[str], config: str = "t2s") -> list[Converted]:
+    """:func:`convert` of each of ``texts``. They are converted together, in one call, joined by line
+    breaks (separators, which no OpenCC phrase spans, so each text converts as it would alone); when a
+    piece of them changed length (phrase configs), each is converted on its own instead, to map it."""
+    joined = "\n".join(texts)
+    out = converter(config).convert(joined)
+    if not (len(out) == len(joined) and _same_pieces(joined, out)):
+        return [convert(text, config) for text in texts]
+    converted, pos = [], 0
+    for text in texts:
+        converted.append(Converted(out[pos:pos + len(text)], OffsetMap.identity(len(text))))
+        pos += len(text) + 1
+    return converted
+
+
 #: Code-point ranges that :func:`char_mapping` converts: CJK punctuation and the Han blocks
 #: (:data:`kefu_corpus.text.chars.HAN_RANGES`).
 _CHAR_RANGES = ((0x3000, 0x303F), *HAN_RANGES)

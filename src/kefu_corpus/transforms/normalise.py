@@ -15,8 +15,8 @@ For each document:
 1. damaged runs in the raw text are repaired (:func:`kefu_corpus.text.repair.repair`);
 2. its script is detected on the repaired text;
 3. each passage's span is mapped into the repaired text, normalised (:func:`~kefu_corpus.text.normalize.normalize`)
-   and converted to the canonical script (:func:`~kefu_corpus.text.convert.convert`); both offset maps
-   are stored as edit lists.
+   and converted to the canonical script (:func:`~kefu_corpus.text.convert.convert_all`, a batch's passages
+   at once); both offset maps are stored as edit lists.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ import numpy as np
 import pyarrow as pa
 
 from kefu_corpus import schemas
-from kefu_corpus.text.convert import convert
+from kefu_corpus.text.convert import convert_all
 from kefu_corpus.text.normalize import normalize
 from kefu_corpus.text.offsets import OffsetMap
 from kefu_corpus.text.repair import Repaired, find_sites, repair
@@ -82,9 +82,7 @@ class _Columns:
     """The columns the stage computes for a batch, filled document by document."""
 
     normalised: list[str] = field(default_factory=list)
-    canonical: list[str] = field(default_factory=list)
     normalised_maps: list[list[dict]] = field(default_factory=list)
-    canonical_maps: list[list[dict]] = field(default_factory=list)
     repaired: list[str] = field(default_factory=list)  # each document's repaired text
     n_repairs: list[int] = field(default_factory=list)
     repairs: list[dict] = field(default_factory=list)
@@ -107,11 +105,8 @@ def _normalise_document(doc_id: str, text: str, passages: list[tuple[str, int, i
         rstart, rend = index.to_repaired(start), index.to_repaired(end)
         normal = normalize(repaired.text[rstart:rend], **options)
         back = index.passage_map(start, end, rstart, rend).then(normal.offsets)
-        canonical = convert(normal.text, params.canonical)
         out.normalised.append(normal.text)
-        out.canonical.append(canonical.text)
         out.normalised_maps.append(_edits(back))
-        out.canonical_maps.append(_edits(canonical.offsets))
         for r in repaired.repairs:
             if start <= r.start < end:
                 owner[r.start] = passage_id
@@ -145,6 +140,7 @@ def normalise_batch(documents: pa.Table, passages: pa.Table, model, params: Norm
         _normalise_document(doc_id, text, list(zip(ids[first:first + n], starts[first:first + n],
                                                    ends[first:first + n])), params, model, out)
         first += n
+    canonical = convert_all(out.normalised, params.canonical)  # the batch's passages in one conversion
     fields = schemas.PASSAGES.schema
     return {
         "documents": _with_columns(documents, schemas.DOCUMENTS, {
@@ -153,8 +149,8 @@ def normalise_batch(documents: pa.Table, passages: pa.Table, model, params: Norm
         "passages": _with_columns(passages, schemas.PASSAGES, {
             "script": pa.array(detect_scripts(out.normalised), pa.string()),
             "text_normalised": pa.array(out.normalised, pa.string()),
-            "text_canonical": pa.array(out.canonical, pa.string()),
+            "text_canonical": pa.array([c.text for c in canonical], pa.string()),
             "normalised_map": pa.array(out.normalised_maps, fields.field("normalised_map").type),
-            "canonical_map": pa.array(out.canonical_maps, fields.field("canonical_map").type)}),
+            "canonical_map": pa.array([_edits(c.offsets) for c in canonical], fields.field("canonical_map").type)}),
         "repairs": schemas.table_from_rows(schemas.REPAIRS, out.repairs),
     }
