@@ -19,7 +19,7 @@ The first occurrence is always the one kept, so nothing of it is ever flagged.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
@@ -32,8 +32,7 @@ _DOC_SALT = np.uint64(0x9E3779B97F4A7C15)
 _GROUP_CHARS = 1 << 16
 
 
-@dataclass(frozen=True)
-class Block:
+class Block(NamedTuple):
     """``key[start:end]`` of document ``doc`` repeats ``key[source_start:source_end]`` of the same document
     (offsets into the batch's concatenated key array)."""
 
@@ -63,9 +62,13 @@ def repeated_blocks(codes: np.ndarray, doc_bounds: np.ndarray, min_chars: int,
     blocks: list[Block] = []
     for lo_doc, hi_doc in runs(doc_bounds, _GROUP_CHARS):
         lo, hi = int(doc_bounds[lo_doc]), int(doc_bounds[hi_doc])
+        found = _blocks(codes[lo:hi], doc_bounds[lo_doc:hi_doc + 1] - lo, min_chars)
+        if breaks is not None:  # trimmed in the run's own offsets: most blocks go, and are never moved
+            found = _trim(found, breaks[np.searchsorted(breaks, lo):np.searchsorted(breaks, hi, "right")] - lo,
+                          min_chars)
         blocks += [Block(b.doc + lo_doc, b.start + lo, b.end + lo, b.source_start + lo, b.source_end + lo)
-                   for b in _blocks(codes[lo:hi], doc_bounds[lo_doc:hi_doc + 1] - lo, min_chars)]
-    return blocks if breaks is None else _trim(blocks, breaks, min_chars)
+                   for b in found]
+    return blocks
 
 
 def _blocks(codes: np.ndarray, doc_bounds: np.ndarray, k: int) -> list[Block]:
