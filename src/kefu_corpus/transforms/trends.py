@@ -23,7 +23,6 @@ from typing import TYPE_CHECKING, Any, Callable
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
-from scipy import stats
 
 from kefu_corpus import schemas
 from kefu_corpus.partials import merge_as_they_come
@@ -133,6 +132,8 @@ def linear_trends(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]
             return slope, np.full(len(y), np.nan)
         df = n - 2
         t = r * np.sqrt(df / ((1.0 - r + 1e-20) * (1.0 + r + 1e-20)))
+    from scipy import stats  # here, not at the top: the workers that count terms never load scipy.stats
+
     return slope, 2 * stats.t.sf(np.abs(t), df)
 
 
@@ -180,6 +181,8 @@ def g2(a: np.ndarray, b: np.ndarray, total_a: np.ndarray, total_b: np.ndarray) -
     term_total, rest = a + b, n - a - b
     expected = np.stack([term_total * total_a / n, rest * total_a / n,
                          term_total * total_b / n, rest * total_b / n], axis=1).astype(np.float64)
+    from scipy import stats
+
     result = stats.power_divergence(observed, expected, ddof=2, axis=1, lambda_="log-likelihood")
     return result.statistic, result.pvalue
 
