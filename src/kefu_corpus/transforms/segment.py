@@ -129,23 +129,25 @@ def segment_batch(table: pa.Table, years: pa.Table, params: SegmentParams) -> pa
                            pc.greater(pc.fill_null(pc.list_value_length(table.column("normalised_map")), 0), 0)),
                     pc.greater(pc.fill_null(pc.list_value_length(table.column("duplicate_spans")), 0), 0))
     which = np.flatnonzero(mapped.to_numpy(zero_copy_only=False))
-    rows = table.select(["start", "end", "text_normalised", "text_canonical", "normalised_map", "canonical_map",
-                         "duplicate_spans"]).take(pa.array(which, pa.int64())).to_pylist()
+    normalised_len = pc.utf8_length(table.column("text_normalised")).to_numpy().astype(np.int64)
+    canonical_len = pc.utf8_length(table.column("text_canonical")).to_numpy().astype(np.int64)
+    raw_len = (pc.subtract(table.column("end"), table.column("start"))).to_numpy().astype(np.int64)
+    rows = table.select(["normalised_map", "canonical_map", "duplicate_spans"]).take(
+        pa.array(which, pa.int64())).to_pylist()  # the texts stay in Arrow: only their lengths are needed
     for i, row in zip(which.tolist(), rows):
         sl = slice(first[i], first[i] + counts[i])
         if row["canonical_map"]:
-            m = _map(row["canonical_map"], len(row["text_canonical"]), len(row["text_normalised"]))
+            m = _map(row["canonical_map"], int(canonical_len[i]), int(normalised_len[i]))
             norm_start[sl], norm_end[sl] = m.starts[starts_c[sl]], m.ends[ends_c[sl] - 1]
             raw_start[sl], raw_end[sl] = norm_start[sl], norm_end[sl]
         if row["normalised_map"]:
-            m = _map(row["normalised_map"], len(row["text_normalised"]), row["end"] - row["start"])
+            m = _map(row["normalised_map"], int(normalised_len[i]), int(raw_len[i]))
             raw_start[sl], raw_end[sl] = m.starts[norm_start[sl]], m.ends[norm_end[sl] - 1]
         for span in row["duplicate_spans"] or ():
             keep[sl] &= ~((starts_c[sl] >= span["start"]) & (ends_c[sl] <= span["end"]))
     passage_start = np.repeat(table.column("start").to_numpy().astype(np.int64), counts)
     raw_start += passage_start
     raw_end += passage_start
-    normalised_len = pc.utf8_length(table.column("text_normalised")).to_numpy().astype(np.int64)
     normalised_base = np.r_[0, np.cumsum(normalised_len)[:-1]].astype(np.int64)
     base = np.repeat(normalised_base, counts)
     if not keep.all():  # tokens inside a passage's repeats are left out, before anything is built of them
