@@ -18,7 +18,7 @@ from kefu_corpus.text.convert import convert
 from kefu_corpus.stages.segment import SegmentParams
 from kefu_corpus.text.segment import Segmenter, number_pattern, read_dictionary
 
-from conftest import SHARED, read, seed_text
+from conftest import SHARED, read, run_pipeline, seed_text
 
 jieba.setLogLevel(logging.WARNING)
 BENCH = SHARED / "bench" / "tw_laws.jsonl.gz"
@@ -229,3 +229,22 @@ def test_tokens_are_cut_from_the_columns_own_bytes_in_any_script_and_layout():
         assert got == [joined[a:b] for a, b in zip(starts, ends)]
     assert _gather_strings(pa.array(["abc", "def"]).slice(1), np.array([0]), np.array([2])).to_pylist() == ["de"]
     assert _gather_strings(pa.chunked_array([], pa.string()), np.zeros(0, int), np.zeros(0, int)).to_pylist() == []
+
+
+def test_tokens_of_a_conversion_that_changes_length_map_back_to_the_text_as_written(tmp_path):
+    """With a phrase config (tw2sp: 隨身碟 -> U盘) the canonical text is shorter than the passage, and each
+    token's original form and raw offsets come through the passage's canonical_map."""
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    text = "標題：隨身碟\n\n我的隨身碟壞了，軟體也打不開。請客服幫忙處理隨身碟的問題。\n"
+    (raw / "2021-01-05-usb.txt").write_text(text, encoding="utf-8")
+    out = tmp_path / "out"
+    run_pipeline(raw, out, until="segment", **{"normalise.canonical": "tw2sp"})
+    passages = read(out, "passages")
+    assert any(p["canonical_map"] for p in passages)
+    tokens = read(out, "tokens")
+    usb = [t for t in tokens if t["token_original"] == "隨身碟"]
+    assert len(usb) == 2 and all(t["token"] == "U盘" for t in usb)
+    for t in tokens:
+        if t["token_type"] != "whitespace":
+            assert text[t["start"]:t["end"]] == t["token_original"], t
