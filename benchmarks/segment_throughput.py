@@ -3,7 +3,7 @@ size of tokens.parquet by compression codec.
 
 Engines, on the canonical (t2s) text of the first documents of ../shared/bench/tw_laws.jsonl.gz, in MB/s
 of UTF-8 text on one core: jieba ``lcut`` (HMM off and on), ``jieba.posseg`` (on a smaller slice: it is
-slow), and rjieba ``cut`` and ``tag`` (the stage's engine). Then the pipeline builds the tables of the
+slow), rjieba ``cut`` and ``tag`` (the stage's engine), and the project's ``Segmenter`` with its layers. Then the pipeline builds the tables of the
 whole bench corpus once (ingest, normalise, dedup), and ``kefu segment`` runs the stage alone with 1
 and 2 workers. Finally the tokens table is written with each codec.
 
@@ -67,11 +67,17 @@ def engines(text: str) -> None:
                         ("jieba.posseg, HMM off (1/20 of the text)", lambda s: list(jieba.posseg.cut(s, HMM=False)), small),
                         ("rjieba cut, HMM off", lambda s: engine.cut(s, hmm=False), text),
                         ("rjieba tag, HMM off", lambda s: engine.tag(s, hmm=False), text),
+                        ("Segmenter.cut, default layers, Simplified",
+                         lambda s: [layered.cut(line, "simplified", fine=False) for line in s.splitlines()], text),
+                        ("Segmenter.cut, default layers, Traditional",
+                         lambda s: [layered.cut(line, "traditional", fine=False) for line in s.splitlines()], text),
                         ("Segmenter.tag, default layers, Simplified",
                          lambda s: [layered.tag(line, "simplified") for line in s.splitlines()], text),
                         ("Segmenter.tag, default layers, Traditional",
                          lambda s: [layered.tag(line, "traditional") for line in s.splitlines()], text)]:
         print(f"  {name:<42} {rate(fn, t):7.2f} MB/s")
+    print("  (the stage calls Segmenter.cut per passage, then cuts compounds and tags each distinct word of a "
+          "batch at once; kefu tokenize calls Segmenter.tag per line)")
 
 
 def kefu(*args: str) -> None:
@@ -92,7 +98,7 @@ def main() -> None:
         kefu("normalise", str(out))
         kefu("dedup", str(out))
         for workers in (1, 2):
-            kefu("segment", str(out), "--workers", str(workers))
+            kefu("segment", str(out), "--workers", str(workers), "--set", "run.reuse_parts=false")  # every part again
             stage = json.loads((out / "manifest.json").read_text(encoding="utf-8"))["stages"]["segment"]
             print(f"segment stage, {args.corpus.name} ({stage['bytes'] / 1e6:.1f} MB canonical text, "
                   f"{stage['tokens']:,} tokens), {workers} worker(s): {stage['mb_per_s']:.2f} MB/s "

@@ -1,8 +1,9 @@
 """Word segmentation with jieba's dictionary and algorithm, plus the domain dictionary and stopwords.
 
 The engine is rjieba, a binding of jieba-rs: the same dictionary and the same algorithm as jieba, so
-its tokens are jieba's (tested against ``jieba.lcut``), about ten times faster, and with POS tags
-from the same cut (``jieba.posseg`` cuts on its own and is slower still; see
+its tokens are jieba's (tested against ``jieba.lcut``), about ten times faster. Its POS tags depend on
+the word alone, so text is cut without them and each distinct word is tagged once
+(:meth:`Segmenter.word_tags`; ``jieba.posseg`` cuts on its own and is slower still; see
 ``benchmarks/segment_throughput.py``).
 
 Text is segmented in the canonical script (Simplified by default): jieba's dictionary is Simplified,
@@ -10,7 +11,7 @@ so Traditional text segments far better through its canonical form, and the toke
 to the original script through the offset maps.
 
 Two layers refine the engine's cut; both are configurable, and both work on the canonical text inside
-:meth:`Segmenter.tag`, so the pipeline and ``kefu tokenize`` cut alike:
+:meth:`Segmenter.cut`, so the pipeline and ``kefu tokenize`` cut alike:
 
 Number expressions (``segment.numbers``)
     An Arabic number is one token with its decimal point, thousands separators, colon (scores and
@@ -191,12 +192,13 @@ class Segmenter:
         # jieba's words, shared by every segmenter of the process, under the configured dictionaries'
         self._unigrams = jieba_unigrams()
         self._own = {word: (freq, tag) for word, freq, tag in entries}
-        self._guessed: dict[str, str] = {}
         # The tag of every dictionary word as the engine has it: jieba's own, else the first one a word
-        # of the configured dictionaries was added with (the engine keeps the tag a word has).
-        self._tags = dict(zip(self._unigrams, map(itemgetter(1), self._unigrams.values())))
+        # of the configured dictionaries was added with (the engine keeps the tag a word has); then the
+        # tags guessed for other words, as they come.
+        self._dictionary_tags = dict(zip(self._unigrams, map(itemgetter(1), self._unigrams.values())))
         for word, _, tag in entries:
-            self._tags.setdefault(word, tag)
+            self._dictionary_tags.setdefault(word, tag)
+        self._tags = dict(self._dictionary_tags)
         if self._fine:
             replaced = sum(self._unigrams[w][0] for w in self._own if w in self._unigrams)
             self._log_total = math.log(jieba_unigram_total() - replaced + sum(f for f, _ in self._own.values()))
@@ -230,13 +232,11 @@ class Segmenter:
         """``(token, POS)`` pairs of canonical ``text`` written in ``script``: :meth:`cut`, with
         :meth:`word_tags`."""
         tokens = self.cut(text, script, fine=fine)
-        distinct = list(dict.fromkeys(tokens))
         hmm = self.hmm_for(script)
-        tags = dict(zip(distinct, self.word_tags(distinct, lambda _: (text, hmm))))
-        return [(token, tags[token]) for token in tokens]
+        return list(zip(tokens, self.word_tags(tokens, lambda _: (text, hmm))))
 
     def word_tags(self, words: list[str], context: Callable[[int], tuple[str, bool]]) -> list[str]:
-        """The POS tag of each of ``words``, tokens of :meth:`cut`, as the engine's own tagging gives it:
+        """The POS tag of each of ``words`` (tokens of :meth:`cut`), as the engine's own tagging gives it:
 
         - a word of jieba's dictionary has its tag there, and a word of the domain or a user dictionary
           that jieba lacks has the tag it was added with;
@@ -250,15 +250,17 @@ class Segmenter:
         a word apart that it joined in context (并应 in ...并应...): such a word is tagged in the text it
         came from, ``context(i)`` giving that text of ``words[i]`` and its HMM setting."""
         tags = list(map(self._tags.get, words))
-        for i in [i for i, tag in enumerate(tags) if tag is None]:
-            tags[i] = self._guessed.get(words[i]) or self._guess(words[i], lambda: context(i))
+        if None in tags:
+            for i in [i for i, tag in enumerate(tags) if tag is None]:
+                tags[i] = self._tags.get(words[i]) or self._guess(words[i], lambda: context(i))
         return tags
 
     def _guess(self, word: str, context: Callable[[], tuple[str, bool]]) -> str:
-        """The tag of ``word``, which no dictionary holds (see :meth:`word_tags`); remembered per process."""
-        if len(self._guessed) >= _GUESSES:
-            self._guessed.clear()
-        tag = self._guessed[word] = self._guess_once(word, context)
+        """The tag of ``word``, which no dictionary holds (see :meth:`word_tags`); remembered, up to
+        :data:`_GUESSES` words."""
+        if len(self._tags) >= len(self._dictionary_tags) + _GUESSES:
+            self._tags = dict(self._dictionary_tags)
+        tag = self._tags[word] = self._guess_once(word, context)
         return tag
 
     def _guess_once(self, word: str, context: Callable[[], tuple[str, bool]]) -> str:

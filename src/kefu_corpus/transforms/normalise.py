@@ -1,10 +1,10 @@
 """The normalise stage: repair, script detection, character normalisation and canonical conversion.
 
 Pure: :func:`normalise_batch` maps a batch of documents with their passages (Arrow tables) to the
-``documents``, ``passages`` and ``repairs`` tables; the pipeline does the I/O. Only the columns the stage
-computes pass through Python: the rest of each row is carried over in Arrow. The repair model is corpus-wide (it learns
-from the clean text of every document), so the pipeline builds it in one pass before this stage
-runs, and hands it to each worker once (the executor's ``shared`` object).
+``documents``, ``passages`` and ``repairs`` tables; the pipeline does the I/O. Only the columns the
+stage computes pass through Python: the rest of each row is carried over in Arrow. The repair model
+is corpus-wide (it learns from the clean text of every document), so the pipeline builds it in one
+pass before this stage runs, and hands it to each worker once (the executor's ``shared`` object).
 
 Requires: ``documents``, ``passages``. Assigns: ``documents.script``, ``documents.n_repairs``,
 ``passages.script``, ``passages.text_normalised``, ``passages.text_canonical``, ``passages.normalised_map``,
@@ -126,9 +126,9 @@ def _with_columns(table: pa.Table, spec: schemas.TableSpec, columns: dict[str, p
 
 def normalise_batch(documents: pa.Table, passages: pa.Table, model, params: NormaliseParams) -> dict[str, pa.Table]:
     """Normalise a batch of ``documents`` and their ``passages`` (``documents.n_passages`` of each, in
-    document order) into one Arrow table per output, with the corpus's repair ``model`` (the executor's ``shared`` object: it reaches each worker
-    once). The tables come back with the stage's columns set; the rest of each row is carried over as
-    it is, in Arrow."""
+    document order) into one Arrow table per output, with the corpus's repair ``model`` (the executor's
+    ``shared`` object: it reaches each worker once). The tables come back with the stage's columns set;
+    the rest of each row is carried over as it is, in Arrow."""
     doc_ids = documents.column("doc_id").to_pylist()
     counts = documents.column("n_passages").to_numpy().astype(np.int64)
     if int(counts.sum()) != passages.num_rows:
@@ -141,7 +141,6 @@ def normalise_batch(documents: pa.Table, passages: pa.Table, model, params: Norm
                                                    ends[first:first + n])), params, model, out)
         first += n
     canonical = convert_all(out.normalised, params.canonical)  # the batch's passages in one conversion
-    fields = schemas.PASSAGES.schema
     return {
         "documents": _with_columns(documents, schemas.DOCUMENTS, {
             "script": pa.array(detect_scripts(out.repaired), pa.string()),
@@ -150,7 +149,7 @@ def normalise_batch(documents: pa.Table, passages: pa.Table, model, params: Norm
             "script": pa.array(detect_scripts(out.normalised), pa.string()),
             "text_normalised": pa.array(out.normalised, pa.string()),
             "text_canonical": pa.array([c.text for c in canonical], pa.string()),
-            "normalised_map": pa.array(out.normalised_maps, fields.field("normalised_map").type),
-            "canonical_map": pa.array([_edits(c.offsets) for c in canonical], fields.field("canonical_map").type)}),
+            "normalised_map": pa.array(out.normalised_maps, schemas.EDITS),
+            "canonical_map": pa.array([_edits(c.offsets) for c in canonical], schemas.EDITS)}),
         "repairs": schemas.table_from_rows(schemas.REPAIRS, out.repairs),
     }

@@ -154,7 +154,8 @@ def segment_batch(table: pa.Table, years: pa.Table, params: SegmentParams) -> pa
         index, tag_index, owner, position = index[keep], tag_index[keep], owner[keep], position[keep]
         raw_start, raw_end, norm_start, norm_end, base = (raw_start[keep], raw_end[keep], norm_start[keep],
                                                           norm_end[keep], base[keep])
-    original = pc.dictionary_encode(_gather_strings(table.column("text_normalised"), norm_start + base, norm_end + base))
+    original = pc.dictionary_encode(_gather_strings(table.column("text_normalised"), norm_start + base,
+                                                    norm_end + base))
 
     # Classify, fold and look up each distinct token once, then spread the answers by index.
     value_types = token_types(values)
