@@ -248,3 +248,14 @@ def test_tokens_of_a_conversion_that_changes_length_map_back_to_the_text_as_writ
     for t in tokens:
         if t["token_type"] != "whitespace":
             assert text[t["start"]:t["end"]] == t["token_original"], t
+
+
+def test_the_guessed_tags_a_segmenter_keeps_are_bounded(monkeypatch):
+    import kefu_corpus.text.segment as segment_module
+
+    monkeypatch.setattr(segment_module, "_GUESSES", 3)
+    seg = Segmenter(SegmentParams(granularity="jieba", numbers=False, hmm=True))
+    dictionary = len(seg._tags)
+    for text in _engine_texts()[:5]:
+        assert seg.tag(text) == seg.engine.tag(text, hmm=True)
+        assert len(seg._tags) <= dictionary + 3

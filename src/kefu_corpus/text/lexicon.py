@@ -103,11 +103,24 @@ def dictionary_words(path: Path) -> list[tuple[str, float]]:
 
 
 @lru_cache(maxsize=1)
+def _jieba_entries() -> tuple[list[str], np.ndarray, list[str]]:
+    return _entries(jieba_dictionary())  # not through the packed form: a segmenter needs only this
+
+
+@lru_cache(maxsize=1)
 def jieba_unigrams() -> dict[str, tuple[int, str]]:
     """jieba's dictionary as ``{word: (frequency, tag)}``: the one rjieba carries (a word listed twice
     has its last entry). One per process: share it, never change it."""
-    words, freqs, tags = _entries(jieba_dictionary())  # not through the packed form: a segmenter needs only this
+    words, freqs, tags = _jieba_entries()
     return dict(zip(words, zip(freqs.astype(np.int64).tolist(), tags)))
+
+
+@lru_cache(maxsize=1)
+def jieba_tags() -> dict[str, str]:
+    """jieba's dictionary as ``{word: tag}`` (a word listed twice has its last entry). One per process:
+    share it, never change it."""
+    words, _, tags = _jieba_entries()
+    return dict(zip(words, tags))
 
 
 @lru_cache(maxsize=1)

@@ -46,14 +46,13 @@ from bisect import bisect_left, bisect_right
 from itertools import accumulate
 import re
 from functools import cached_property, lru_cache
-from operator import itemgetter
 from importlib import resources
 from typing import TYPE_CHECKING, Callable, Protocol
 
 import numpy as np
 
 from kefu_corpus.errors import KefuError
-from kefu_corpus.text.lexicon import jieba_unigram_total, jieba_unigrams
+from kefu_corpus.text.lexicon import jieba_tags, jieba_unigram_total, jieba_unigrams
 
 if TYPE_CHECKING:
     import pyarrow as pa  # the batch functions import it when they run: `kefu tokenize` does without
@@ -189,17 +188,17 @@ class Segmenter:
         self._stopwords = stopword_set(params)
         self._numbers = number_pattern(params.date_units) if params.numbers else None
         self._fine = params.granularity == "fine"
-        # jieba's words, shared by every segmenter of the process, under the configured dictionaries'
-        self._unigrams = jieba_unigrams()
-        self._own = {word: (freq, tag) for word, freq, tag in entries}
         # The tag of every dictionary word as the engine has it: jieba's own, else the first one a word
         # of the configured dictionaries was added with (the engine keeps the tag a word has); then the
         # tags guessed for other words, as they come.
-        self._dictionary_tags = dict(zip(self._unigrams, map(itemgetter(1), self._unigrams.values())))
+        self._tags = dict(jieba_tags())
         for word, _, tag in entries:
-            self._dictionary_tags.setdefault(word, tag)
-        self._tags = dict(self._dictionary_tags)
+            self._tags.setdefault(word, tag)
+        self._guessed: list[str] = []
         if self._fine:
+            # jieba's words, shared by every segmenter of the process, under the configured dictionaries'
+            self._unigrams = jieba_unigrams()
+            self._own = {word: (freq, tag) for word, freq, tag in entries}
             replaced = sum(self._unigrams[w][0] for w in self._own if w in self._unigrams)
             self._log_total = math.log(jieba_unigram_total() - replaced + sum(f for f, _ in self._own.values()))
             self._protected = frozenset(word for word, _, _ in entries)
@@ -258,9 +257,12 @@ class Segmenter:
     def _guess(self, word: str, context: Callable[[], tuple[str, bool]]) -> str:
         """The tag of ``word``, which no dictionary holds (see :meth:`word_tags`); remembered, up to
         :data:`_GUESSES` words."""
-        if len(self._tags) >= len(self._dictionary_tags) + _GUESSES:
-            self._tags = dict(self._dictionary_tags)
+        if len(self._guessed) >= _GUESSES:
+            for guessed in self._guessed:
+                del self._tags[guessed]
+            self._guessed.clear()
         tag = self._tags[word] = self._guess_once(word, context)
+        self._guessed.append(word)
         return tag
 
     def _guess_once(self, word: str, context: Callable[[], tuple[str, bool]]) -> str:
