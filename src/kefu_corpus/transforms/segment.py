@@ -195,9 +195,9 @@ def written_forms(tokens: pa.Table, passages: pa.Table) -> pa.Table:
                       "form": pa.array([], pa.string()), "count": pa.array([], pa.int64())})
     if not tokens.num_rows:
         return empty
-    wanted = pc.is_in(tokens.column("token_type").combine_chunks().cast(pa.string()),
-                      pa.array(["word", "latin", "number"]))
-    tokens = tokens.filter(wanted)
+    types = tokens.column("token_type").combine_chunks()  # the few types, looked up once each
+    wanted = pc.is_in(types.dictionary, pa.array(["word", "latin", "number"])).take(types.indices)
+    tokens = tokens.select(["passage_id", "token", "token_original"]).filter(wanted)
     passage = tokens.column("passage_id").combine_chunks()
     script_of = passages.column("script").combine_chunks().take(
         pc.index_in(passage.dictionary, passages.column("passage_id").combine_chunks()))
