@@ -144,8 +144,8 @@ def documents_with_passages(documents: str | Path, passages: str | Path, batch_s
                 docs = pa.Table.from_batches([record_batch.slice(lo, i + 1 - lo)])
                 counts = docs.column("n_passages").to_numpy()
                 mine = rows.take(int(counts.sum()))
-                owners = np.repeat(np.array(docs.column("doc_id").to_pylist(), object), counts)
-                if not mine.column("doc_id").equals(pa.chunked_array([pa.array(owners, pa.string())])):
+                owners = docs.column("doc_id").take(pa.array(np.repeat(np.arange(docs.num_rows), counts)))
+                if not mine.column("doc_id").equals(owners):
                     raise KefuError(f"{passages} does not hold the passages of {documents} in document order.",
                                     hint="rerun `kefu run` to rebuild the tables together")
                 yield docs, mine
