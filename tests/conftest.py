@@ -10,10 +10,12 @@ every stage but not the repair runs over :data:`QUICK_SEEDS`.
 
 from __future__ import annotations
 
+import atexit
 import fcntl
 import os
 import pickle
 import shutil
+import tempfile
 from pathlib import Path
 from typing import Any, Callable
 
@@ -22,6 +24,11 @@ import pytest
 
 from kefu_corpus import pipeline
 from kefu_corpus.config import Config
+
+# What kefu-corpus caches to start faster (kefu_corpus.text.lexicon.cache_folder) goes to a folder of this
+# test process, never the user's; the CLI's subprocesses inherit it.
+os.environ["KEFU_CACHE_DIR"] = tempfile.mkdtemp(prefix="kefu-test-cache-")
+atexit.register(shutil.rmtree, os.environ["KEFU_CACHE_DIR"], ignore_errors=True)
 
 ROOT = Path(__file__).resolve().parents[1]
 RAW = ROOT / "data" / "raw"

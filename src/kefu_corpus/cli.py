@@ -4,9 +4,10 @@ Exit codes: 0 success; 1 an error the message explains (bad option, missing fold
 2 a usage error; 3 the run finished but ``--strict`` was given and some inputs were rejected;
 130 interrupted.
 
-Every command pays for what this module imports, ``kefu --version`` too: so it imports typer, rich's
-console and nothing heavy (pyarrow, numpy, the pipeline, ...). Each command imports the library it calls
-in its body; ``tests/test_startup.py`` checks that the heavy modules stay off this path.
+Every command pays for what this module imports, ``kefu --version`` too: so it imports typer and nothing
+heavy (pyarrow, numpy, the pipeline, ...; rich's console too is made when a command first prints through
+it). Each command imports the library it calls in its body; ``tests/test_startup.py`` checks that the
+heavy modules stay off this path.
 """
 
 from __future__ import annotations
@@ -15,12 +16,11 @@ import inspect
 import logging
 import sys
 from contextlib import contextmanager
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterator, List, Optional
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 from typer.core import TyperCommand, TyperGroup
 
 from kefu_corpus.errors import KefuError
@@ -92,8 +92,34 @@ app = _Typer(
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-out_console = Console(highlight=False, soft_wrap=True)
-err_console = Console(stderr=True, highlight=False, soft_wrap=True)  # a path in a message stays on one line
+
+
+class _Console:
+    """A rich console made when first used: importing rich's console takes about 20 ms, which the commands
+    that write plain text (``tokenize``, ``convert``) never need."""
+
+    def __init__(self, **options) -> None:
+        self._options = options
+
+    @cached_property
+    def console(self):
+        from rich.console import Console
+
+        return Console(**self._options)
+
+    def __getattr__(self, name: str):
+        return getattr(self.console, name)
+
+
+def escape(markup: str) -> str:
+    """``markup`` with rich's markup escaped (rich imported when needed)."""
+    from rich.markup import escape as rich_escape
+
+    return rich_escape(markup)
+
+
+out_console = _Console(highlight=False, soft_wrap=True)
+err_console = _Console(stderr=True, highlight=False, soft_wrap=True)  # a path in a message stays on one line
 log = logging.getLogger("kefu_corpus")
 
 # ---- shared options ----------------------------------------------------------------------------------
@@ -147,7 +173,7 @@ class _BarProgress:
 
         self._bar = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
                              MofNCompleteColumn(), TimeElapsedColumn(), TimeRemainingColumn(),
-                             console=err_console, transient=True)
+                             console=err_console.console, transient=True)
         self._task = None
 
     def start(self, stage: str, total: int | None) -> None:

@@ -25,23 +25,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from kefu_corpus import tablefiles
+from kefu_corpus.atomic import write_text_atomic
 from kefu_corpus.errors import KefuError
 from kefu_corpus.schemas import TABLES, TableSpec
 
 MANIFEST = "manifest.json"
 _BUFFER_BYTES = 16 * 1024 * 1024
-
-
-def write_text_atomic(path: Path, text: str) -> None:
-    """Write ``text`` (UTF-8) to ``path`` through a temporary file beside it and a rename: a reader sees
-    the old file or the new one, never half of one. The folder is created if needed."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def write_json_atomic(path: Path, data: Any) -> None:

@@ -52,7 +52,7 @@ from typing import TYPE_CHECKING, Callable, Protocol
 import numpy as np
 
 from kefu_corpus.errors import KefuError
-from kefu_corpus.text.lexicon import jieba_tags, jieba_unigram_total, jieba_unigrams
+from kefu_corpus.text.lexicon import JiebaEntries, jieba_unigram_total
 
 if TYPE_CHECKING:
     import pyarrow as pa  # the batch functions import it when they run: `kefu tokenize` does without
@@ -165,13 +165,56 @@ def number_pattern(date_units: str) -> re.Pattern:
 _NUMBER_MARK = re.compile(f"[{_DIGITS}—…〇○]")
 
 
+def new_engine():
+    """A new rjieba engine, with jieba's dictionary.
+
+    Importing the ``rjieba`` package builds a default engine (a tenth of a second, and memory for a second
+    copy of the dictionary) that kefu-corpus never uses, so its extension module is loaded on its own when
+    the package has not been imported yet; the package, if imported later, finds the module already loaded.
+    """
+    import sys
+
+    module = sys.modules.get("rjieba.rjieba")
+    if module is None and "rjieba" not in sys.modules:
+        module = _load_extension("rjieba", "rjieba")
+    if module is None:
+        import rjieba as module
+    return module.Jieba()
+
+
+def _load_extension(package: str, name: str):
+    """The extension module ``package.name``, loaded (and registered) without running ``package``'s
+    ``__init__``; ``None`` when it cannot be found or loaded that way."""
+    import importlib.machinery
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    for folder in spec.submodule_search_locations:
+        for suffix in importlib.machinery.EXTENSION_SUFFIXES:
+            path = Path(folder) / f"{name}{suffix}"
+            if path.is_file():
+                full = f"{package}.{name}"
+                sub = importlib.util.spec_from_file_location(full, path)
+                try:
+                    module = importlib.util.module_from_spec(sub)
+                    sys.modules[full] = module
+                    sub.loader.exec_module(module)
+                except Exception:  # pragma: no cover - an extension this loading cannot start
+                    sys.modules.pop(full, None)
+                    return None
+                return module
+    return None  # pragma: no cover - a package laid out otherwise
+
+
 class Segmenter:
     """jieba's dictionary (through rjieba) with the domain dictionary and the user's, and the
     configured layers on its cut (see the module docstring); one per process."""
 
     def __init__(self, params: SegmenterOptions) -> None:
-        import rjieba
-
         if params.granularity not in GRANULARITIES:
             raise KefuError(f"The 'granularity' parameter of Segmenter must be one of {GRANULARITIES}. "
                             f"Got {params.granularity!r} instead.")
@@ -180,36 +223,44 @@ class Segmenter:
                             f"Got {params.split_margin!r} instead.")
         logging.getLogger("jieba").setLevel(logging.getLogger("kefu_corpus").getEffectiveLevel())
         self.params = params
-        self.engine = rjieba.Jieba()
+        self.engine = new_engine()
         entries = _dictionary_entries(params)
+        # The configured words jieba's dictionary has too, asked of the engine before they are added.
+        self._in_jieba = sorted({word for word, _, _ in entries if self.engine.has_word(word)})
         for word, freq, tag in entries:
             self.engine.add_word(word, freq, tag)
         self.n_entries = len(entries)
-        self._stopwords = stopword_set(params)
+        for path in params.stopwords:  # checked now; read with stopwords-iso's list when first wanted
+            _read_user_file(path, "stopword list")
+        self._jieba = JiebaEntries()  # looked up as words come: a one-line command reads little of it
         self._numbers = number_pattern(params.date_units) if params.numbers else None
         self._fine = params.granularity == "fine"
-        # The tag of every dictionary word as the engine has it: jieba's own, else the first one a word
-        # of the configured dictionaries was added with (the engine keeps the tag a word has); then the
-        # tags guessed for other words, as they come.
-        self._tags = dict(jieba_tags())
+        # The tag of a word as the engine has it: jieba's own, else the first one a word of the configured
+        # dictionaries was added with (the engine keeps the tag a word has), else a guess (_guess). Each
+        # word's is found once and kept in _tags.
+        self._own_tags: dict[str, str] = {}
         for word, _, tag in entries:
-            self._tags.setdefault(word, tag)
+            self._own_tags.setdefault(word, tag)
+        self._tags: dict[str, str] = {}
         self._guessed: list[str] = []
         if self._fine:
-            # jieba's words, shared by every segmenter of the process, under the configured dictionaries'
-            self._unigrams = jieba_unigrams()
             self._own = {word: (freq, tag) for word, freq, tag in entries}
-            replaced = sum(self._unigrams[w][0] for w in self._own if w in self._unigrams)
-            self._log_total = math.log(jieba_unigram_total() - replaced + sum(f for f, _ in self._own.values()))
             self._protected = frozenset(word for word, _, _ in entries)
             self._parts: dict[str, tuple[str, ...] | None] = {}
 
     @cached_property
     def stopwords(self) -> pa.Array:
-        """The stopwords, sorted, as an Arrow array (for :func:`is_stopword`)."""
+        """The stopwords (:func:`stopword_set`), sorted, as an Arrow array (for :func:`is_stopword`)."""
         import pyarrow as pa
 
-        return pa.array(sorted(self._stopwords), pa.string())
+        return pa.array(sorted(stopword_set(self.params)), pa.string())
+
+    @cached_property
+    def _log_total(self) -> float:
+        """The log of the engine's total frequency, the unigram model's denominator: jieba's total, with the
+        configured dictionaries' entries in place of jieba's for the same words."""
+        replaced = sum(entry[0] for entry in self._jieba.get_many(self._in_jieba) if entry is not None)
+        return math.log(jieba_unigram_total() - replaced + sum(f for f, _ in self._own.values()))
 
     def hmm_for(self, script: str | None) -> bool:
         """Whether the HMM is on for text of ``script`` (``None``: not known, ``segment.hmm``)."""
@@ -250,8 +301,16 @@ class Segmenter:
         came from, ``context(i)`` giving that text of ``words[i]`` and its HMM setting."""
         tags = list(map(self._tags.get, words))
         if None in tags:
-            for i in [i for i, tag in enumerate(tags) if tag is None]:
-                tags[i] = self._tags.get(words[i]) or self._guess(words[i], lambda: context(i))
+            missing = [i for i, tag in enumerate(tags) if tag is None]
+            for i, entry in zip(missing, self._jieba.get_many([words[i] for i in missing])):
+                word = words[i]
+                tag = self._tags.get(word)  # found already, for a word listed twice
+                if tag is None:
+                    if entry is not None or word in self._own_tags:
+                        tag = self._tags[word] = entry[1] if entry is not None else self._own_tags[word]
+                    else:
+                        tag = self._guess(word, lambda: context(i))
+                tags[i] = tag
         return tags
 
     def _guess(self, word: str, context: Callable[[], tuple[str, bool]]) -> str:
@@ -293,6 +352,7 @@ class Segmenter:
             return values, index, ones
         long = np.flatnonzero(pc.utf8_length(values).to_numpy() >= 4)
         words = values.take(pa.array(long)).to_pylist()
+        self._jieba.expect(len(words))
         parts_of = {}
         for value, word in zip(long.tolist(), words):
             parts = self._parts_of(word)
@@ -400,6 +460,11 @@ class Segmenter:
         return out
 
     def _split_compounds(self, tokens: list[str]) -> list[str]:
+        new = [token for token in dict.fromkeys(tokens) if len(token) >= 4 and token not in self._parts]
+        if new and not self._jieba.read:  # look the new words up at once, then their possible parts
+            found = self._jieba.get_many(new)
+            self._jieba.get_many([word[i:j] for word, entry in zip(new, found) if entry is not None
+                                  for i, j in _part_spans(len(word))])
         out = []
         for token in tokens:
             parts = self._parts_of(token) if len(token) >= 4 else None
@@ -416,29 +481,28 @@ class Segmenter:
             parts = self._parts[word] = self._compound_parts(word)
         return parts
 
-    def _unigram(self, word: str) -> tuple[int, str] | None:
-        """``(frequency, tag)`` of ``word``: the configured dictionaries' entry, else jieba's."""
-        return self._own.get(word) or self._unigrams.get(word)
-
     def _compound_parts(self, word: str) -> tuple[str, ...] | None:
         """The most probable tiling of dictionary ``word`` by dictionary words of two or more
         characters, if it is within ``split_margin`` nats of the word itself; else ``None``."""
-        entry = self._unigram(word)
-        if entry is None or word in self._protected or entry[0] <= 0:
+        if word in self._protected:
             return None
-        n, unigram = len(word), self._unigram
+        entry = self._jieba.get(word)  # not the configured dictionaries': their words are protected
+        if entry is None or entry[0] <= 0:
+            return None
+        n = len(word)
+        spans = _part_spans(n)
+        # (frequency, tag) of each candidate part: the configured dictionaries' entry, else jieba's
         best: list[tuple[float, int] | None] = [None] * (n + 1)
         best[0] = (0.0, 0)
-        for i in range(n - 1):
+        for (i, j), jieba_part in zip(spans, self._jieba.get_many([word[i:j] for i, j in spans])):
             if best[i] is None:
                 continue
-            for j in range(i + 2, n + 1 if i else n):
-                part = unigram(word[i:j])
-                if part is None or part[0] <= 0:
-                    continue
-                score = best[i][0] + math.log(part[0]) - self._log_total
-                if best[j] is None or score > best[j][0]:
-                    best[j] = (score, i)
+            part = self._own.get(word[i:j]) or jieba_part
+            if part is None or part[0] <= 0:
+                continue
+            score = best[i][0] + math.log(part[0]) - self._log_total
+            if best[j] is None or score > best[j][0]:
+                best[j] = (score, i)
         whole = math.log(entry[0]) - self._log_total
         if best[n] is None or best[n][0] <= whole - self.params.split_margin:
             return None
@@ -448,6 +512,13 @@ class Segmenter:
             parts.append(word[i:j])
             j = i
         return tuple(reversed(parts))
+
+
+@lru_cache(maxsize=64)
+def _part_spans(n: int) -> list[tuple[int, int]]:
+    """``(start, end)`` of each part of two or more characters a word of ``n`` characters may be cut into,
+    the word itself left out, in order of start, then end."""
+    return [(i, j) for i in range(n - 1) for j in range(i + 2, n + 1 if i else n)]
 
 
 def dictionary_entries(params: SegmenterOptions) -> int:
