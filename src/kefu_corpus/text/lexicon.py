@@ -164,7 +164,7 @@ def cache_folder() -> Path:
 #: Look-ups :class:`JiebaEntries` answers from the dictionary's text before it reads the whole file, and
 #: the most words one of them may ask for.
 SCAN_BUDGET = 32
-SCAN_WORDS = 64
+SCAN_WORDS = 256
 
 
 class JiebaEntries:
@@ -222,7 +222,8 @@ class JiebaEntries:
         if not words:
             return found
         alternatives = "|".join(map(re.escape, sorted(words, key=len, reverse=True)))
-        for match in re.finditer(f"\n((?:{alternatives})[^\\S\n][^\n]*)", self._text):
+        first = "".join(map(re.escape, sorted({word[0] for word in words})))  # lines that start no word: one test
+        for match in re.finditer(f"\n(?=[{first}])((?:{alternatives})[^\\S\n][^\n]*)", self._text):
             entry = _entry(match.group(1))
             if entry is not None:
                 found[entry[0]] = (int(entry[1]), entry[2])  # the last line wins

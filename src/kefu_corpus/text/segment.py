@@ -460,11 +460,8 @@ class Segmenter:
         return out
 
     def _split_compounds(self, tokens: list[str]) -> list[str]:
-        new = [token for token in dict.fromkeys(tokens) if len(token) >= 4 and token not in self._parts]
-        if new and not self._jieba.read:  # look the new words up at once, then their possible parts
-            found = self._jieba.get_many(new)
-            self._jieba.get_many([word[i:j] for word, entry in zip(new, found) if entry is not None
-                                  for i, j in _part_spans(len(word))])
+        if not self._jieba.read:
+            self._look_up(tokens)
         out = []
         for token in tokens:
             parts = self._parts_of(token) if len(token) >= 4 else None
@@ -473,6 +470,16 @@ class Segmenter:
             else:
                 out.extend(parts)
         return out
+
+    def _look_up(self, tokens: list[str]) -> None:
+        """Look up in jieba's dictionary, in two scans of its text, what splitting and tagging ``tokens`` asks
+        of it word by word: the tokens themselves, with the configured words jieba has too (the unigram
+        model's total needs their frequencies; asked once), then the parts of the long tokens it has."""
+        words = list(dict.fromkeys(tokens))
+        found = self._jieba.get_many(words + self._in_jieba)
+        long = [word for word, entry in zip(words, found)
+                if entry is not None and len(word) >= 4 and word not in self._parts and word not in self._protected]
+        self._jieba.get_many([word[i:j] for word in long for i, j in _part_spans(len(word))])
 
     def _parts_of(self, word: str) -> tuple[str, ...] | None:
         """:meth:`_compound_parts` of ``word``, worked out once per segmenter."""
