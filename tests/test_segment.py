@@ -175,6 +175,21 @@ def test_kefu_tokenize_prints_tokens_in_the_input_script():
     assert lines[1].split() == ["我们", "的", "共情力", "很", "强"]
 
 
+@pytest.mark.parametrize("command", ["tokenize", "convert"])
+def test_stdin_that_is_not_utf8_names_the_line_and_the_fix(command):
+    gbk = "客服中心\n".encode("utf-8") + "客户服务\n".encode("gbk")
+    result = CliRunner().invoke(app, [command], input=gbk)
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)  # a message, not a crash
+    assert "stdin, line 2: not UTF-8" in result.output and "FILE" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_stdin_lines_may_end_in_crlf():
+    result = CliRunner().invoke(app, ["tokenize"], input="國有企業\r\n客服中心\r\n".encode("utf-8"))
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines() == ["國有 企業", "客服中心"]
+
+
 def test_user_dictionaries_in_either_script_are_read_in_canonical_form(tmp_path):
     assert read_dictionary("# comment\n客戶聯絡 500 n\n坐席助手\n", "test", "t2s") == [
         ("客户联络", 500, "n"), ("坐席助手", 1000, "n")]

@@ -111,6 +111,18 @@ class _Console:
         return getattr(self.console, name)
 
 
+def _stdin_lines() -> Iterator[str]:
+    """The lines of stdin as they come, line ends kept, decoded as UTF-8; a line that is not UTF-8 stops
+    the command with a message that says how to give the text instead."""
+    for number, raw in enumerate(sys.stdin.buffer, 1):
+        try:
+            yield raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise KefuError(f"stdin, line {number}: not UTF-8 (byte {exc.start + 1} of the line cannot be "
+                            f"decoded).", hint="give the text as a FILE argument instead: a file's encoding "
+                                               "(GBK, Big5, UTF-16, ...) is detected") from None
+
+
 def escape(markup: str) -> str:
     """``markup`` with rich's markup escaped (rich imported when needed)."""
     from rich.markup import escape as rich_escape
@@ -475,7 +487,7 @@ def tokenize(file: Optional[Path] = typer.Argument(None, help="Text file in any 
         seg = segmenter(SegmentParams.from_config(cfg))
         options = NormaliseParams.from_config(cfg).normalize_options()
         if file is None:
-            lines = (line.rstrip("\n") for line in sys.stdin)
+            lines = (line.rstrip("\r\n") for line in _stdin_lines())
         else:
             from kefu_corpus.text.decode import DecodeError, decode_bytes  # charset detection: files only
 
@@ -627,7 +639,7 @@ def convert(file: Optional[Path] = typer.Argument(None, help="Text file in any c
     with _errors():
         conv = converter(opencc_config)
         if file is None:
-            for line in sys.stdin:  # OpenCC phrases never span a newline: stream line by line
+            for line in _stdin_lines():  # OpenCC phrases never span a newline: stream line by line
                 sys.stdout.write(conv.convert(line))
             return
         from kefu_corpus.text.decode import DecodeError, decode_bytes  # charset detection: files only
