@@ -36,7 +36,7 @@ def _probe_words() -> list[str]:
 
 
 def test_a_look_up_in_the_text_finds_what_reading_the_whole_file_finds():
-    entries = JiebaEntries(budget=10**6)
+    entries = JiebaEntries(budget=10**6, words=10**6)
     words = _probe_words()
     found = [entry for chunk in _chunks(words) for entry in entries.get_many(chunk)]
     assert not entries.read
@@ -63,21 +63,28 @@ def test_the_last_line_with_a_frequency_counts_in_a_look_up_as_in_the_whole_read
     assert JiebaEntries().get_many(words) == [expected.get(word) for word in words]
 
 
-def test_look_ups_read_the_whole_file_after_the_budget_or_for_a_batch(monkeypatch):
+def test_look_ups_read_the_whole_file_once_their_budget_is_spent(monkeypatch):
     scans = []
     original = JiebaEntries._scan
     monkeypatch.setattr(JiebaEntries, "_scan", lambda self, words: scans.append(words) or original(self, words))
     entries = JiebaEntries()
-    for word in ["客服", "中心", "客服", "服务"][:SCAN_BUDGET]:
+    for word in ["客服", "中心", "客服", "服务"]:
         entries.get(word)
     assert len(scans) == 3 and not entries.read  # a word looked up again is not looked for again
     for i in range(SCAN_BUDGET - 3):
         entries.get(f"词{i}")
-    assert len(scans) == SCAN_BUDGET and not entries.read
-    assert entries.get("客服") == jieba_unigrams()["客服"] and entries.read
-    batch = JiebaEntries()
-    batch.get_many(["客服"] * (SCAN_WORDS + 1))
-    assert batch.read and len(scans) == SCAN_BUDGET
+    assert len(scans) == SCAN_BUDGET and not entries.read and entries.get("客服") == jieba_unigrams()["客服"]
+    assert entries.get("数字化") == jieba_unigrams().get("数字化") and entries.read  # the look-up after the budget
+    assert len(scans) == SCAN_BUDGET
+
+    words = JiebaEntries()
+    words.get_many([f"词{i}" for i in range(SCAN_WORDS - 1)])
+    assert not words.read and len(scans) == SCAN_BUDGET + 1
+    words.get_many(["服务", "中心"])  # one word more than are left: a batch of a corpus, say
+    assert words.read and len(scans) == SCAN_BUDGET + 1
+    expecting = JiebaEntries()
+    expecting.expect(SCAN_WORDS + 1)
+    assert expecting.read
 
 
 def test_the_total_is_read_from_the_cache_once_it_is_there(tmp_path, monkeypatch):
@@ -129,11 +136,10 @@ def _seed_lines() -> list[str]:
     return lines
 
 
-def test_a_segmenter_that_looked_words_up_cuts_and_tags_as_one_that_read_everything(monkeypatch):
-    monkeypatch.setattr(lexicon, "SCAN_WORDS", 10**6)  # every look-up a scan, however long the line
+def test_a_segmenter_that_looked_words_up_cuts_and_tags_as_one_that_read_everything():
     params, options = SegmentParams(), NormaliseParams().normalize_options()
     looked_up, read = Segmenter(params), Segmenter(params)
-    looked_up._jieba = JiebaEntries(budget=10**6)
+    looked_up._jieba = JiebaEntries(budget=10**6, words=10**6)  # every look-up a scan, however many
     read._jieba.expect(10**9)
     lines = _seed_lines()
     assert [tokenize_text(line, looked_up, options) for line in lines] == \

@@ -162,7 +162,7 @@ def cache_folder() -> Path:
 
 
 #: Look-ups :class:`JiebaEntries` answers from the dictionary's text before it reads the whole file, and
-#: the most words one of them may ask for.
+#: the most words they may look for in all: together they cost about what reading the file costs.
 SCAN_BUDGET = 32
 SCAN_WORDS = 256
 
@@ -171,15 +171,16 @@ class JiebaEntries:
     """jieba's dictionary as :func:`jieba_unigrams` has it, ``(frequency, tag)`` by word, read as far as it
     is needed.
 
-    The first :data:`SCAN_BUDGET` look-ups each find their new words in the file's text with one regular
-    expression (a few milliseconds, where reading every entry takes about 0.25 s); the look-up after them,
-    or one that asks for more than :data:`SCAN_WORDS` words (a batch of a corpus), reads the whole file
-    once per process (:func:`jieba_unigrams`). Either way a word has the entry :func:`jieba_unigrams` gives
+    Up to :data:`SCAN_BUDGET` look-ups, for up to :data:`SCAN_WORDS` words in all, each find their new
+    words in the file's text with one regular expression (a few milliseconds, where reading every entry
+    takes about 0.25 s); the look-up that would go beyond either (at once, for a batch of a corpus) reads
+    the whole file, once per process (:func:`jieba_unigrams`). So looking up costs at most about twice
+    what reading everything at the start would have. Either way a word has the entry :func:`jieba_unigrams` gives
     it: its last line in the file with a frequency. The scan assumes jieba's own file, with lines ending in
     ``\\n`` (the whole-file reading also splits lines at other line breaks)."""
 
-    def __init__(self, budget: int = SCAN_BUDGET) -> None:
-        self._budget = budget
+    def __init__(self, budget: int = SCAN_BUDGET, words: int = SCAN_WORDS) -> None:
+        self._budget, self._words_left = budget, words
         self._text: str | None = None
         self._entries: dict[str, tuple[int, str]] | None = None
         self._scanned: dict[str, tuple[int, str] | None] = {}  # what the scans found, and did not
@@ -196,20 +197,22 @@ class JiebaEntries:
         return self.get_many([word])[0]
 
     def expect(self, n: int) -> None:
-        """Say that about ``n`` words are to be looked up, one look-up after another: more than
-        :data:`SCAN_WORDS` of them, and the whole file is read now rather than after the budget's scans."""
-        if self._entries is None and n > SCAN_WORDS:
+        """Say that about ``n`` words are to be looked up, one look-up after another: more than the budget
+        has left, and the whole file is read now rather than once the budget is spent."""
+        if self._entries is None and n > self._words_left:
             self._entries = jieba_unigrams()
 
     def get_many(self, words: list[str]) -> list[tuple[int, str] | None]:
         """:meth:`get` of each of ``words``, with one look-up."""
-        if self._entries is None and (self._budget <= 0 or len(words) > SCAN_WORDS):
-            self._entries = jieba_unigrams()
         if self._entries is not None:
             return list(map(self._entries.get, words))
         new = set(words).difference(self._scanned)
+        if new and (self._budget <= 0 or len(new) > self._words_left):
+            self._entries = jieba_unigrams()
+            return list(map(self._entries.get, words))
         if new:
             self._budget -= 1
+            self._words_left -= len(new)
             found = self._scan(new)
             self._scanned.update((word, found.get(word)) for word in new)
         return list(map(self._scanned.get, words))
