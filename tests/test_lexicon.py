@@ -114,6 +114,13 @@ def test_a_cache_folder_that_cannot_be_written_still_gives_the_total(tmp_path, m
     assert lexicon.jieba_unigram_total() == sum(freq for freq, _ in jieba_unigrams().values())
 
 
+def test_without_a_home_folder_the_total_is_computed(monkeypatch):
+    monkeypatch.delenv("KEFU_CACHE_DIR")
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    monkeypatch.setattr(lexicon.Path, "home", classmethod(lambda cls: (_ for _ in ()).throw(RuntimeError("no home"))))
+    assert lexicon.jieba_unigram_total() == sum(freq for freq, _ in jieba_unigrams().values())
+
+
 def test_the_engine_knows_the_words_of_jiebas_file():
     """The segmenter asks the engine which configured words jieba has (for the unigram model's total)."""
     engine, whole = new_engine(), jieba_unigrams()

@@ -137,7 +137,7 @@ def jieba_unigram_total() -> int:
         stat = path.stat()
         key = f"{path.resolve()}\t{stat.st_size}\t{stat.st_mtime_ns}"
         cache = cache_folder() / "jieba-unigram-total.tsv"
-    except OSError:  # pragma: no cover - a dictionary that cannot be looked at: reading it will say why
+    except (OSError, RuntimeError):  # no home folder, or a dictionary that cannot be looked at (reading says why)
         return _jieba_unigram_total()
     try:
         cached_key, _, total = cache.read_text(encoding="utf-8").rstrip("\n").rpartition("\t")
