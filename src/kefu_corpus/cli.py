@@ -123,6 +123,19 @@ def _stdin_lines() -> Iterator[str]:
                                                "(GBK, Big5, UTF-16, ...) is detected") from None
 
 
+def _read_text(file: Path) -> str:
+    """The text of ``file``, its encoding detected (:func:`kefu_corpus.text.decode.decode_bytes`); a file
+    that cannot be read or decoded stops the command with a message naming it."""
+    from kefu_corpus.text.decode import DecodeError, decode_bytes
+
+    try:
+        return decode_bytes(file.read_bytes(), name=str(file)).text
+    except OSError as exc:
+        raise KefuError(f"Cannot read {file}: {exc.strerror}.", hint="check the path") from exc
+    except DecodeError as exc:
+        raise KefuError(exc.message) from exc
+
+
 def escape(markup: str) -> str:
     """``markup`` with rich's markup escaped (rich imported when needed)."""
     from rich.markup import escape as rich_escape
@@ -489,14 +502,7 @@ def tokenize(file: Optional[Path] = typer.Argument(None, help="Text file in any 
         if file is None:
             lines = (line.rstrip("\r\n") for line in _stdin_lines())
         else:
-            from kefu_corpus.text.decode import DecodeError, decode_bytes  # charset detection: files only
-
-            try:
-                lines = iter(decode_bytes(file.read_bytes(), name=str(file)).text.splitlines())
-            except OSError as exc:
-                raise KefuError(f"Cannot read {file}: {exc.strerror}.", hint="check the path") from exc
-            except DecodeError as exc:
-                raise KefuError(exc.message) from exc
+            lines = iter(_read_text(file).splitlines())
         write = sys.stdout.write
         for line in lines:
             spans = tokenize_text(line, seg, options)
@@ -523,7 +529,6 @@ def repair(file: Path = typer.Argument(..., help="A text file in any common enco
     """
     from dataclasses import asdict
 
-    from kefu_corpus.text.decode import DecodeError, decode_bytes
     from kefu_corpus.text.reference_choice import MODES
     from kefu_corpus.text.repair import REVIEW_CONFIDENCE, clean_text, corpus_model, find_sites
     from kefu_corpus.text.repair import repair as repair_text
@@ -532,12 +537,7 @@ def repair(file: Path = typer.Argument(..., help="A text file in any common enco
     with _errors():
         if reference not in MODES:
             raise KefuError(f"Unknown --reference {reference!r}.", hint=f"use one of {', '.join(MODES)}")
-        try:
-            text = decode_bytes(file.read_bytes(), name=str(file)).text
-        except OSError as exc:
-            raise KefuError(f"Cannot read {file}: {exc.strerror}.", hint="check the path") from exc
-        except DecodeError as exc:
-            raise KefuError(exc.message) from exc
+        text = _read_text(file)
         texts = [clean_text(text)] + [clean_text(t) for t in _read_texts(train or [])]
         sites = len(find_sites(text))
         use_reference, test, model = False, None, None
@@ -642,15 +642,7 @@ def convert(file: Optional[Path] = typer.Argument(None, help="Text file in any c
             for line in _stdin_lines():  # OpenCC phrases never span a newline: stream line by line
                 sys.stdout.write(conv.convert(line))
             return
-        from kefu_corpus.text.decode import DecodeError, decode_bytes  # charset detection: files only
-
-        try:
-            text = decode_bytes(file.read_bytes(), name=str(file)).text
-        except OSError as exc:
-            raise KefuError(f"Cannot read {file}: {exc.strerror}.") from exc
-        except DecodeError as exc:
-            raise KefuError(exc.message) from exc
-        sys.stdout.write(conv.convert(text))
+        sys.stdout.write(conv.convert(_read_text(file)))
 
 
 @app.command("config")

@@ -175,9 +175,10 @@ class JiebaEntries:
     words in the file's text with one regular expression (a few milliseconds, where reading every entry
     takes about 0.25 s); the look-up that would go beyond either (at once, for a batch of a corpus) reads
     the whole file, once per process (:func:`jieba_unigrams`). So looking up costs at most about twice
-    what reading everything at the start would have. Either way a word has the entry :func:`jieba_unigrams` gives
-    it: its last line in the file with a frequency. The scan assumes jieba's own file, with lines ending in
-    ``\\n`` (the whole-file reading also splits lines at other line breaks)."""
+    what reading everything at the start would have. Either way a word has the entry
+    :func:`jieba_unigrams` gives it: its last line in the file with a frequency. The scan assumes jieba's
+    own file, with lines ending in ``\\n`` (the whole-file reading also splits lines at other line
+    breaks)."""
 
     def __init__(self, budget: int = SCAN_BUDGET, words: int = SCAN_WORDS) -> None:
         self._budget, self._words_left = budget, words
@@ -200,22 +201,26 @@ class JiebaEntries:
         """Say that about ``n`` words are to be looked up, one look-up after another: more than the budget
         has left, and the whole file is read now rather than once the budget is spent."""
         if self._entries is None and n > self._words_left:
-            self._entries = jieba_unigrams()
+            self._read()
 
     def get_many(self, words: list[str]) -> list[tuple[int, str] | None]:
         """:meth:`get` of each of ``words``, with one look-up."""
-        if self._entries is not None:
-            return list(map(self._entries.get, words))
-        new = set(words).difference(self._scanned)
-        if new and (self._budget <= 0 or len(new) > self._words_left):
-            self._entries = jieba_unigrams()
-            return list(map(self._entries.get, words))
-        if new:
-            self._budget -= 1
-            self._words_left -= len(new)
-            found = self._scan(new)
-            self._scanned.update((word, found.get(word)) for word in new)
-        return list(map(self._scanned.get, words))
+        if self._entries is None:
+            new = set(words).difference(self._scanned)
+            if not new or (self._budget > 0 and len(new) <= self._words_left):
+                if new:
+                    self._budget -= 1
+                    self._words_left -= len(new)
+                    found = self._scan(new)
+                    self._scanned.update((word, found.get(word)) for word in new)
+                return list(map(self._scanned.get, words))
+            self._read()
+        return list(map(self._entries.get, words))
+
+    def _read(self) -> None:
+        """Read the whole file; the text the scans searched and what they found are no longer needed."""
+        self._entries = jieba_unigrams()
+        self._text, self._scanned = None, {}
 
     def _scan(self, words: set[str]) -> dict[str, tuple[int, str]]:
         if self._text is None:
